@@ -1,0 +1,159 @@
+/**
+ * The command tree and the dispatcher: finds the command in `argv` (global flags may come before
+ * it, as with kubectl), parses flags with pflag semantics, prints kubectl-style help, and turns
+ * errors into messages and exit codes.
+ *
+ * @module
+ */
+import { formatFlagHelp, parseFlags } from "./flags.ts";
+import type { FlagSpec } from "./flags.ts";
+import { type Command, FlagValues } from "./command.ts";
+import { GLOBAL_FLAGS, type GlobalOptions, overridesFromFlags } from "./global_flags.ts";
+import { type Io, writeText } from "./io.ts";
+import { renderError } from "./errors.ts";
+import { createLogger } from "./logging.ts";
+
+const ROOT_NAME = "kubexec";
+
+/** Global flags that take a value, so the command search can skip it. */
+function takesValue(arg: string): boolean {
+  if (arg.includes("=")) return false;
+  const spec = arg.startsWith("--")
+    ? GLOBAL_FLAGS.find((flag) => flag.name === arg.slice(2))
+    : GLOBAL_FLAGS.find((flag) => flag.short === arg.slice(1) && arg.length === 2);
+  return spec !== undefined && spec.type !== "bool";
+}
+
+/** Finds the command path (`config view`) in argv and returns it with the remaining argv. */
+function locate(root: Command, argv: string[]): { path: Command[]; rest: string[] } {
+  const path: Command[] = [root];
+  const rest: string[] = [];
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--") break;
+    if (arg.startsWith("-")) {
+      rest.push(arg);
+      if (takesValue(arg) && i + 1 < argv.length) rest.push(argv[++i]);
+      continue;
+    }
+    const current = path[path.length - 1];
+    const next = current.subcommands?.find((command) => command.name === arg);
+    if (!next) break;
+    path.push(next);
+  }
+  rest.push(...argv.slice(i));
+  return { path, rest };
+}
+
+function commandPath(path: Command[]): string {
+  return [ROOT_NAME, ...path.slice(1).map((command) => command.name)].join(" ");
+}
+
+/**
+ * kubectl-style help for a command.
+ *
+ * @example
+ * ```ts
+ * import { helpText } from "./app.ts";
+ * // helpText(rootCommand, [rootCommand, execCommand])
+ * ```
+ */
+export function helpText(path: Command[]): string {
+  const command = path[path.length - 1];
+  let text = `${command.long}\n`;
+  if (command.subcommands?.length) {
+    const width = Math.max(...command.subcommands.map((sub) => sub.name.length)) + 2;
+    text += `\nAvailable Commands:\n`;
+    for (const sub of command.subcommands) {
+      text += `  ${sub.name.padEnd(width)}${sub.short}\n`;
+    }
+  }
+  if (command.examples) text += `\nExamples:\n${command.examples}\n`;
+  const flags: FlagSpec[] = command.flags ?? [];
+  if (flags.some((flag) => !flag.hidden)) text += `\nOptions:\n${formatFlagHelp(flags)}`;
+  text += `\nUsage:\n  ${ROOT_NAME} ${command.usage}\n`;
+  const where = path.length === 1 ? "" : ` ${path.slice(1).map((c) => c.name).join(" ")}`;
+  if (command.subcommands?.length) {
+    text +=
+      `\nUse "${ROOT_NAME}${where} <command> --help" for more information about a given command.\n`;
+  }
+  text +=
+    `Use "${ROOT_NAME} options" for a list of global command-line options (applies to all commands).\n`;
+  return text;
+}
+
+/** The `options` command: lists the global flags. */
+export const optionsCommand: Command = {
+  name: "options",
+  short: "Print the list of flags inherited by all commands",
+  long: "Print the list of flags inherited by all commands",
+  usage: "options [flags]",
+  run: async ({ io }) => {
+    await writeText(
+      io.stdout,
+      `The following options can be passed to any command:\n\n${formatFlagHelp(GLOBAL_FLAGS)}`,
+    );
+    return 0;
+  },
+};
+
+/**
+ * Runs the CLI for `argv` and resolves to the exit code. Never exits the process.
+ *
+ * @example
+ * ```ts
+ * import { runCli } from "./app.ts";
+ * // const code = await runCli(rootCommand, ["version"], processIo());
+ * ```
+ */
+export async function runCli(root: Command, argv: string[], io: Io): Promise<number> {
+  const { path, rest } = locate(root, argv);
+  const command = path[path.length - 1];
+  const fullPath = commandPath(path);
+  const help: FlagSpec = {
+    name: "help",
+    short: "h",
+    type: "bool",
+    usage: `help for ${command.name}`,
+  };
+  let verbosity = 0;
+  try {
+    const parsed = parseFlags(rest, [...(command.flags ?? []), ...GLOBAL_FLAGS, help]);
+    const flags = new FlagValues(parsed);
+    verbosity = flags.int("v");
+    if (flags.bool("help") || !command.run) {
+      if (!command.run && parsed.args.length > 0 && command.subcommands?.length) {
+        await writeText(
+          io.stderr,
+          `error: unknown command "${
+            parsed.args[0]
+          }" for "${fullPath}"\n\nDid you mean this?\n\tRun '${fullPath} --help' for usage.\n`,
+        );
+        return 1;
+      }
+      await writeText(io.stdout, helpText(path));
+      return 0;
+    }
+    const color = !flags.bool("no-color") && io.env("NO_COLOR") === undefined &&
+      io.stdoutIsTerminal;
+    const global: GlobalOptions = {
+      overrides: overridesFromFlags(flags),
+      verbosity,
+      color,
+      logger: createLogger(verbosity, io.log),
+    };
+    return await command.run({
+      args: parsed.args,
+      argsLenAtDash: parsed.argsLenAtDash,
+      flags,
+      global,
+      io,
+      commandPath: fullPath,
+    });
+  } catch (error) {
+    const rendered = renderError(error, { commandPath: fullPath, verbosity });
+    await writeText(io.stderr, rendered.text);
+    return rendered.exitCode;
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Turns any error into what the user sees: one kubectl-shaped line, an optional `hint:` line naming
+ * the likely cause and fix, and the exit code (1 for errors before or around the remote command,
+ * 255 when the stream ended without a status). A stack trace only at `-v=6` and above.
+ *
+ * Errors opt in to richer rendering by carrying facts, not by being known here: `hint` (string),
+ * `exitCode` (number) and `userMessage` (string, the kubectl-shaped first line).
+ *
+ * @module
+ */
+import { FlagError } from "./flags.ts";
+import { UsageError } from "./command.ts";
+
+/** What to print and the code to exit with. */
+export interface RenderedError {
+  text: string;
+  exitCode: number;
+}
+
+interface ErrorFacts {
+  hint?: unknown;
+  exitCode?: unknown;
+  userMessage?: unknown;
+}
+
+/**
+ * Renders `error` for the terminal.
+ *
+ * @example
+ * ```ts
+ * import { renderError } from "./errors.ts";
+ * renderError(new Error("boom"), { commandPath: "kubexec exec", verbosity: 0 });
+ * // { text: "error: boom\n", exitCode: 1 }
+ * ```
+ */
+export function renderError(
+  error: unknown,
+  context: { commandPath: string; verbosity: number },
+): RenderedError {
+  if (error instanceof FlagError) {
+    return {
+      text: `Error: ${error.message}\nSee '${context.commandPath} --help' for usage.\n`,
+      exitCode: 1,
+    };
+  }
+  if (error instanceof UsageError) {
+    return {
+      text: `error: ${error.message}\nSee '${context.commandPath} -h' for help and examples\n`,
+      exitCode: 1,
+    };
+  }
+  if (!(error instanceof Error)) return { text: `error: ${String(error)}\n`, exitCode: 1 };
+  const facts = error as Error & ErrorFacts;
+  const first = typeof facts.userMessage === "string"
+    ? facts.userMessage
+    : `error: ${error.message}`;
+  let text = `${first}\n`;
+  if (typeof facts.hint === "string" && facts.hint !== "") text += `hint: ${facts.hint}\n`;
+  if (context.verbosity >= 6 && error.stack) text += `${error.stack}\n`;
+  const exitCode = typeof facts.exitCode === "number" ? facts.exitCode : 1;
+  return { text, exitCode };
+}

@@ -1,0 +1,147 @@
+/**
+ * The flags every command accepts (`kubexec options`): kubeconfig overrides with kubectl's names
+ * and meaning, verbosity and colour.
+ *
+ * @module
+ */
+import type { FlagSpec } from "./flags.ts";
+import type { FlagValues } from "./command.ts";
+import type { ConfigOverrides } from "../kubeconfig/overrides.ts";
+import type { Logger } from "../log.ts";
+
+/** Global options after parsing. */
+export interface GlobalOptions {
+  overrides: ConfigOverrides;
+  /** `-v` level, 0–9. */
+  verbosity: number;
+  logger: Logger;
+  /** Colour allowed on stdout/stderr (`--no-color`, `NO_COLOR`, terminal). */
+  color: boolean;
+}
+
+/** kubectl's global flags that kubexec honours. */
+export const GLOBAL_FLAGS: FlagSpec[] = [
+  {
+    name: "as",
+    type: "string",
+    usage:
+      "Username to impersonate for the operation. User could be a regular user or a service account in a namespace.",
+  },
+  {
+    name: "as-group",
+    type: "stringArray",
+    usage:
+      "Group to impersonate for the operation, this flag can be repeated to specify multiple groups.",
+  },
+  { name: "as-uid", type: "string", usage: "UID to impersonate for the operation." },
+  {
+    name: "certificate-authority",
+    type: "string",
+    usage: "Path to a cert file for the certificate authority",
+  },
+  {
+    name: "client-certificate",
+    type: "string",
+    usage: "Path to a client certificate file for TLS",
+  },
+  { name: "client-key", type: "string", usage: "Path to a client key file for TLS" },
+  { name: "cluster", type: "string", usage: "The name of the kubeconfig cluster to use" },
+  { name: "context", type: "string", usage: "The name of the kubeconfig context to use" },
+  {
+    name: "insecure-skip-tls-verify",
+    type: "bool",
+    usage:
+      "If true, the server's certificate will not be checked for validity. This will make your HTTPS connections insecure",
+  },
+  {
+    name: "kubeconfig",
+    type: "string",
+    usage: "Path to the kubeconfig file to use for CLI requests.",
+  },
+  {
+    name: "namespace",
+    short: "n",
+    type: "string",
+    usage: "If present, the namespace scope for this CLI request",
+  },
+  {
+    name: "password",
+    type: "string",
+    usage: "Password for basic authentication to the API server",
+  },
+  {
+    name: "request-timeout",
+    type: "string",
+    default: "0",
+    usage:
+      "The length of time to wait before giving up on a single server request. Non-zero values should contain a corresponding time unit (e.g. 1s, 2m, 3h). A value of zero means don't timeout requests.",
+  },
+  {
+    name: "server",
+    short: "s",
+    type: "string",
+    usage: "The address and port of the Kubernetes API server",
+  },
+  {
+    name: "tls-server-name",
+    type: "string",
+    usage:
+      "Server name to use for server certificate validation. If it is not provided, the hostname used to contact the server is used",
+  },
+  {
+    name: "token",
+    type: "string",
+    usage: "Bearer token for authentication to the API server",
+  },
+  { name: "user", type: "string", usage: "The name of the kubeconfig user to use" },
+  {
+    name: "username",
+    type: "string",
+    usage: "Username for basic authentication to the API server",
+  },
+  { name: "v", short: "v", type: "int", usage: "number for the log level verbosity" },
+  {
+    name: "no-color",
+    type: "bool",
+    usage: "Never colour output (also when NO_COLOR is set)",
+  },
+];
+
+/**
+ * Builds the kubeconfig overrides from parsed global flags; only flags given on the command line
+ * override anything.
+ *
+ * @example
+ * ```ts
+ * import { overridesFromFlags } from "./global_flags.ts";
+ * // overridesFromFlags(flags) → { namespace: "kube-system", context: "prod" }
+ * ```
+ */
+export function overridesFromFlags(flags: FlagValues): ConfigOverrides {
+  const overrides: ConfigOverrides = {};
+  const text = (name: string) => (flags.changed(name) ? flags.string(name) : undefined);
+  overrides.kubeconfig = text("kubeconfig");
+  overrides.context = text("context");
+  overrides.cluster = text("cluster");
+  overrides.user = text("user");
+  overrides.namespace = text("namespace");
+  overrides.server = text("server");
+  overrides.token = text("token");
+  overrides.as = text("as");
+  overrides.asUid = text("as-uid");
+  if (flags.changed("as-group")) overrides.asGroups = flags.strings("as-group");
+  overrides.certificateAuthority = text("certificate-authority");
+  overrides.clientCertificate = text("client-certificate");
+  overrides.clientKey = text("client-key");
+  if (flags.changed("insecure-skip-tls-verify")) {
+    overrides.insecureSkipTlsVerify = flags.bool("insecure-skip-tls-verify");
+  }
+  overrides.tlsServerName = text("tls-server-name");
+  overrides.username = text("username");
+  overrides.password = text("password");
+  overrides.requestTimeout = text("request-timeout");
+  for (const key of Object.keys(overrides) as (keyof ConfigOverrides)[]) {
+    if (overrides[key] === undefined) delete overrides[key];
+  }
+  return overrides;
+}

@@ -1,0 +1,162 @@
+/**
+ * The process's standard streams and terminal, gathered in one value that commands receive, so
+ * every command can run in-process against in-memory streams in tests. Only `main.ts` builds the
+ * real one ({@linkcode processIo}).
+ *
+ * @module
+ */
+
+/** Terminal control the CLI needs; a no-op implementation serves tests and pipes. */
+export interface TerminalControl {
+  /** Current size of the terminal on stdout (or stdin), when there is one. */
+  size(): { columns: number; rows: number } | undefined;
+  /** Puts stdin in raw mode (`true`) or restores it (`false`). */
+  setRaw(raw: boolean): void;
+  /** Subscribes to terminal size changes (SIGWINCH, or polling where it does not exist). */
+  onResize(listener: () => void): () => void;
+  /** Subscribes to SIGINT/SIGTERM/SIGHUP; returns an unsubscribe function. */
+  onSignal(listener: (signal: "SIGINT" | "SIGTERM" | "SIGHUP") => void): () => void;
+}
+
+/** Standard streams, terminal facts and the environment. */
+export interface Io {
+  stdin: ReadableStream<Uint8Array>;
+  stdout: WritableStream<Uint8Array>;
+  stderr: WritableStream<Uint8Array>;
+  stdinIsTerminal: boolean;
+  stdoutIsTerminal: boolean;
+  stderrIsTerminal: boolean;
+  env: (name: string) => string | undefined;
+  terminal: TerminalControl;
+  /** Writes one `-v` log line synchronously (never queued behind a busy stderr stream). */
+  log: (line: string) => void;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Writes `text` to a stream, holding its lock only for the write.
+ *
+ * @example
+ * ```ts
+ * import { writeText } from "./io.ts";
+ * const chunks: Uint8Array[] = [];
+ * await writeText(new WritableStream({ write: (c) => void chunks.push(c) }), "hi\n");
+ * ```
+ */
+export async function writeText(stream: WritableStream<Uint8Array>, text: string): Promise<void> {
+  if (text === "") return;
+  const writer = stream.getWriter();
+  try {
+    await writer.write(encoder.encode(text));
+  } finally {
+    writer.releaseLock();
+  }
+}
+
+/** A terminal control that does nothing (pipes, tests). */
+export const noTerminal: TerminalControl = {
+  size: () => undefined,
+  setRaw: () => {},
+  onResize: () => () => {},
+  onSignal: () => () => {},
+};
+
+/**
+ * Wraps a stream so that closing it does nothing. The process's stdout must stay open after a
+ * session finishes with it (later messages, other sessions in fan-out).
+ *
+ * @example
+ * ```ts
+ * import { uncloseable } from "./io.ts";
+ * const out = uncloseable(new WritableStream());
+ * await out.close(); // the inner stream stays open
+ * ```
+ */
+export function uncloseable(stream: WritableStream<Uint8Array>): WritableStream<Uint8Array> {
+  return new WritableStream<Uint8Array>({
+    async write(chunk) {
+      const writer = stream.getWriter();
+      try {
+        await writer.write(chunk);
+      } finally {
+        writer.releaseLock();
+      }
+    },
+  }, new CountQueuingStrategy({ highWaterMark: 1 }));
+}
+
+const RESIZE_POLL_MS = 250;
+
+function realTerminal(): TerminalControl {
+  const size = () => {
+    try {
+      return Deno.consoleSize();
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    size,
+    setRaw(raw) {
+      if (Deno.stdin.isTerminal()) Deno.stdin.setRaw(raw, { cbreak: false });
+    },
+    onResize(listener) {
+      if (Deno.build.os !== "windows") {
+        Deno.addSignalListener("SIGWINCH", listener);
+        return () => Deno.removeSignalListener("SIGWINCH", listener);
+      }
+      let last = JSON.stringify(size());
+      const timer = setInterval(() => {
+        const now = JSON.stringify(size());
+        if (now !== last) {
+          last = now;
+          listener();
+        }
+      }, RESIZE_POLL_MS);
+      return () => clearInterval(timer);
+    },
+    onSignal(listener) {
+      const signals: ("SIGINT" | "SIGTERM" | "SIGHUP")[] = Deno.build.os === "windows"
+        ? ["SIGINT"]
+        : ["SIGINT", "SIGTERM", "SIGHUP"];
+      const handlers = signals.map((signal) => {
+        const handler = () => listener(signal);
+        Deno.addSignalListener(signal, handler);
+        return [signal, handler] as const;
+      });
+      return () => {
+        for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
+      };
+    },
+  };
+}
+
+/**
+ * The real process streams. Only `main.ts` calls this.
+ *
+ * @example
+ * ```ts
+ * import { processIo } from "./io.ts";
+ * const io = processIo();
+ * ```
+ */
+export function processIo(): Io {
+  return {
+    stdin: Deno.stdin.readable,
+    stdout: uncloseable(Deno.stdout.writable),
+    stderr: uncloseable(Deno.stderr.writable),
+    stdinIsTerminal: Deno.stdin.isTerminal(),
+    stdoutIsTerminal: Deno.stdout.isTerminal(),
+    stderrIsTerminal: Deno.stderr.isTerminal(),
+    env: (name) => Deno.env.get(name),
+    terminal: realTerminal(),
+    log: (line) => {
+      try {
+        Deno.stderr.writeSync(encoder.encode(line));
+      } catch {
+        // stderr is gone (closed pipe): logging must never break a session.
+      }
+    },
+  };
+}

@@ -1,0 +1,20 @@
+/**
+ * The root of kubexec's command tree.
+ *
+ * @module
+ */
+import type { Command } from "./command.ts";
+import { optionsCommand } from "./app.ts";
+import { versionCommand } from "./commands/version.ts";
+
+/** Every top-level command, in help order. */
+export const rootCommand: Command = {
+  name: "kubexec",
+  short: "",
+  long: `kubexec runs commands in, attaches to, forwards ports of and copies files from containers,
+over the Kubernetes API server's WebSocket endpoints, with the credentials of your kubeconfig.
+
+ Find more information at: https://github.com/kubexec/kubexec`,
+  usage: "[flags] [options]",
+  subcommands: [versionCommand, optionsCommand],
+};

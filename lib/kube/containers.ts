@@ -1,0 +1,78 @@
+/**
+ * Picks the container to exec into, as kubectl's `podcmd.FindOrDefaultContainerByName` does:
+ * `-c`, else the `kubectl.kubernetes.io/default-container` annotation, else the first container
+ * with the "Defaulted container" notice.
+ *
+ * @module
+ */
+import type { Container, Pod } from "./pods.ts";
+
+/** The annotation naming a pod's default container. */
+export const DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container";
+
+/** A container name that is not in the pod. */
+export class ContainerNotFoundError extends Error {
+  /**
+   * @param container the name asked for
+   * @param pod the pod's name
+   * @param available the `a, b, init (init)` list
+   */
+  constructor(readonly container: string, readonly pod: string, readonly available: string) {
+    super(`container ${container} is not valid for pod ${pod} out of: ${available}`);
+    this.name = "ContainerNotFoundError";
+  }
+}
+
+/** The chosen container and the notice to print (unless quiet), if any. */
+export interface ContainerChoice {
+  container: Container;
+  notice?: string;
+}
+
+function allNames(pod: Pod): string {
+  return [
+    ...pod.spec.containers.map((c) => c.name),
+    ...(pod.spec.ephemeralContainers ?? []).map((c) => `${c.name} (ephem)`),
+    ...(pod.spec.initContainers ?? []).map((c) => `${c.name} (init)`),
+  ].join(", ");
+}
+
+function find(pod: Pod, name: string): Container | undefined {
+  return [
+    ...pod.spec.containers,
+    ...(pod.spec.initContainers ?? []),
+    ...(pod.spec.ephemeralContainers ?? []),
+  ].find((c) => c.name === name);
+}
+
+/**
+ * Chooses the container.
+ *
+ * @example
+ * ```ts
+ * import { chooseContainer } from "./containers.ts";
+ * const pod = { metadata: { name: "p" }, spec: { containers: [{ name: "a" }, { name: "b" }] } };
+ * chooseContainer(pod, "").notice; // 'Defaulted container "a" out of: a, b'
+ * ```
+ */
+export function chooseContainer(pod: Pod, requested: string): ContainerChoice {
+  if (requested) {
+    const container = find(pod, requested);
+    if (!container) throw new ContainerNotFoundError(requested, pod.metadata.name, allNames(pod));
+    return { container };
+  }
+  const annotated = pod.metadata.annotations?.[DEFAULT_CONTAINER_ANNOTATION];
+  if (annotated) {
+    const container = find(pod, annotated);
+    if (!container) throw new ContainerNotFoundError(annotated, pod.metadata.name, allNames(pod));
+    return { container };
+  }
+  const first = pod.spec.containers[0];
+  if (!first) throw new ContainerNotFoundError("", pod.metadata.name, "");
+  const multiple = pod.spec.containers.length > 1 || (pod.spec.initContainers ?? []).length > 0 ||
+    (pod.spec.ephemeralContainers ?? []).length > 0;
+  return {
+    container: first,
+    notice: multiple ? `Defaulted container "${first.name}" out of: ${allNames(pod)}` : undefined,
+  };
+}

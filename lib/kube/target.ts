@@ -1,0 +1,170 @@
+/**
+ * Resolves what the user named (`web-0`, `pod/web-0`, `deploy/web`, `svc/api`, …) to one pod, the
+ * way kubectl's `attachablePodForObject` does, but without API discovery: the handful of workload
+ * kinds is known, so no discovery round trips are spent.
+ *
+ * @module
+ */
+import type { ApiClient } from "../transport/types.ts";
+import { compareForAttach } from "./active_pods.ts";
+import {
+  getObject,
+  getPod,
+  type LabelSelector,
+  listPods,
+  type Pod,
+  selectorString,
+} from "./pods.ts";
+
+/** A target that cannot be resolved (bad syntax, unsupported kind, no pods). */
+export class TargetError extends Error {
+  /** @param message kubectl-worded explanation */
+  constructor(message: string) {
+    super(message);
+    this.name = "TargetError";
+  }
+}
+
+interface Kind {
+  apiPrefix: string;
+  resource: string;
+  /** Reads the pod selector of an object of this kind. */
+  selector: (object: Record<string, unknown>, name: string) => string;
+}
+
+const specSelector = (object: Record<string, unknown>) =>
+  selectorString(((object.spec as { selector?: LabelSelector })?.selector) ?? {});
+const mapSelector = (object: Record<string, unknown>, name: string, kind: string) => {
+  const selector = (object.spec as { selector?: Record<string, string> })?.selector;
+  if (!selector || Object.keys(selector).length === 0) {
+    throw new TargetError(
+      `invalid ${kind} '${name}': ${
+        kind === "service" ? "Service" : "ReplicationController"
+      } is defined without a selector`,
+    );
+  }
+  return selectorString({ matchLabels: selector });
+};
+
+const KINDS: Record<string, Kind> = {
+  deployments: { apiPrefix: "/apis/apps/v1", resource: "deployments", selector: specSelector },
+  statefulsets: { apiPrefix: "/apis/apps/v1", resource: "statefulsets", selector: specSelector },
+  daemonsets: { apiPrefix: "/apis/apps/v1", resource: "daemonsets", selector: specSelector },
+  replicasets: { apiPrefix: "/apis/apps/v1", resource: "replicasets", selector: specSelector },
+  jobs: { apiPrefix: "/apis/batch/v1", resource: "jobs", selector: specSelector },
+  services: {
+    apiPrefix: "/api/v1",
+    resource: "services",
+    selector: (object, name) => mapSelector(object, name, "service"),
+  },
+  replicationcontrollers: {
+    apiPrefix: "/api/v1",
+    resource: "replicationcontrollers",
+    selector: (object, name) => mapSelector(object, name, "replication controller"),
+  },
+};
+
+const ALIASES: Record<string, string> = {
+  po: "pods",
+  pod: "pods",
+  pods: "pods",
+  deploy: "deployments",
+  deployment: "deployments",
+  "deployment.apps": "deployments",
+  "deployments.apps": "deployments",
+  sts: "statefulsets",
+  statefulset: "statefulsets",
+  "statefulset.apps": "statefulsets",
+  ds: "daemonsets",
+  daemonset: "daemonsets",
+  "daemonset.apps": "daemonsets",
+  rs: "replicasets",
+  replicaset: "replicasets",
+  "replicaset.apps": "replicasets",
+  job: "jobs",
+  "job.batch": "jobs",
+  svc: "services",
+  service: "services",
+  rc: "replicationcontrollers",
+  replicationcontroller: "replicationcontrollers",
+};
+
+/** A parsed `TYPE/NAME` or bare pod name. */
+export interface TargetRef {
+  /** Plural resource, e.g. `pods`, `deployments`. */
+  resource: string;
+  name: string;
+}
+
+/**
+ * Parses a target argument.
+ *
+ * @example
+ * ```ts
+ * import { parseTarget } from "./target.ts";
+ * parseTarget("deploy/web"); // { resource: "deployments", name: "web" }
+ * parseTarget("web-0"); // { resource: "pods", name: "web-0" }
+ * ```
+ */
+export function parseTarget(text: string): TargetRef {
+  const slash = text.indexOf("/");
+  if (slash < 0) return { resource: "pods", name: text };
+  const type = text.slice(0, slash).toLowerCase();
+  const name = text.slice(slash + 1);
+  const resource = ALIASES[type] ?? (KINDS[type] ? type : undefined);
+  if (!resource) {
+    throw new TargetError(`the server doesn't have a resource type "${text.slice(0, slash)}"`);
+  }
+  if (name === "" || name.includes("/")) {
+    throw new TargetError(`arguments in resource/name form must have a single resource and name`);
+  }
+  return { resource, name };
+}
+
+/** Options of {@linkcode resolvePod}. */
+export interface ResolveOptions {
+  /** How long to wait for a pod of a workload to appear (`--pod-running-timeout`). */
+  timeoutMs: number;
+  /** Poll period while waiting. */
+  pollMs?: number;
+  /** Aborts the wait. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Resolves a target to the pod kubectl would pick.
+ *
+ * @example
+ * ```ts
+ * import { resolvePod } from "./target.ts";
+ * // const pod = await resolvePod(client, "default", "deploy/web", { timeoutMs: 60_000 });
+ * ```
+ */
+export async function resolvePod(
+  client: ApiClient,
+  namespace: string,
+  target: string,
+  options: ResolveOptions,
+): Promise<Pod> {
+  const ref = parseTarget(target);
+  if (ref.resource === "pods") return await getPod(client, namespace, ref.name);
+  const kind = KINDS[ref.resource];
+  const object = await getObject<Record<string, unknown>>(
+    client,
+    kind.apiPrefix,
+    kind.resource,
+    namespace,
+    ref.name,
+  );
+  const selector = kind.selector(object, ref.name);
+  const deadline = Date.now() + options.timeoutMs;
+  const pollMs = options.pollMs ?? 1000;
+  while (true) {
+    const pods = await listPods(client, namespace, selector);
+    if (pods.length > 0) return pods.sort(compareForAttach)[0];
+    if (Date.now() + pollMs > deadline || options.signal?.aborted) {
+      throw new TargetError(`timed out waiting for the condition`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}

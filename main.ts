@@ -1,0 +1,13 @@
+/**
+ * kubexec's entry point: runs the CLI with the process's streams and exits with its code.
+ *
+ * @module
+ */
+import { runCli } from "./lib/cli/app.ts";
+import { processIo } from "./lib/cli/io.ts";
+import { rootCommand } from "./lib/cli/root.ts";
+
+if (import.meta.main) {
+  const code = await runCli(rootCommand, Deno.args, processIo());
+  Deno.exit(code);
+}
