@@ -1,0 +1,529 @@
+/**
+ * The exec/attach session over an upgraded remotecommand WebSocket: stdin is pumped to channel 0
+ * with back-pressure, channels 1 and 2 are written to stdout and stderr (the next message is only
+ * read once the previous write finished), terminal sizes go to channel 4 when there is a TTY, and
+ * the status channel decides the outcome once the server closes the connection.
+ *
+ * Policies, and why:
+ * - A v4/v5 stream that ends without a status is a {@linkcode ConnectionLostError}: exit 0 is only
+ *   ever reported for an explicit `Success` (kubernetes#124571, #73056, #137404).
+ * - On stdin EOF, v5 sends `FF 00` and keeps reading until the status and the server's close, so no
+ *   trailing output is lost (kube-rs#1689, javascript#465). Older protocols cannot half-close stdin;
+ *   the session then runs until the server ends it, as kubectl's does.
+ * - Messages on channels the session does not know are logged and dropped, as client-go and the
+ *   API server do for ids they have no stream for, so a future channel does not break old clients.
+ * - Channel 4 is written only with a TTY: without one nothing on the server consumes it and its
+ *   read loop can stall.
+ * - Keepalive pings every `keepaliveMs`; with no pong for `deadPeerMs` the peer counts as dead
+ *   (client-go: 5 s and 61 s). Data does not count as a pong, as in client-go.
+ *
+ * The session owns `ws` from the call on and closes it on every path. It never closes the caller's
+ * stdout/stderr (they may be the process' own); it cancels stdin when the session ends early.
+ *
+ * @module
+ */
+
+import { Channel, type ChannelProtocol } from "./channel.ts";
+import {
+  ConnectionLostError,
+  EXIT_ERROR,
+  formatDuration,
+  ProtocolError,
+  SessionLimitError,
+} from "./errors.ts";
+import { protocolHandler } from "./protocol.ts";
+import { encodeTerminalSize, type TerminalSize } from "./resize.ts";
+import { type CommandOutcome, decodeStatusJson, decodeStatusText, type Status } from "./status.ts";
+import type { WebSocketConn } from "../transport/types.ts";
+import { type Logger, silentLogger } from "../log.ts";
+
+/** The local ends of a session, named by role as in client-go's `StreamOptions`. */
+export interface SessionStreams {
+  /** Sent to channel 0; only give it when stdin was requested (`-i`). */
+  stdin?: ReadableStream<Uint8Array>;
+  /** Receives channel 1. */
+  stdout?: WritableStream<Uint8Array>;
+  /** Receives channel 2 (never used by the server with a TTY). */
+  stderr?: WritableStream<Uint8Array>;
+  /** Terminal sizes; the first is sent before any stdin. Ignored without `tty`. */
+  resize?: AsyncIterable<TerminalSize>;
+  /** Whether the session was requested with `tty=true`. */
+  tty: boolean;
+}
+
+/** Which way bytes went: `in` from the server (stdout/stderr), `out` to it (stdin). */
+export type ByteDirection = "in" | "out";
+
+/** Tuning and hooks for a session. All durations are in milliseconds. */
+export interface SessionOptions {
+  /** Ping period; 0 turns pings and dead-peer detection off. Default 5000. */
+  keepaliveMs?: number;
+  /** How long without a pong before the server counts as gone. Default 61000. */
+  deadPeerMs?: number;
+  /** End the session after this long without payload bytes in either direction. */
+  idleTimeoutMs?: number;
+  /** End the session after this long in any case. */
+  maxSessionMs?: number;
+  /**
+   * How long to wait for the server's close after the status arrived, and for the farewell
+   * messages after `signal` fired. Default 2000.
+   */
+  closeGraceMs?: number;
+  /** Receives `-v` logging. */
+  logger?: Logger;
+  /**
+   * Aborted by the CLI on SIGHUP/SIGTERM: the session sends stdin's end (for a TTY the EOF byte
+   * 0x04 first, so a remote shell exits), closes the connection and resolves with `ended: "signal"`.
+   */
+  signal?: AbortSignal;
+  /** Called with the payload byte count of every stdin chunk sent and stdout/stderr chunk written. */
+  onBytes?: (direction: ByteDirection, bytes: number) => void;
+  /** Called with each stdout (1) / stderr (2) payload after it was written; do not modify it. */
+  onOutput?: (channel: number, bytes: Uint8Array) => void;
+}
+
+/** How a session that produced an exit code ended. */
+export type SessionEnd =
+  /** The server sent a status (v4/v5) and closed, or closed after the status within the grace. */
+  | "status"
+  /** v1 protocols: the server closed cleanly without error text, which they use for success. */
+  | "stream-end"
+  /** `signal` fired; the command's outcome is unknown. */
+  | "signal";
+
+/** The outcome of a session. */
+export interface SessionResult {
+  /** The remote command's exit code (for `ended: "signal"`, 1: the outcome is unknown). */
+  exitCode: number;
+  /** The decoded status, when the server sent one. */
+  status?: Status;
+  /** The negotiated subprotocol. */
+  protocol: string;
+  /** Payload bytes received on stdout and stderr. */
+  bytesIn: number;
+  /** Payload bytes sent from stdin. */
+  bytesOut: number;
+  ended: SessionEnd;
+}
+
+const DEFAULT_KEEPALIVE_MS = 5000;
+const DEFAULT_DEAD_PEER_MS = 61000;
+const DEFAULT_CLOSE_GRACE_MS = 2000;
+/** The status is one small JSON document; more than this is not a status. */
+const MAX_STATUS_BYTES = 1024 * 1024;
+const EOF_BYTE = new Uint8Array([0x04]);
+const STOPPED: unique symbol = Symbol("stopped");
+
+type Timer = ReturnType<typeof setTimeout>;
+
+/** How the connection is closed when the session ends early. */
+type CloseAction = { code?: number; reason?: string } | "none";
+
+/**
+ * Runs one exec or attach session over `ws` (already upgraded; its `protocol` selects the
+ * handler) until the outcome is known. Resolves with the exit code; rejects with
+ * `ConnectionLostError` (exit 255), `RemoteStatusError`, `ProtocolError`, `SessionLimitError`
+ * (exit 1 each, see their `exitCode`), or the error of a local stream.
+ *
+ * @example
+ * ```ts ignore
+ * import { runStreamSession } from "./exec.ts";
+ * const ws = await api.upgrade(execPath, ["v5.channel.k8s.io", "v4.channel.k8s.io"]);
+ * const result = await runStreamSession(ws, {
+ *   stdin: Deno.stdin.readable,
+ *   stdout: Deno.stdout.writable,
+ *   stderr: Deno.stderr.writable,
+ *   tty: false,
+ * });
+ * Deno.exitCode = result.exitCode;
+ * ```
+ */
+export async function runStreamSession(
+  ws: WebSocketConn,
+  streams: SessionStreams,
+  options: SessionOptions = {},
+): Promise<SessionResult> {
+  let protocol: ChannelProtocol;
+  try {
+    protocol = protocolHandler(ws.protocol);
+  } catch (error) {
+    await ws.close(1002, "unsupported subprotocol").catch(() => {});
+    throw error;
+  }
+  return await new StreamSession(ws, protocol, streams, options).run();
+}
+
+class StreamSession {
+  readonly #log: Logger;
+  readonly #outcome = Promise.withResolvers<SessionResult>();
+  readonly #stopped = Promise.withResolvers<typeof STOPPED>();
+  #finished = false;
+  #closeAction: CloseAction = "none";
+  readonly #timers = new Set<Timer>();
+  readonly #statusChunks: Uint8Array[] = [];
+  #statusBytes = 0;
+  #bytesIn = 0;
+  #bytesOut = 0;
+  #lastActivity = Date.now();
+  readonly #startedAt = Date.now();
+  #sendChain: Promise<unknown> = Promise.resolve();
+  #stdinReader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  #stdinClosed = false;
+  #resizeIterator: AsyncIterator<TerminalSize> | undefined;
+  #closeGraceTimer: Timer | undefined;
+  #farewell: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly ws: WebSocketConn,
+    readonly protocol: ChannelProtocol,
+    readonly streams: SessionStreams,
+    readonly options: SessionOptions,
+  ) {
+    this.#log = options.logger ?? silentLogger;
+  }
+
+  async run(): Promise<SessionResult> {
+    const abort = () => this.#onSignal();
+    const { signal } = this.options;
+    this.#log(4, () => `stream session on ${this.protocol.name} (tty=${this.streams.tty})`);
+    signal?.addEventListener("abort", abort, { once: true });
+    this.#startTimers();
+    const stdout = this.streams.stdout?.getWriter();
+    const stderr = this.streams.stderr?.getWriter();
+    const resize = this.#startResize();
+    const tasks = [
+      this.#receiveLoop(stdout, stderr),
+      resize.done,
+      this.streams.stdin ? this.#pumpStdin(this.streams.stdin, resize.initialSizeSent) : undefined,
+    ];
+    if (signal?.aborted) this.#onSignal();
+    try {
+      return await this.#outcome.promise;
+    } finally {
+      signal?.removeEventListener("abort", abort);
+      for (const timer of this.#timers) clearTimeout(timer);
+      this.#timers.clear();
+      this.#stdinReader?.cancel().catch(() => {});
+      this.#resizeIterator?.return?.().catch(() => {});
+      stdout?.releaseLock();
+      stderr?.releaseLock();
+      await Promise.allSettled(tasks);
+      await this.#farewell;
+      if (this.#closeAction !== "none") {
+        const { code, reason } = this.#closeAction;
+        await this.ws.close(code, reason).catch((error) => {
+          this.#log(4, () => `closing the connection failed: ${error}`);
+        });
+      }
+    }
+  }
+
+  // --- ending ---------------------------------------------------------------------------------
+
+  #finish(close: CloseAction): boolean {
+    if (this.#finished) return false;
+    this.#finished = true;
+    this.#closeAction = close;
+    this.#stopped.resolve(STOPPED);
+    return true;
+  }
+
+  #succeed(result: Omit<SessionResult, "protocol" | "bytesIn" | "bytesOut">, close: CloseAction) {
+    if (!this.#finish(close)) return;
+    this.#outcome.resolve({
+      ...result,
+      protocol: this.protocol.name,
+      bytesIn: this.#bytesIn,
+      bytesOut: this.#bytesOut,
+    });
+  }
+
+  #fail(error: unknown, close: CloseAction = { code: 1000 }) {
+    if (!this.#finish(close)) return;
+    this.#outcome.reject(error);
+  }
+
+  /** Waits for `promise` unless the session ends first. */
+  #untilStopped<T>(promise: Promise<T>): Promise<T | typeof STOPPED> {
+    return Promise.race([promise, this.#stopped.promise]);
+  }
+
+  #setTimer(ms: number, callback: () => void): Timer {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      callback();
+    }, ms);
+    this.#timers.add(timer);
+    return timer;
+  }
+
+  #clearTimer(timer: Timer | undefined): void {
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.#timers.delete(timer);
+  }
+
+  // --- sending --------------------------------------------------------------------------------
+
+  /** Sends one message after every earlier one, so messages never interleave out of order. */
+  #send(message: Uint8Array): Promise<void> {
+    const sent = this.#sendChain.then(() => this.ws.send(message, this.protocol.binary));
+    this.#sendChain = sent.catch(() => {});
+    return sent;
+  }
+
+  async #sendChannel(channel: number, payload: Uint8Array): Promise<boolean> {
+    for (const message of this.protocol.encode(channel, payload)) {
+      if (await this.#untilStopped(this.#send(message)) === STOPPED) return false;
+    }
+    return true;
+  }
+
+  /** Starts sending terminal sizes; `initialSizeSent` settles once the first went out (or none will). */
+  #startResize(): { initialSizeSent: Promise<void>; done: Promise<void> } {
+    const { resize, tty } = this.streams;
+    const nothing = { initialSizeSent: Promise.resolve(), done: Promise.resolve() };
+    if (!resize) return nothing;
+    if (!tty) {
+      this.#log(4, () => "terminal sizes are not sent without a TTY");
+      return nothing;
+    }
+    const initialSizeSent = Promise.withResolvers<void>();
+    const iterator = resize[Symbol.asyncIterator]();
+    this.#resizeIterator = iterator;
+    const pump = async () => {
+      try {
+        while (true) {
+          const next = await this.#untilStopped(iterator.next());
+          if (next === STOPPED || next.done) return;
+          const size = next.value;
+          this.#log(6, () => `terminal size ${size.width}x${size.height}`);
+          const sent = await this.#sendChannel(Channel.resize, encodeTerminalSize(size));
+          initialSizeSent.resolve();
+          if (!sent) return;
+        }
+      } catch (error) {
+        this.#log(2, () => `terminal resizing stopped: ${error}`);
+      } finally {
+        initialSizeSent.resolve();
+      }
+    };
+    return { initialSizeSent: initialSizeSent.promise, done: pump() };
+  }
+
+  async #pumpStdin(stdin: ReadableStream<Uint8Array>, initialSizeSent: Promise<void>) {
+    if (await this.#untilStopped(initialSizeSent) === STOPPED) return;
+    const reader = stdin.getReader();
+    this.#stdinReader = reader;
+    try {
+      while (true) {
+        const chunk = await this.#untilStopped(reader.read());
+        if (chunk === STOPPED) return;
+        if (chunk.done) break;
+        if (chunk.value.length === 0) continue;
+        if (!await this.#sendChannel(Channel.stdin, chunk.value)) return;
+        this.#countBytes("out", chunk.value.length);
+      }
+    } catch (error) {
+      if (this.#finished) return;
+      this.#log(4, () => `stdin failed: ${error}`);
+      this.#fail(error);
+      return;
+    }
+    await this.#closeStdin();
+  }
+
+  async #closeStdin(): Promise<void> {
+    if (this.#stdinClosed) return;
+    this.#stdinClosed = true;
+    if (!this.protocol.canHalfClose) {
+      this.#log(
+        1,
+        () =>
+          `stdin reached its end, but ${this.protocol.name} cannot signal that to the server; ` +
+          "the session lasts until the server ends it",
+      );
+      return;
+    }
+    this.#log(4, () => "stdin reached its end: half-closing channel 0");
+    await this.#untilStopped(this.#send(this.protocol.encodeClose(Channel.stdin)))
+      .catch((error) => this.#log(4, () => `sending stdin's end failed: ${error}`));
+  }
+
+  #countBytes(direction: ByteDirection, bytes: number): void {
+    if (direction === "in") this.#bytesIn += bytes;
+    else this.#bytesOut += bytes;
+    this.#lastActivity = Date.now();
+    this.options.onBytes?.(direction, bytes);
+  }
+
+  // --- receiving ------------------------------------------------------------------------------
+
+  async #receiveLoop(
+    stdout: WritableStreamDefaultWriter<Uint8Array> | undefined,
+    stderr: WritableStreamDefaultWriter<Uint8Array> | undefined,
+  ): Promise<void> {
+    try {
+      while (true) {
+        const message = await this.#untilStopped(this.ws.receive());
+        if (message === STOPPED) return;
+        if (message === null) return this.#onServerClosed();
+        const { channel, data } = this.protocol.decode(message);
+        if (data.length === 0) continue;
+        if (channel === Channel.stdout || channel === Channel.stderr) {
+          const writer = channel === Channel.stdout ? stdout : stderr;
+          if (!writer) {
+            this.#log(
+              4,
+              () => `dropping ${data.length} bytes on channel ${channel}: not requested`,
+            );
+            continue;
+          }
+          if (await this.#untilStopped(writer.write(data)) === STOPPED) return;
+          this.#countBytes("in", data.length);
+          this.options.onOutput?.(channel, data);
+        } else if (channel === Channel.status) {
+          this.#onStatusBytes(data);
+        } else {
+          this.#log(2, () => `ignoring ${data.length} bytes on unknown channel ${channel}`);
+        }
+      }
+    } catch (error) {
+      if (this.#finished) return;
+      this.#fail(
+        error,
+        error instanceof ProtocolError ? { code: 1002, reason: "protocol error" } : {
+          code: 1000,
+        },
+      );
+    }
+  }
+
+  #onStatusBytes(data: Uint8Array): void {
+    this.#statusBytes += data.length;
+    if (this.#statusBytes > MAX_STATUS_BYTES) {
+      throw new ProtocolError(`the status channel carried more than ${MAX_STATUS_BYTES} bytes`, {
+        protocol: this.protocol.name,
+        channel: Channel.status,
+      });
+    }
+    this.#statusChunks.push(data.slice());
+    this.#lastActivity = Date.now();
+    if (this.protocol.statusFormat !== "status-json") return;
+    // The server closes right after the status; one that does not is not waited for forever.
+    this.#clearTimer(this.#closeGraceTimer);
+    const graceMs = this.options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
+    this.#closeGraceTimer = this.#setTimer(graceMs, () => {
+      this.#log(4, () => `no close from the server ${formatDuration(graceMs)} after the status`);
+      this.#settleStatus({ code: 1000 });
+    });
+  }
+
+  #statusPayload(): Uint8Array {
+    const payload = new Uint8Array(this.#statusBytes);
+    let offset = 0;
+    for (const chunk of this.#statusChunks) {
+      payload.set(chunk, offset);
+      offset += chunk.length;
+    }
+    return payload;
+  }
+
+  #settleStatus(close: CloseAction): void {
+    let outcome: CommandOutcome;
+    try {
+      outcome = decodeStatusJson(this.#statusPayload());
+    } catch (error) {
+      this.#fail(error, close);
+      return;
+    }
+    this.#log(6, () => `status: ${JSON.stringify(outcome.status)}`);
+    this.#succeed({ exitCode: outcome.exitCode, status: outcome.status, ended: "status" }, close);
+  }
+
+  #onServerClosed(): void {
+    const info = this.ws.closeInfo;
+    this.#log(4, () => `server closed the connection (${info?.code ?? "no close info"})`);
+    const lost = () =>
+      new ConnectionLostError({
+        cause: "closed-without-status",
+        closeCode: info?.code,
+        closeReason: info?.reason,
+      });
+    if (this.protocol.statusFormat === "status-json") {
+      if (this.#statusBytes === 0) return this.#fail(lost(), "none");
+      return this.#settleStatus("none");
+    }
+    try {
+      decodeStatusText(this.#statusPayload());
+    } catch (error) {
+      return this.#fail(error, "none");
+    }
+    if (info?.code !== 1000) return this.#fail(lost(), "none");
+    this.#succeed({ exitCode: 0, ended: "stream-end" }, "none");
+  }
+
+  // --- timers and signals ---------------------------------------------------------------------
+
+  #startTimers(): void {
+    const keepaliveMs = this.options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
+    const deadPeerMs = this.options.deadPeerMs ?? DEFAULT_DEAD_PEER_MS;
+    if (keepaliveMs > 0) {
+      const keepalive = () => {
+        const lastSign = Math.max(this.ws.lastPongAt, this.#startedAt);
+        if (Date.now() - lastSign > deadPeerMs) {
+          this.#log(2, () => `no pong from the server in ${formatDuration(deadPeerMs)}`);
+          this.#fail(new ConnectionLostError({ cause: "no-pong", silentMs: deadPeerMs }), {});
+          return;
+        }
+        this.ws.ping().catch((error) => this.#log(4, () => `ping failed: ${error}`));
+        this.#setTimer(keepaliveMs, keepalive);
+      };
+      this.#setTimer(keepaliveMs, keepalive);
+    }
+    const { idleTimeoutMs, maxSessionMs } = this.options;
+    if (idleTimeoutMs !== undefined && idleTimeoutMs > 0) {
+      const checkIdle = () => {
+        const idleFor = Date.now() - this.#lastActivity;
+        if (idleFor >= idleTimeoutMs) {
+          this.#fail(new SessionLimitError("idle-timeout", idleTimeoutMs));
+          return;
+        }
+        this.#setTimer(idleTimeoutMs - idleFor, checkIdle);
+      };
+      this.#setTimer(idleTimeoutMs, checkIdle);
+    }
+    if (maxSessionMs !== undefined && maxSessionMs > 0) {
+      this.#setTimer(maxSessionMs, () => {
+        this.#fail(new SessionLimitError("max-session", maxSessionMs));
+      });
+    }
+  }
+
+  #onSignal(): void {
+    if (this.#finished) return;
+    this.#log(2, () => "interrupted: ending stdin and closing the session");
+    this.#succeed({ exitCode: EXIT_ERROR, ended: "signal" }, { code: 1000 });
+    if (!this.streams.stdin || this.#stdinClosed) return;
+    this.#stdinClosed = true;
+    const farewell: Uint8Array[] = [];
+    if (this.streams.tty) farewell.push(...this.protocol.encode(Channel.stdin, EOF_BYTE));
+    if (this.protocol.canHalfClose) farewell.push(this.protocol.encodeClose(Channel.stdin));
+    this.#sendFarewell(farewell);
+  }
+
+  /** Sends the last stdin messages after the session settled; `run` waits for them, bounded. */
+  #sendFarewell(messages: Uint8Array[]): void {
+    const graceMs = this.options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
+    const sent = (async () => {
+      for (const message of messages) await this.#send(message);
+    })();
+    let timer: Timer | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    this.#farewell = Promise.race([sent, grace]).catch((error) => {
+      this.#log(4, () => `sending stdin's end failed: ${error}`);
+    }).finally(() => clearTimeout(timer));
+  }
+}
