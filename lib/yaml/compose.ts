@@ -188,6 +188,8 @@ class Composer {
   plain = false;
   /** Facts about the last node composed, for the block mapping's "was it a key?" decision. */
   lastHadProperties = false;
+  lastTag: string | null = null;
+  lastAnchor: string | null = null;
   lastWasScalar = false;
   lastJsonLike = false;
   lastScalarText = "";
@@ -401,10 +403,8 @@ class Composer {
 
   /** After a marker or directive only white space and a comment may end the line. */
   expectLineEnd(what: string): void {
-    const before = this.pos;
     while (isWhiteSpace(this.code())) this.pos++;
-    const code = this.code();
-    if (code === HASH && this.pos > before) {
+    if (this.code() === HASH && this.isCommentStart()) {
       while (!isLineBreak(this.code()) && this.code() !== 0) this.pos++;
     }
     if (!isLineBreak(this.code()) && this.code() !== 0) {
@@ -457,12 +457,39 @@ class Composer {
     if (indentStatus === 1 && this.isPropertyStart()) {
       const nodeStart = this.pos;
       const mayBeKey = isBlock && (atNewLine || allowCompact);
-      this.readProperties(context);
-      if (this.skipSeparationSpace(true) > 0) {
+      let crossedLine = this.readProperties(context);
+      while (crossedLine && isBlock && this.isPropertyStart() && this.lineIndent > parentIndent) {
+        // Properties on several lines merge into one node, unless the last set shares its line
+        // with content: then it belongs to that content (often an implicit key).
+        const setStart = this.pos;
+        const firstTag = this.tag;
+        const firstAnchor = this.anchor;
+        this.tag = null;
+        this.anchor = null;
+        crossedLine = this.readProperties(context);
+        const code = this.code();
+        if (!crossedLine && code !== 0 && code !== PIPE && code !== GREATER_THAN) {
+          this.pos = setStart;
+          this.tag = firstTag;
+          this.anchor = firstAnchor;
+          crossedLine = true;
+          break;
+        }
+        if (
+          (firstTag !== null && this.tag !== null) || (firstAnchor !== null && this.anchor !== null)
+        ) {
+          this.fail("a node may have only one tag and one anchor", setStart);
+        }
+        this.tag ??= firstTag;
+        this.anchor ??= firstAnchor;
+      }
+      if (crossedLine) {
         atNewLine = true;
         allowBlockCollections = isBlock;
         indentStatus = this.compareIndent(parentIndent);
-      } else if (mayBeKey && this.code() !== 0) {
+      } else if (
+        mayBeKey && this.code() !== 0 && this.code() !== PIPE && this.code() !== GREATER_THAN
+      ) {
         // Properties on the same line as an implicit key belong to the key (`&a key: value`):
         // read again from the start as a block mapping whose first key carries them.
         this.pos = nodeStart;
@@ -515,6 +542,8 @@ class Composer {
   finishNode(countBefore: number): void {
     const tag = this.tag;
     this.lastHadProperties = tag !== null || this.anchor !== null;
+    this.lastTag = tag;
+    this.lastAnchor = this.anchor;
     this.lastWasScalar = this.kind === KIND_SCALAR;
     this.lastJsonLike = this.kind === KIND_MAP || this.kind === KIND_SEQ ||
       (this.kind === KIND_SCALAR && !this.plain);
@@ -559,8 +588,11 @@ class Composer {
     return code === BANG || code === AMPERSAND;
   }
 
-  /** Reads a tag and/or an anchor in either order, separated by white space. */
-  readProperties(context: number): void {
+  /**
+   * Reads a tag and/or an anchor in either order and the separation after them; returns whether
+   * that separation crossed a line break (later properties then belong to the next node).
+   */
+  readProperties(context: number): boolean {
     while (true) {
       const code = this.code();
       if (code === BANG) {
@@ -571,11 +603,11 @@ class Composer {
         this.pos++;
         this.anchor = this.readAnchorName();
       } else {
-        return;
+        return false;
       }
       const before = this.pos;
-      this.skipSeparationSpace(true);
-      if (!this.isPropertyStart()) return;
+      if (this.skipSeparationSpace(true) > 0) return true;
+      if (!this.isPropertyStart()) return false;
       if (this.pos === before) this.fail("properties must be separated by white space");
     }
   }
@@ -820,12 +852,18 @@ class Composer {
     keyResult: unknown,
     keyHadProperties: boolean,
   ): void {
-    if (keyHadProperties && (tag !== null || anchor !== null)) {
-      this.fail("a node may have only one set of properties");
+    if (keyHadProperties) {
+      if (
+        (tag !== null && this.lastTag !== null) || (anchor !== null && this.lastAnchor !== null)
+      ) {
+        this.fail("a node may have only one tag and one anchor");
+      }
+      tag ??= this.lastTag;
+      anchor ??= this.lastAnchor;
     }
     this.tag = tag;
     this.anchor = anchor;
-    if (tag !== null && !keyHadProperties && this.lastWasScalar) {
+    if (tag !== null && this.lastWasScalar) {
       // Retype the raw scalar under the enclosing node's tag.
       this.kind = KIND_SCALAR;
       this.result = this.lastScalarText;
@@ -838,7 +876,14 @@ class Composer {
 
   storePair(map: Record<string, unknown>, key: unknown, value: unknown, keyPos: number): void {
     const name = keyString(key);
-    if (!storeEntry(map, name, value)) this.fail(`duplicated mapping key "${name}"`, keyPos);
+    if (storeEntry(map, name, value)) return;
+    // Null and collection keys have no faithful string form, so two of them are not a duplicate
+    // in YAML's sense even when their strings collide: the later entry wins.
+    if (key === null || typeof key === "object") {
+      map[name] = value;
+      return;
+    }
+    this.fail(`duplicated mapping key "${name}"`, keyPos);
   }
 
   readFlowCollection(nodeIndent: number): boolean {
@@ -884,15 +929,13 @@ class Composer {
       const hasKey = this.composeNode(nodeIndent, FLOW_IN, false, true);
       const key = this.result;
       const keyIsJsonLike = this.lastJsonLike;
-      const keyEnd = this.pos;
       this.skipFlowSpace(nodeIndent);
       code = this.code();
       let value: unknown = null;
-      if ((isExplicit || this.line === keyLine) && code === COLON) {
-        const adjacent = this.pos === keyEnd && hasKey;
+      if ((isExplicit || isMapping || this.line === keyLine) && code === COLON) {
         const following = this.peek(1);
         if (
-          !isBlankOrEnd(following) && !isFlowIndicator(following) && !(adjacent && keyIsJsonLike)
+          !isBlankOrEnd(following) && !isFlowIndicator(following) && !(hasKey && keyIsJsonLike)
         ) {
           this.fail("a space is expected after the colon of a flow mapping entry");
         }
@@ -902,7 +945,7 @@ class Composer {
         this.composeNode(nodeIndent, FLOW_IN, false, true);
         value = this.result;
       } else if (code === COLON && !isExplicit) {
-        this.fail("an implicit key in a flow collection must fit on one line", keyStart);
+        this.fail("an implicit key in a flow sequence must fit on one line", keyStart);
       } else if (!hasKey && !isExplicit) {
         this.fail("a flow collection entry is expected", entryPos);
       }
@@ -945,6 +988,7 @@ class Composer {
 
   readPlainScalar(nodeIndent: number, withinFlowCollection: boolean): boolean {
     let code = this.code();
+    if (this.atDocumentBoundary()) return false;
     if (
       isBlankOrEnd(code) || isFlowIndicator(code) || code === HASH || code === AMPERSAND ||
       code === ASTERISK || code === BANG || code === PIPE || code === GREATER_THAN ||
@@ -1164,6 +1208,13 @@ class Composer {
         this.lineIndent++;
         code = this.input.charCodeAt(++this.pos);
       }
+      if (code === TAB && this.lineIndent < textIndent) {
+        let ahead = this.pos;
+        while (isWhiteSpace(this.input.charCodeAt(ahead))) ahead++;
+        if (isBlankOrEnd(this.input.charCodeAt(ahead))) {
+          this.fail("tabs must not be used for indentation in a block scalar");
+        }
+      }
       if (isLineBreak(code)) {
         if (!detectedIndent && this.lineIndent > maxLeadingEmptyIndent) {
           maxLeadingEmptyIndent = this.lineIndent;
@@ -1171,7 +1222,11 @@ class Composer {
         emptyLines++;
         continue;
       }
-      if (code === 0) break;
+      if (code === 0) {
+        // A last line of only spaces, without a line break, still counts as an empty line.
+        if (this.pos > this.lineStart) emptyLines++;
+        break;
+      }
       if (this.lineIndent === 0 && this.atDocumentBoundary()) break;
       if (!detectedIndent && this.lineIndent >= textIndent) {
         if (this.lineIndent < maxLeadingEmptyIndent) {
@@ -1201,7 +1256,7 @@ class Composer {
       const contentStart = this.pos;
       while (!isLineBreak(code) && code !== 0) code = this.input.charCodeAt(++this.pos);
       text += this.input.slice(contentStart, this.pos);
-      lastLineHadBreak = code !== 0;
+      lastLineHadBreak = true;
     }
     if (chomping === CHOMP_KEEP) {
       text += "\n".repeat((didReadContent && lastLineHadBreak ? 1 : 0) + emptyLines);
