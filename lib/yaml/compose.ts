@@ -462,8 +462,8 @@ class Composer {
         // Properties on several lines merge into one node, unless the last set shares its line
         // with content: then it belongs to that content (often an implicit key).
         const setStart = this.pos;
-        const firstTag = this.tag;
-        const firstAnchor = this.anchor;
+        const firstTag: string | null = this.tag;
+        const firstAnchor: string | null = this.anchor;
         this.tag = null;
         this.anchor = null;
         crossedLine = this.readProperties(context);
