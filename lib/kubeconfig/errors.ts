@@ -1,0 +1,156 @@
+/**
+ * The errors kubeconfig loading and resolving raise. Each carries the facts its message is built
+ * from, and no message ever contains a credential: problems name fields and files, never values.
+ *
+ * @module
+ */
+
+/** Base class of every kubeconfig problem; the message is one line, worded like kubectl's. */
+export class KubeconfigError extends Error {
+  /** @param message the problem, kubectl-worded, free of secrets */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "KubeconfigError";
+  }
+}
+
+/** Where in a file a problem was found (1-based), when it could be located. */
+export interface SourcePosition {
+  line: number;
+  column: number;
+}
+
+/**
+ * A kubeconfig file could not be read or decoded: YAML syntax, a wrong type, a duplicate name,
+ * bad base64. Worded `error loading config file "<file>": <file>:<line>:<col>: <problem>`.
+ *
+ * @example
+ * ```ts
+ * import { KubeconfigLoadError } from "./errors.ts";
+ * const error = new KubeconfigLoadError("/k/config", "clusters must be a list", { line: 3, column: 1 });
+ * error.message; // 'error loading config file "/k/config": /k/config:3:1: clusters must be a list'
+ * ```
+ */
+export class KubeconfigLoadError extends KubeconfigError {
+  /** The file that failed to load. */
+  readonly file: string;
+  /** The problem without the file prefix. */
+  readonly problem: string;
+  /** Where the problem is, when known. */
+  readonly position?: SourcePosition;
+
+  /**
+   * @param file the kubeconfig file
+   * @param problem what is wrong, without secrets
+   * @param position where, when known
+   * @param options the underlying error, if any
+   */
+  constructor(
+    file: string,
+    problem: string,
+    position?: SourcePosition,
+    options?: { cause?: unknown },
+  ) {
+    const where = position ? `${file}:${position.line}:${position.column}: ` : "";
+    super(`error loading config file "${file}": ${where}${problem}`, options);
+    this.name = "KubeconfigLoadError";
+    this.file = file;
+    this.problem = problem;
+    this.position = position;
+  }
+}
+
+/**
+ * A file the configuration refers to (or `--kubeconfig` itself) could not be read. Worded like Go's
+ * `*PathError`: `open <path>: no such file or directory`.
+ *
+ * @example
+ * ```ts
+ * import { FileReadError } from "./errors.ts";
+ * new FileReadError("open", "/x/ca.crt", "no such file or directory").message;
+ * // "open /x/ca.crt: no such file or directory"
+ * ```
+ */
+export class FileReadError extends KubeconfigError {
+  /** The operation that failed (`open`, `stat`). */
+  readonly operation: string;
+  /** The path as it was used. */
+  readonly path: string;
+  /** Go-style reason text (`no such file or directory`, `permission denied`, …). */
+  readonly reason: string;
+
+  /**
+   * @param operation `open` or `stat`
+   * @param path the file
+   * @param reason Go-style reason text
+   */
+  constructor(operation: string, path: string, reason: string) {
+    super(`${operation} ${path}: ${reason}`);
+    this.name = "FileReadError";
+    this.operation = operation;
+    this.path = path;
+    this.reason = reason;
+  }
+}
+
+/**
+ * The selected context, user or cluster fails client-go's `ConfirmUsable` checks. One problem is
+ * the message as is; several are joined like Go's aggregate error (`[a, b]`).
+ *
+ * @example
+ * ```ts
+ * import { ConfigurationInvalidError } from "./errors.ts";
+ * new ConfigurationInvalidError(["context was not found for specified context: x"]).message;
+ * // "context was not found for specified context: x"
+ * ```
+ */
+export class ConfigurationInvalidError extends KubeconfigError {
+  /** Every problem found, in client-go's order. */
+  readonly problems: string[];
+
+  /** @param problems the problems, each kubectl-worded */
+  constructor(problems: string[]) {
+    super(
+      problems.length === 1 ? problems[0] : `invalid configuration: [${problems.join(", ")}]`,
+    );
+    this.name = "ConfigurationInvalidError";
+    this.problems = problems;
+  }
+}
+
+/**
+ * Nothing configured anywhere: no kubeconfig content, no `--server`, no in-cluster service account.
+ *
+ * @example
+ * ```ts
+ * import { EmptyConfigError } from "./errors.ts";
+ * new EmptyConfigError().message.startsWith("no configuration has been provided"); // true
+ * ```
+ */
+export class EmptyConfigError extends KubeconfigError {
+  constructor() {
+    super(
+      "no configuration has been provided, try setting KUBERNETES_MASTER environment variable",
+    );
+    this.name = "EmptyConfigError";
+  }
+}
+
+/**
+ * Turns a Deno file-system error into Go's reason wording, so messages read like kubectl's.
+ *
+ * @example
+ * ```ts
+ * import { goReason } from "./errors.ts";
+ * goReason(new Deno.errors.NotFound("x")); // "no such file or directory"
+ * ```
+ */
+export function goReason(error: unknown): string {
+  if (error instanceof Deno.errors.NotFound) return "no such file or directory";
+  if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (error instanceof Deno.errors.IsADirectory) return "is a directory";
+  if (error instanceof Deno.errors.NotADirectory) return "not a directory";
+  if (error instanceof Deno.errors.NotCapable) return "permission denied (Deno --allow-read)";
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

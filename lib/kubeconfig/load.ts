@@ -1,0 +1,195 @@
+/**
+ * kubectl's loading rules: which kubeconfig files are read and how they become one config.
+ *
+ * `--kubeconfig` names the only file (it must exist); otherwise `KUBECONFIG` lists files (`:`, or
+ * `;` on Windows; empty entries, duplicates and missing files skipped); otherwise
+ * `~/.kube/config`. Files are merged with {@linkcode mergeConfigs}. Environment access is injected
+ * so tests and embedders control it.
+ *
+ * @module
+ */
+import { parse, YamlError } from "../yaml/parse.ts";
+import { type LoadedConfig } from "./config.ts";
+import { decodeKubeconfig } from "./decode.ts";
+import { FileReadError, goReason, KubeconfigLoadError } from "./errors.ts";
+import { mergeConfigs } from "./merge.ts";
+import { joinPath } from "./paths.ts";
+
+/** Reads an environment variable; `Deno.env.get` by default. */
+export type EnvLookup = (name: string) => string | undefined;
+
+/** Inputs of the loading rules. */
+export interface LoadingOptions {
+  /** `--kubeconfig`: the one file to read, which must exist. */
+  kubeconfig?: string;
+  /** Environment lookup (`KUBECONFIG`, `HOME`, …); defaults to `Deno.env.get`. */
+  env?: EnvLookup;
+  /** Operating system whose conventions apply; defaults to the running one. */
+  os?: typeof Deno.build.os;
+  /** Receives client-go's warning when every `KUBECONFIG` file is missing. */
+  warn?: (message: string) => void;
+}
+
+/** The files the loading rules chose, in precedence order. */
+export interface LoadingPrecedence {
+  /** True when the list is `--kubeconfig`'s single file. */
+  explicit: boolean;
+  paths: string[];
+  /** True when the list came from `KUBECONFIG`. */
+  fromEnvironment: boolean;
+}
+
+/** The default environment lookup, tolerant of a missing `--allow-env`. */
+export const defaultEnv: EnvLookup = (name) => {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+};
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The user's home directory as client-go's `homedir.HomeDir` finds it: `HOME` on Unix; on Windows
+ * the first of `HOME`, `HOMEDRIVE`+`HOMEPATH`, `USERPROFILE` holding `.kube\config`, else the
+ * first that exists, else the first that is set.
+ *
+ * @example
+ * ```ts
+ * import { homeDirectory } from "./load.ts";
+ * await homeDirectory((name) => name === "HOME" ? "/home/me" : undefined, "linux"); // "/home/me"
+ * ```
+ */
+export async function homeDirectory(
+  env: EnvLookup = defaultEnv,
+  os: typeof Deno.build.os = Deno.build.os,
+): Promise<string | undefined> {
+  if (os !== "windows") return env("HOME") || undefined;
+  const drive = env("HOMEDRIVE");
+  const path = env("HOMEPATH");
+  const candidates = [env("HOME"), drive && path ? drive + path : undefined, env("USERPROFILE")]
+    .filter((candidate): candidate is string => !!candidate);
+  for (const candidate of candidates) {
+    if (await exists(joinPath(candidate, ".kube\\config", true))) return candidate;
+  }
+  for (const candidate of candidates) if (await exists(candidate)) return candidate;
+  return candidates[0];
+}
+
+/**
+ * Lists the kubeconfig files the loading rules would read.
+ *
+ * @example
+ * ```ts
+ * import { loadingPrecedence } from "./load.ts";
+ * const env = (name: string) => ({ KUBECONFIG: "/a:/b:/a", HOME: "/h" } as Record<string, string>)[name];
+ * (await loadingPrecedence({ env, os: "linux" })).paths; // ["/a", "/b"]
+ * ```
+ */
+export async function loadingPrecedence(options: LoadingOptions = {}): Promise<LoadingPrecedence> {
+  const env = options.env ?? defaultEnv;
+  const os = options.os ?? Deno.build.os;
+  if (options.kubeconfig) {
+    return { explicit: true, paths: [options.kubeconfig], fromEnvironment: false };
+  }
+  const list = env("KUBECONFIG");
+  if (list) {
+    const paths = [...new Set(list.split(os === "windows" ? ";" : ":"))].filter((path) => path);
+    return { explicit: false, paths, fromEnvironment: true };
+  }
+  const home = await homeDirectory(env, os);
+  const paths = home === undefined ? [] : [joinPath(home, ".kube/config", os === "windows")];
+  return { explicit: false, paths, fromEnvironment: false };
+}
+
+/**
+ * Reads and decodes one kubeconfig file (YAML or JSON). An empty file is an empty config.
+ *
+ * @throws {FileReadError} when the file cannot be read (`NotFound` is left to the caller via `cause`)
+ * @throws {KubeconfigLoadError} on YAML syntax or type errors, with `file:line:col`
+ *
+ * @example
+ * ```ts
+ * import { loadKubeconfigFile } from "./load.ts";
+ * const path = await Deno.makeTempFile();
+ * await Deno.writeTextFile(path, "current-context: dev\n");
+ * (await loadKubeconfigFile(path)).currentContext; // "dev"
+ * await Deno.remove(path);
+ * ```
+ */
+export async function loadKubeconfigFile(path: string): Promise<LoadedConfig> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    const problem = new FileReadError("read", path, goReason(error));
+    throw new KubeconfigLoadError(path, problem.message, undefined, { cause: error });
+  }
+  let document: unknown;
+  try {
+    document = parse(text, { filename: path });
+  } catch (error) {
+    if (error instanceof YamlError) {
+      throw new KubeconfigLoadError(path, error.reason, {
+        line: error.line,
+        column: error.column,
+      });
+    }
+    throw error;
+  }
+  return decodeKubeconfig(document, path, text);
+}
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof KubeconfigLoadError && error.cause instanceof Deno.errors.NotFound;
+}
+
+/**
+ * Applies the loading rules and merges the files into one config. Missing `KUBECONFIG` entries and
+ * a missing `~/.kube/config` are skipped; a missing `--kubeconfig` file is an error.
+ *
+ * @throws {FileReadError} `stat <file>: no such file or directory` for a missing `--kubeconfig`
+ * @throws {KubeconfigLoadError} for the first file that cannot be decoded
+ *
+ * @example
+ * ```ts
+ * import { loadKubeconfig } from "./load.ts";
+ * const config = await loadKubeconfig({ env: () => undefined });
+ * config.clusters.size; // 0: no HOME, no KUBECONFIG
+ * ```
+ */
+export async function loadKubeconfig(options: LoadingOptions = {}): Promise<LoadedConfig> {
+  const precedence = await loadingPrecedence(options);
+  if (precedence.explicit) {
+    const [path] = precedence.paths;
+    try {
+      await Deno.stat(path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) {
+        throw new FileReadError("stat", path, goReason(error));
+      }
+    }
+  }
+  const configs: LoadedConfig[] = [];
+  const missing: string[] = [];
+  for (const path of precedence.paths) {
+    try {
+      configs.push(await loadKubeconfigFile(path));
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      missing.push(path);
+    }
+  }
+  if (precedence.fromEnvironment && configs.length === 0 && missing.length > 0) {
+    options.warn?.(`Config not found: ${missing.join(", ")}`);
+  }
+  return mergeConfigs(configs);
+}

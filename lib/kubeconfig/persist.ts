@@ -1,0 +1,73 @@
+/**
+ * Writes a refreshed `auth-provider` config (oidc's new `id-token`/`refresh-token`) back into the
+ * kubeconfig file that defined the user, as client-go's `PersisterForUser`/`ModifyConfig` does.
+ *
+ * Only that user's `auth-provider.config` changes; the rest of the document is kept (comments are
+ * lost because the file is re-serialized, as with kubectl). The file is written as JSON, which is
+ * YAML and which every kubeconfig reader accepts. The file is replaced atomically
+ * through a temporary file in the same directory, keeping its permission bits.
+ *
+ * @module
+ */
+import { parse } from "../yaml/parse.ts";
+import { FileReadError, goReason, KubeconfigError } from "./errors.ts";
+import { dirname } from "./paths.ts";
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/**
+ * Replaces `users[name=userName].user.auth-provider.config` in `file` with `config`.
+ *
+ * @throws {FileReadError} when the file cannot be read
+ * @throws {KubeconfigError} when the user is no longer in the file
+ *
+ * @example
+ * ```ts
+ * import { persistAuthProviderConfig } from "./persist.ts";
+ * const file = await Deno.makeTempFile();
+ * await Deno.writeTextFile(file, "users:\n- name: me\n  user:\n    auth-provider:\n      name: oidc\n");
+ * await persistAuthProviderConfig(file, "me", { "id-token": "new" });
+ * await Deno.remove(file);
+ * ```
+ */
+export async function persistAuthProviderConfig(
+  file: string,
+  userName: string,
+  config: Record<string, string>,
+): Promise<void> {
+  if (file === "") {
+    throw new KubeconfigError(`cannot persist auth-provider config for ${userName}: no file`);
+  }
+  let text: string;
+  let mode: number | null = null;
+  try {
+    text = await Deno.readTextFile(file);
+    mode = (await Deno.stat(file)).mode;
+  } catch (error) {
+    throw new FileReadError("open", file, goReason(error));
+  }
+  const document = parse(text, { filename: file });
+  const users = isObject(document) && Array.isArray(document.users) ? document.users : [];
+  const entry = users.find((item) => isObject(item) && item.name === userName);
+  if (!isObject(entry)) {
+    throw new KubeconfigError(`user "${userName}" not found in ${file}`);
+  }
+  if (!isObject(entry.user)) entry.user = {};
+  const user = entry.user as Record<string, unknown>;
+  const provider = isObject(user["auth-provider"]) ? user["auth-provider"] : { name: "" };
+  provider.config = { ...config };
+  user["auth-provider"] = provider;
+  const temporary = await Deno.makeTempFile({ dir: dirname(file), prefix: ".kubeconfig-" });
+  try {
+    await Deno.writeTextFile(temporary, `${JSON.stringify(document, null, 2)}\n`, {
+      mode: mode === null ? 0o600 : mode & 0o777,
+    });
+    if (mode !== null) await Deno.chmod(temporary, mode & 0o777).catch(() => {});
+    await Deno.rename(temporary, file);
+  } catch (error) {
+    await Deno.remove(temporary).catch(() => {});
+    throw error;
+  }
+}
