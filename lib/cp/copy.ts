@@ -1,0 +1,571 @@
+/**
+ * kubectl cp over an injected {@linkcode RemoteExec}: upload streams a tar of the local tree into the
+ * container's `tar`, download streams the container's `tar cf -` into the safe extractor, with resume
+ * (`--retries`), verification, a `cat` fallback when the container has no `tar`, progress and a summary.
+ *
+ * Remote commands (kubectl's, with the differences noted):
+ * - upload: `test -d DEST` (exit 0 ⇒ the target is `DEST/<local base name>`, else `DEST` itself), then
+ *   `tar -xf - -C DIR(target)` with members named `BASE(target)/…`. kubectl passes `-m` (mtimes not
+ *   restored); kubexec restores mtimes unless `noPreserve`, where it sends kubectl's exact
+ *   `tar --no-same-permissions --no-same-owner -xmf - -C DIR`.
+ * - download: `tar cf - SRC`; a resumed attempt runs
+ *   `sh -c '… tar cf - "$1" | tail -c "+$2" …' sh SRC OFFSET` (kubectl's `tail -c+OFFSET`, with the path
+ *   passed as an argument instead of quoted into the script, and tar's exit status kept rather than
+ *   tail's).
+ * - verification: `sha256sum PATH` for single files, when the container has it.
+ * - no tar: download falls back to `cat SRC` (resumed with `tail -c +OFFSET SRC`), upload to
+ *   `sh -c 'cat > "$1"' sh TARGET`; directories need tar ({@linkcode RemoteToolMissingError}).
+ *
+ * Success means the remote command exited 0 and everything was written locally (or remotely). The
+ * remote stderr (e.g. `tar: Removing leading '/' from member names`) goes to `warn` and never fails a copy.
+ *
+ * @module
+ */
+import {
+  FileSpecError,
+  RemoteCommandError,
+  RemoteToolMissingError,
+  VerificationError,
+} from "./errors.ts";
+import { type ExtractProgress, extractTar } from "./extract.ts";
+import {
+  cleanRemotePath,
+  joinRemotePath,
+  remoteArchivePrefix,
+  remoteBaseName,
+  remoteDirName,
+} from "./file_spec.ts";
+import { measureLocalPath, packLocalPath } from "./pack.ts";
+import type { RemoteExec } from "./remote_exec.ts";
+import { RemoteExecError } from "./remote_exec.ts";
+import {
+  isMissingExecutableError,
+  isMissingExecutableExit,
+  type LineSink,
+  lineSink,
+  runCaptured,
+} from "./remote_io.ts";
+import { sha256 } from "./sha256.ts";
+
+/** Progress of a copy, reported as bytes move. */
+export type CopyProgress = ExtractProgress;
+
+/** Options shared by {@linkcode upload} and {@linkcode download}. */
+export interface CopyOptions {
+  /**
+   * Do not carry ownership, permissions and mtimes over (kubectl's `--no-preserve`; kubexec applies it
+   * to downloads too).
+   */
+  noPreserve?: boolean;
+  /** Check single files with sha256 on both sides when the container has `sha256sum`; default true. */
+  verify?: boolean;
+  /** Progress callback; the CLI renders bytes, rate and ETA. */
+  onProgress?: (progress: CopyProgress) => void;
+  /**
+   * Warnings: `"remote"` for the remote command's stderr lines (kubectl prints them to stdout on
+   * download), `"local"` for kubexec's own (skipped members, fallbacks). No `warning: ` prefix.
+   */
+  warn?: (message: string, source: "remote" | "local") => void;
+}
+
+/** Options of {@linkcode download}. */
+export interface DownloadOptions extends CopyOptions {
+  /** Resume attempts after a lost connection: 0 none (default), negative unlimited (kubectl's `--retries`). */
+  retries?: number;
+  /** Called before each resume with kubectl's numbers (`Resuming copy at <offset> bytes, retry <attempt>/<retries>`). */
+  onRetry?: (retry: { attempt: number; retries: number; offset: number; error: Error }) => void;
+  /** Extraction limits (see {@linkcode extractTar}). */
+  maxEntrySize?: number;
+  maxTotalSize?: number;
+  maxEntries?: number;
+}
+
+/** What a copy did. */
+export interface CopyResult {
+  /** Regular files copied. */
+  files: number;
+  /** File content bytes copied. */
+  bytes: number;
+  /** Every warning passed to `warn`, in order. */
+  warnings: string[];
+  /** Where the copy went: the remote target path (upload) or the local path (download). */
+  target: string;
+  /** `"sha256"` when a single file was verified on both sides, `"unavailable"` when it could not be. */
+  verified?: "sha256" | "unavailable";
+  /** Set when the container had no tar and `cat` was used. */
+  fallback?: "cat";
+  /** Resume attempts used (download). */
+  retries: number;
+}
+
+const LOCAL_SEPARATORS = Deno.build.os === "windows" ? /[\\/]+/ : /\/+/;
+
+function localBaseName(path: string): string {
+  const parts = path.split(LOCAL_SEPARATORS).filter((part) => part !== "");
+  return parts.length === 0 ? "/" : parts[parts.length - 1];
+}
+
+function safeRemoteArgument(path: string): string {
+  return path.startsWith("-") ? `./${path}` : path;
+}
+
+class Reporter {
+  readonly warnings: string[] = [];
+  readonly #warn: CopyOptions["warn"];
+
+  constructor(warn: CopyOptions["warn"]) {
+    this.#warn = warn;
+  }
+
+  local = (message: string): void => {
+    this.warnings.push(message);
+    this.#warn?.(message, "local");
+  };
+
+  remote = (message: string): void => {
+    this.warnings.push(message);
+    this.#warn?.(message, "remote");
+  };
+}
+
+async function remoteSha256(exec: RemoteExec, path: string): Promise<string | undefined> {
+  const run = await runCaptured(exec, ["sha256sum", safeRemoteArgument(path)]);
+  if (run.exitCode !== 0) return undefined;
+  const match = /^\\?([0-9a-f]{64})\b/.exec(run.stdout.trim());
+  return match?.[1];
+}
+
+async function verifySha256(
+  exec: RemoteExec,
+  remotePath: string,
+  localDigest: string,
+  reporter: Reporter,
+): Promise<"sha256" | "unavailable"> {
+  const remoteDigest = await remoteSha256(exec, remotePath);
+  if (remoteDigest === undefined) {
+    reporter.local(
+      `could not verify ${JSON.stringify(remotePath)}: sha256sum is not available in the container`,
+    );
+    return "unavailable";
+  }
+  if (remoteDigest !== localDigest) {
+    throw new VerificationError(remotePath, "sha256", remoteDigest, localDigest);
+  }
+  return "sha256";
+}
+
+async function localInfo(localPath: string): Promise<Deno.FileInfo> {
+  try {
+    return await Deno.stat(localPath);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new FileSpecError(`${localPath} doesn't exist in local filesystem`);
+    }
+    throw error;
+  }
+}
+
+async function isRemoteDirectory(exec: RemoteExec, path: string): Promise<boolean> {
+  try {
+    return (await runCaptured(exec, ["test", "-d", path])).exitCode === 0;
+  } catch (error) {
+    // kubectl treats any failure of this probe as "not a directory"; a lost connection is not that.
+    if (error instanceof RemoteExecError && error.connectionLost) throw error;
+    return false;
+  }
+}
+
+/**
+ * Copies `localPath` (file or directory tree) into the container at `remotePath`, like
+ * `kubectl cp LOCAL POD:REMOTE`: into `remotePath/<base name>` when `remotePath` is an existing
+ * directory, else to `remotePath` itself. Streams with back-pressure; no temporary files.
+ *
+ * @example
+ * ```ts
+ * import { upload } from "./copy.ts";
+ * import type { RemoteExec } from "./remote_exec.ts";
+ * declare const exec: RemoteExec; // the CLI binds it to one pod and container
+ * const result = await upload(exec, "./site", "/usr/share/nginx", { warn: console.error });
+ * result.files;
+ * ```
+ */
+export async function upload(
+  exec: RemoteExec,
+  localPath: string,
+  remotePath: string,
+  options: CopyOptions = {},
+): Promise<CopyResult> {
+  const info = await localInfo(localPath);
+  const reporter = new Reporter(options.warn);
+  const destination = remotePath.length > 1 ? remotePath.replace(/\/+$/, "") : remotePath;
+  const target = (await isRemoteDirectory(exec, destination))
+    ? joinRemotePath(destination, localBaseName(localPath))
+    : cleanRemotePath(destination);
+  const verify = (options.verify ?? true) && info.isFile;
+  const total = options.onProgress === undefined
+    ? undefined
+    : (await measureLocalPath(localPath)).bytes;
+  const hash = verify ? sha256() : undefined;
+  let bytes = 0;
+  let files = 0;
+  let currentFile: string | undefined;
+  const onBody = (piece: Uint8Array) => {
+    hash?.update(piece);
+    bytes += piece.length;
+    options.onProgress?.({ bytes, total, file: currentFile });
+  };
+
+  const archive = packLocalPath(localPath, {
+    archiveName: remoteBaseName(target),
+    onWarning: reporter.local,
+    onFile: (file) => {
+      files++;
+      currentFile = file.localPath;
+    },
+    onBody,
+  });
+  const command = options.noPreserve
+    ? ["tar", "--no-same-permissions", "--no-same-owner", "-xmf", "-", "-C", remoteDirName(target)]
+    : ["tar", "-xf", "-", "-C", remoteDirName(target)];
+  const outcome = await runWithStdin(exec, command, archive, reporter);
+  if (outcome.kind === "missing") {
+    if (!info.isFile) {
+      throw new RemoteToolMissingError(
+        "tar",
+        "copying a directory needs tar in the container; single files can be copied without it",
+      );
+    }
+    reporter.local("tar not found in the container; copying the single file with cat");
+    return await uploadWithCat(exec, localPath, target, options, reporter);
+  }
+  if (outcome.exitCode !== 0) {
+    throw new RemoteCommandError(command, outcome.exitCode, outcome.stderrTail);
+  }
+  const result: CopyResult = { files, bytes, warnings: reporter.warnings, target, retries: 0 };
+  if (hash !== undefined) {
+    result.verified = await verifySha256(exec, target, hash.digest(), reporter);
+  }
+  return result;
+}
+
+type StdinOutcome =
+  | { kind: "exited"; exitCode: number; stderrTail: string }
+  | { kind: "missing" };
+
+/**
+ * Runs `command` with `input` as stdin. The input is piped through an abortable pipe so that, whatever
+ * the remote side did, local files are closed when the command ends; a local read error wins over the
+ * remote outcome.
+ */
+async function runWithStdin(
+  exec: RemoteExec,
+  command: string[],
+  input: ReadableStream<Uint8Array>,
+  reporter: Reporter,
+): Promise<StdinOutcome> {
+  const stderr = lineSink(reporter.remote);
+  const stdout = lineSink(reporter.remote);
+  const pipe = new TransformStream<Uint8Array, Uint8Array>();
+  const abort = new AbortController();
+  let localError: unknown;
+  const piping = input.pipeTo(pipe.writable, { signal: abort.signal }).catch((error) => {
+    if (!abort.signal.aborted) localError = error;
+  });
+  let exitCode: number;
+  try {
+    ({ exitCode } = await exec(command, {
+      stdin: pipe.readable,
+      stdout: stdout.writable,
+      stderr: stderr.writable,
+    }));
+  } catch (error) {
+    abort.abort();
+    await piping;
+    if (localError !== undefined) throw localError;
+    if (isMissingExecutableError(error)) return { kind: "missing" };
+    throw error;
+  } finally {
+    stdout.flush();
+    stderr.flush();
+  }
+  abort.abort();
+  await piping;
+  if (localError !== undefined) throw localError;
+  if (isMissingExecutableExit(exitCode, stderr.tail())) return { kind: "missing" };
+  return { kind: "exited", exitCode, stderrTail: stderr.tail() };
+}
+
+async function uploadWithCat(
+  exec: RemoteExec,
+  localPath: string,
+  target: string,
+  options: CopyOptions,
+  reporter: Reporter,
+): Promise<CopyResult> {
+  const hash = (options.verify ?? true) ? sha256() : undefined;
+  const file = await Deno.open(localPath, { read: true });
+  const total = (await file.stat()).size;
+  let bytes = 0;
+  const counted = file.readable.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        hash?.update(chunk);
+        bytes += chunk.length;
+        options.onProgress?.({ bytes, total, file: localPath });
+        controller.enqueue(chunk);
+      },
+    }),
+  );
+  const command = ["sh", "-c", 'cat > "$1"', "sh", target];
+  const outcome = await runWithStdin(exec, command, counted, reporter);
+  if (outcome.kind === "missing") {
+    throw new RemoteToolMissingError(
+      "tar",
+      "the container has neither tar nor sh, so cp cannot write files",
+    );
+  }
+  if (outcome.exitCode !== 0) {
+    throw new RemoteCommandError(command, outcome.exitCode, outcome.stderrTail);
+  }
+  const result: CopyResult = {
+    files: 1,
+    bytes,
+    warnings: reporter.warnings,
+    target,
+    fallback: "cat",
+    retries: 0,
+  };
+  if (hash !== undefined) {
+    result.verified = await verifySha256(exec, target, hash.digest(), reporter);
+  }
+  return result;
+}
+
+/** The script of a resumed download: tar piped through tail, exiting with tar's status (not tail's). */
+const RESUME_TAR_SCRIPT =
+  '( ( ( tar cf - "$1"; echo $? >&3 ) | tail -c "+$2" >&4 ) 3>&1 | ( read -r s; exit "${s:-1}" ) ) 4>&1';
+
+/** How a resumable stream ended. */
+type ResumableOutcome =
+  | { kind: "exited"; exitCode: number; stderrTail: string; retries: number }
+  | { kind: "missing"; stderrTail: string }
+  | { kind: "sinkFailed" };
+
+/**
+ * Runs attempt after attempt of a streaming command until one exits, feeding every attempt's stdout
+ * into `sink` so the consumer sees one continuous byte stream. Resumes only after a lost connection.
+ */
+async function streamWithResume(
+  exec: RemoteExec,
+  commandAt: (offset: number) => string[],
+  sink: WritableStreamDefaultWriter<Uint8Array>,
+  options: DownloadOptions,
+  stderr: LineSink,
+): Promise<ResumableOutcome> {
+  const retries = options.retries ?? 0;
+  let received = 0;
+  let sinkFailed = false;
+  for (let attempt = 0;; attempt++) {
+    const stdout = new WritableStream<Uint8Array>({
+      async write(chunk) {
+        try {
+          await sink.write(chunk);
+        } catch (error) {
+          sinkFailed = true;
+          throw error;
+        }
+        received += chunk.length;
+      },
+    });
+    try {
+      const { exitCode } = await exec(commandAt(received), { stdout, stderr: stderr.writable });
+      stderr.flush();
+      if (sinkFailed) return { kind: "sinkFailed" };
+      if (attempt === 0 && received === 0 && isMissingExecutableExit(exitCode, stderr.tail())) {
+        return { kind: "missing", stderrTail: stderr.tail() };
+      }
+      return { kind: "exited", exitCode, stderrTail: stderr.tail(), retries: attempt };
+    } catch (error) {
+      stderr.flush();
+      if (sinkFailed) return { kind: "sinkFailed" };
+      if (attempt === 0 && isMissingExecutableError(error)) {
+        return { kind: "missing", stderrTail: (error as Error).message };
+      }
+      const canRetry = error instanceof RemoteExecError && error.connectionLost &&
+        (retries < 0 || attempt < retries);
+      if (!canRetry) throw error;
+      options.onRetry?.({ attempt: attempt + 1, retries, offset: received, error });
+    }
+  }
+}
+
+/**
+ * Copies `remotePath` (file or directory) out of the container to `localPath`, like
+ * `kubectl cp POD:REMOTE LOCAL`: a directory's contents land in `localPath` (created or merged), a file
+ * is written as `localPath`, or into it when `localPath` is an existing directory. Extraction is safe
+ * (see `extract.ts`); with `retries` a lost connection resumes at the byte where it broke.
+ *
+ * @example
+ * ```ts
+ * import { download } from "./copy.ts";
+ * import type { RemoteExec } from "./remote_exec.ts";
+ * declare const exec: RemoteExec;
+ * const result = await download(exec, "/var/log/app", "./logs", { retries: 3 });
+ * result.bytes;
+ * ```
+ */
+export async function download(
+  exec: RemoteExec,
+  remotePath: string,
+  localPath: string,
+  options: DownloadOptions = {},
+): Promise<CopyResult> {
+  const reporter = new Reporter(options.warn);
+  const source = remotePath.length > 1 ? remotePath.replace(/\/+$/, "") : remotePath;
+  const verify = options.verify ?? true;
+  const pipe = new TransformStream<Uint8Array, Uint8Array>();
+  const sink = pipe.writable.getWriter();
+  const extraction = extractTar(pipe.readable, localPath, {
+    prefix: remoteArchivePrefix(source),
+    preserve: !options.noPreserve,
+    fileIntoExistingDirectory: true,
+    hashRootFile: verify,
+    maxEntries: options.maxEntries,
+    maxEntrySize: options.maxEntrySize,
+    maxTotalSize: options.maxTotalSize,
+    onWarning: reporter.local,
+    onProgress: options.onProgress,
+  });
+  // Settled below; this keeps an early failure from being reported as unhandled meanwhile.
+  extraction.catch(() => {});
+  const stderr = lineSink(reporter.remote);
+  const firstCommand = ["tar", "cf", "-", source];
+  let outcome: ResumableOutcome;
+  try {
+    outcome = await streamWithResume(
+      exec,
+      (offset) =>
+        offset === 0
+          ? firstCommand
+          : ["sh", "-c", RESUME_TAR_SCRIPT, "sh", source, String(offset + 1)],
+      sink,
+      options,
+      stderr,
+    );
+  } catch (error) {
+    await sink.abort(error).catch(() => {});
+    await extraction.catch(() => {});
+    throw error;
+  }
+  if (outcome.kind === "missing") {
+    await sink.abort(new Error("tar is missing")).catch(() => {});
+    await extraction.catch(() => {});
+    reporter.local("tar not found in the container; copying the single file with cat");
+    return await downloadWithCat(exec, source, localPath, options, reporter);
+  }
+  if (outcome.kind === "sinkFailed") {
+    await extraction; // rejects with the extraction's own error
+    throw new Error("extraction stopped without an error");
+  }
+  await sink.close().catch(() => {});
+  if (outcome.exitCode !== 0) {
+    await extraction.catch(() => {});
+    throw new RemoteCommandError(firstCommand, outcome.exitCode, outcome.stderrTail);
+  }
+  const extracted = await extraction;
+  const result: CopyResult = {
+    files: extracted.files,
+    bytes: extracted.bytes,
+    warnings: reporter.warnings,
+    target: extracted.rootFile?.path ?? localPath,
+    retries: outcome.retries,
+  };
+  if (verify && extracted.rootFile?.sha256 !== undefined) {
+    result.verified = await verifySha256(exec, source, extracted.rootFile.sha256, reporter);
+  }
+  return result;
+}
+
+async function localFileTarget(localPath: string, remotePath: string): Promise<string> {
+  try {
+    if ((await Deno.stat(localPath)).isDirectory) {
+      const separator = Deno.build.os === "windows" ? "\\" : "/";
+      return `${localPath.replace(/[\\/]+$/, "")}${separator}${remoteBaseName(remotePath)}`;
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return localPath;
+}
+
+async function downloadWithCat(
+  exec: RemoteExec,
+  remotePath: string,
+  localPath: string,
+  options: DownloadOptions,
+  reporter: Reporter,
+): Promise<CopyResult> {
+  const target = await localFileTarget(localPath, remotePath);
+  const existing = await Deno.lstat(target).catch(() => null);
+  if (existing?.isDirectory) throw new FileSpecError(`${target} is a directory`);
+  if (existing !== null) await Deno.remove(target);
+  // createNew: O_EXCL, so a symlink planted at the target is never written through.
+  const file = await Deno.open(target, { write: true, createNew: true });
+  const hash = (options.verify ?? true) ? sha256() : undefined;
+  let bytes = 0;
+  let closed = false;
+  const fileSink = new WritableStream<Uint8Array>({
+    async write(chunk) {
+      let offset = 0;
+      while (offset < chunk.length) offset += await file.write(chunk.subarray(offset));
+      hash?.update(chunk);
+      bytes += chunk.length;
+      options.onProgress?.({ bytes, file: target });
+    },
+  });
+  const writer = fileSink.getWriter();
+  const stderr = lineSink(reporter.remote);
+  const path = safeRemoteArgument(remotePath);
+  try {
+    const outcome = await streamWithResume(
+      exec,
+      (offset) => offset === 0 ? ["cat", path] : ["tail", "-c", `+${offset + 1}`, path],
+      writer,
+      options,
+      stderr,
+    );
+    file.close();
+    closed = true;
+    if (outcome.kind === "missing") {
+      throw new RemoteToolMissingError(
+        "tar",
+        "the container has neither tar nor cat, so cp cannot read files",
+      );
+    }
+    if (outcome.kind === "exited" && outcome.exitCode !== 0) {
+      if (/Is a directory/.test(outcome.stderrTail)) {
+        throw new RemoteToolMissingError(
+          "tar",
+          "copying a directory needs tar in the container; single files can be copied without it",
+        );
+      }
+      throw new RemoteCommandError(["cat", path], outcome.exitCode, outcome.stderrTail);
+    }
+    const result: CopyResult = {
+      files: 1,
+      bytes,
+      warnings: reporter.warnings,
+      target,
+      fallback: "cat",
+      retries: outcome.kind === "exited" ? outcome.retries : 0,
+    };
+    if (hash !== undefined) {
+      result.verified = await verifySha256(exec, remotePath, hash.digest(), reporter);
+    }
+    return result;
+  } catch (error) {
+    if (!closed) file.close();
+    await Deno.remove(target).catch(() => {});
+    throw error;
+  }
+}

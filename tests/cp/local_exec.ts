@@ -1,0 +1,149 @@
+/**
+ * A {@linkcode RemoteExec} that runs commands as local processes, standing in for a container: real
+ * GNU tar, sh, tail, cat and sha256sum, with a PATH limited to a chosen set of tools (so "no tar in the
+ * image" can be staged) and fault injection (connection cut after N stdout bytes, custom producers).
+ *
+ * @module
+ */
+import { type RemoteExec, RemoteExecError } from "../../lib/cp/remote_exec.ts";
+
+/** Options of {@linkcode localExec}. */
+export interface LocalExecOptions {
+  /** Tools the "container" has; each becomes a symlink in a private bin directory on PATH. */
+  tools?: string[];
+  /** Per attempt (call index among stdout-streaming calls): cut the connection after this many stdout bytes. */
+  cutStdoutAfter?: Array<number | undefined>;
+  /** Replaces the stdout of calls whose argv[0] matches with these bytes (malicious producers). */
+  fakeStdout?: { command: string; data: Uint8Array; exitCode?: number };
+}
+
+/** A local RemoteExec plus what it saw; dispose it to remove its bin directory. */
+export interface LocalExec extends AsyncDisposable {
+  exec: RemoteExec;
+  /** Every command run, in order. */
+  commands: string[][];
+}
+
+export const DEFAULT_TOOLS = ["tar", "sh", "cat", "tail", "test", "sha256sum", "echo"];
+
+async function which(tool: string): Promise<string> {
+  for (const dir of (Deno.env.get("PATH") ?? "/usr/bin:/bin").split(":")) {
+    const candidate = `${dir}/${tool}`;
+    try {
+      if ((await Deno.stat(candidate)).isFile) return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  throw new Error(`test host lacks ${tool}`);
+}
+
+/**
+ * Creates a local exec sandbox.
+ *
+ * @example
+ * ```ts
+ * import { localExec } from "./local_exec.ts";
+ * await using sandbox = await localExec({ tools: ["sh", "cat"] });
+ * ```
+ */
+export async function localExec(options: LocalExecOptions = {}): Promise<LocalExec> {
+  const bin = await Deno.makeTempDir({ prefix: "kubexec-cp-bin-" });
+  for (const tool of options.tools ?? DEFAULT_TOOLS) {
+    await Deno.symlink(await which(tool), `${bin}/${tool}`);
+  }
+  const commands: string[][] = [];
+  let streamingCalls = 0;
+
+  const exec: RemoteExec = async (command, streams) => {
+    commands.push(command);
+    const attempt = streamingCalls++;
+    const cutAfter = options.cutStdoutAfter?.[attempt];
+    const fake = options.fakeStdout?.command === command[0] ? options.fakeStdout : undefined;
+    const program = fake !== undefined ? "true" : command[0];
+    let resolved: string | undefined;
+    try {
+      const info = await Deno.lstat(`${bin}/${program}`);
+      if (info.isSymlink) resolved = `${bin}/${program}`;
+    } catch {
+      resolved = fake !== undefined ? await which("true") : undefined;
+    }
+    if (resolved === undefined) {
+      throw new RemoteExecError(
+        `OCI runtime exec failed: exec failed: unable to start container process: exec: "${program}": executable file not found in $PATH: unknown`,
+        { connectionLost: false },
+      );
+    }
+    const child = new Deno.Command(resolved, {
+      args: fake !== undefined ? [] : command.slice(1),
+      clearEnv: true,
+      env: { PATH: bin, LC_ALL: "C" },
+      stdin: streams.stdin === undefined ? "null" : "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const stdinDone = streams.stdin === undefined
+      ? Promise.resolve()
+      : streams.stdin.pipeTo(child.stdin).catch(() => {});
+
+    let cut = false;
+    const stdoutSource = fake !== undefined ? ReadableStream.from([fake.data]) : child.stdout;
+    if (fake !== undefined) await child.stdout.cancel();
+    const pumpStdout = async () => {
+      const writer = streams.stdout.getWriter();
+      let sent = 0;
+      try {
+        for await (const chunk of stdoutSource) {
+          if (cutAfter !== undefined && sent + chunk.length >= cutAfter) {
+            if (cutAfter > sent) await writer.write(chunk.slice(0, cutAfter - sent));
+            cut = true;
+            break;
+          }
+          await writer.write(chunk);
+          sent += chunk.length;
+        }
+      } finally {
+        writer.releaseLock();
+      }
+    };
+    const pumpStderr = async () => {
+      const writer = streams.stderr.getWriter();
+      try {
+        for await (const chunk of child.stderr) await writer.write(chunk);
+      } finally {
+        writer.releaseLock();
+      }
+    };
+    let streamError: unknown;
+    await Promise.all([
+      pumpStdout().catch((error) => {
+        streamError = error;
+      }),
+      pumpStderr().catch((error) => {
+        streamError ??= error;
+      }),
+    ]).finally(() => {});
+    if (cut || streamError !== undefined) {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // already exited
+      }
+      await child.stdout.cancel().catch(() => {});
+      await child.stderr.cancel().catch(() => {});
+    }
+    const status = await child.status;
+    await stdinDone;
+    if (streamError !== undefined) throw streamError;
+    if (cut) throw new RemoteExecError("connection lost (injected)", { connectionLost: true });
+    return { exitCode: fake?.exitCode ?? status.code };
+  };
+
+  return {
+    exec,
+    commands,
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(bin, { recursive: true });
+    },
+  };
+}
