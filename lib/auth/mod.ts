@@ -80,7 +80,7 @@ export interface ProviderOptions {
   logger?: Logger;
   /** Clock in milliseconds since the epoch (token expiry); defaults to `Date.now`. */
   now?: () => number;
-  /** The `tokenFile` re-read period; defaults to client-go's 1 minute. */
+  /** The `tokenFile` re-read period (a read token is trusted for this minus 10 s); default 1 minute. */
   tokenFilePeriodMs?: number;
   /** Reads `tokenFile` and `idp-certificate-authority`; defaults to `Deno.readTextFile`. */
   readTextFile?: (path: string) => Promise<string>;

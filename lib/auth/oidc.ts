@@ -60,6 +60,17 @@ async function readBody(response: Response): Promise<string> {
   return new TextDecoder().decode(bytes);
 }
 
+/** The most specific message of an error chain: `fetch failed` hides the TLS or socket cause. */
+function innermostMessage(error: unknown): string {
+  let message = error instanceof Error ? error.message : String(error);
+  let cause = error instanceof Error ? error.cause : undefined;
+  while (cause instanceof Error) {
+    message = cause.message;
+    cause = cause.cause;
+  }
+  return message;
+}
+
 /** Go's `http.Response.Status` text, e.g. `404 Not Found`. */
 function statusLine(response: Response): string {
   return response.statusText ? `${response.status} ${response.statusText}` : `${response.status}`;
@@ -122,12 +133,15 @@ export function oidcProvider(
   let rejectedIdToken: string | undefined;
   let running: Promise<string> | undefined;
 
-  /** Removes every secret of the current config from a text that may echo one. */
+  /**
+   * Removes every secret of the current config from a text that may echo one. Secrets shorter
+   * than 4 characters are left alone: masking them would garble the text and protect nothing.
+   */
   function redact(text: string): string {
     let result = text;
     for (const key of CONFIG_SECRET_KEYS) {
       const secret = config[key];
-      if (secret) result = result.replaceAll(secret, "<masked>");
+      if (secret && secret.length >= 4) result = result.replaceAll(secret, "<masked>");
     }
     return result;
   }
@@ -161,7 +175,7 @@ export function oidcProvider(
       return await fetch(url, { ...init, method, ...(client ? { client } : {}) });
     } catch (error) {
       const verb = method === "GET" ? "Get" : "Post";
-      throw new OidcError(`${verb} ${JSON.stringify(url)}: ${redact((error as Error).message)}`, {
+      throw new OidcError(`${verb} ${JSON.stringify(url)}: ${redact(innermostMessage(error))}`, {
         cause: error,
       });
     }
