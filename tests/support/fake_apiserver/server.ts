@@ -1,0 +1,605 @@
+/**
+ * The fake kube-apiserver: accepts TLS (with optional client certificates, via `node:tls`) or
+ * plain TCP connections, parses HTTP/1.1 itself, records every request, authenticates,
+ * impersonates, authorizes, then serves discovery and REST or upgrades exec / attach /
+ * port-forward requests to WebSockets. Streaming endpoints are looked up in one table keyed by
+ * subresource, so a new protocol (SPDY tunnelling for port-forward) is one more entry.
+ *
+ * @module
+ */
+
+import net from "node:net";
+import tls from "node:tls";
+import type { Socket } from "node:net";
+import { AttachRegistry, serveAttach } from "./attach.ts";
+import { type Attributes, authenticate, forbiddenStatus, impersonate, isAllowed } from "./auth.ts";
+import {
+  codecFor,
+  KUBELET_PROTOCOLS,
+  negotiateSubprotocol,
+  offeredProtocols,
+  PORT_FORWARD_PROTOCOLS,
+  V5,
+} from "./channels.ts";
+import { serveExec } from "./exec.ts";
+import { FaultController } from "./faults.ts";
+import { HttpParseError, readRequest, writeAndWait, writeResponse } from "./http.ts";
+import { servePortForward } from "./portforward.ts";
+import {
+  discoveryReply,
+  parseResourcePath,
+  requestVerb,
+  type ResourcePath,
+  resourceReply,
+  type RestContext,
+  type RestReply,
+  statusReply,
+} from "./rest.ts";
+import { SessionOutput } from "./session_io.ts";
+import { SocketReader } from "./socket_reader.ts";
+import {
+  badRequest,
+  forbidden,
+  internalError,
+  notFound,
+  type StatusFields,
+  UNAUTHORIZED,
+} from "./status.ts";
+import { ObjectStore, PodStore, type StoredPod } from "./store.ts";
+import type {
+  FakeServerOptions,
+  HttpFault,
+  RecordedRequest,
+  SessionLog,
+  StreamFault,
+  UserInfo,
+} from "./types.ts";
+import { acceptKey, ServerWebSocket, switchingProtocols } from "./websocket.ts";
+import { testPki } from "../pki.ts";
+
+/** A running fake API server. */
+export interface FakeApiServer {
+  /** `https://127.0.0.1:PORT` (or `http://` in plain mode; `[::1]` for IPv6). */
+  url: string;
+  /** The CA that signed the server certificate and that client certificates must chain to. */
+  caPem: string;
+  hostname: string;
+  port: number;
+  /** The options in effect, defaults filled in. */
+  options: FakeServerOptions;
+  pods: PodStore;
+  /** Services and workloads that `TYPE/NAME` targets resolve through. */
+  objects: ObjectStore;
+  /** Every request received, in arrival order. */
+  requests: RecordedRequest[];
+  faults: FaultController;
+  /** A directory removed on {@linkcode close}; pods' working directories live below it. */
+  tempDir: string;
+  /** The working directory of a pod's processes (created on first use). */
+  podDir(namespace: string, name: string): Promise<string>;
+  /** Stops listening, ends every connection and process, removes the temp directory. */
+  close(): Promise<void>;
+}
+
+/** The default admin token. */
+export const ADMIN_TOKEN = "admin-token";
+/** The default basic-auth user and password. */
+export const ADMIN_BASIC = { username: "admin", password: "admin-password" };
+
+const STREAM_SUBRESOURCES = new Set(["exec", "attach", "portforward"]);
+
+interface ServerState {
+  options: FakeServerOptions;
+  pods: PodStore;
+  objects: ObjectStore;
+  requests: RecordedRequest[];
+  faults: FaultController;
+  attach: AttachRegistry;
+  tempDir: string;
+  rest: RestContext;
+  sessions: Set<Promise<void>>;
+  podDir(namespace: string, name: string): Promise<string>;
+}
+
+function isWebSocketUpgrade(headers: Record<string, string[]>): boolean {
+  return headers["upgrade"]?.[0]?.toLowerCase() === "websocket" &&
+    (headers["connection"] ?? []).some((v) => v.toLowerCase().includes("upgrade"));
+}
+
+function queryBool(query: URLSearchParams, name: string): boolean {
+  const value = query.get(name);
+  if (value === null) return false;
+  const lower = value.toLowerCase();
+  return lower !== "0" && lower !== "false";
+}
+
+async function reply(socket: Socket, value: RestReply): Promise<void> {
+  if ("stream" in value) {
+    await value.stream(socket);
+    return;
+  }
+  await writeResponse(
+    socket,
+    value.code,
+    [
+      ["Audit-Id", crypto.randomUUID()],
+      ["Cache-Control", "no-cache, private"],
+      ["Content-Type", value.contentType ?? "application/json"],
+    ],
+    value.body,
+  );
+}
+
+function faultReply(fault: HttpFault, url: URL): RestReply | "emptyForbidden" | undefined {
+  switch (fault.kind) {
+    case "html":
+      return {
+        code: fault.code ?? 200,
+        contentType: "text/html; charset=utf-8",
+        body: "<!DOCTYPE html>\n<html><head><title>Sign in</title></head>" +
+          "<body><h1>Corporate proxy</h1><p>Please sign in.</p></body></html>\n",
+      };
+    case "status": {
+      const name = url.pathname.match(/\/pods\/([^/]+)/)?.[1] ?? "";
+      const defaults: Record<number, StatusFields> = {
+        401: UNAUTHORIZED,
+        403: forbidden({ group: "", resource: "pods" }, name, "fault injected"),
+        404: notFound({ group: "", resource: "pods" }, name),
+        500: internalError("fault injected"),
+      };
+      const base = defaults[fault.code] ??
+        { status: "Failure", message: "fault injected", code: fault.code };
+      return statusReply({
+        ...base,
+        message: fault.message ?? base.message,
+        reason: fault.reason ?? base.reason,
+        code: fault.code,
+      });
+    }
+    case "emptyForbidden":
+      return "emptyForbidden";
+    default:
+      return undefined;
+  }
+}
+
+function newSessionLog(protocol: string): SessionLog {
+  return {
+    protocol,
+    resizes: [],
+    stdinBytes: 0,
+    stdinClosed: false,
+    outputBytes: 0,
+    maxClientMessageBytes: 0,
+    clientMessages: 0,
+    pingsReceived: 0,
+    pongsReceived: 0,
+    protocolErrors: [],
+    done: Promise.resolve(),
+  };
+}
+
+/** Checks before the upgrade, as the API server does in `streamLocation`. */
+function validateContainer(
+  stored: StoredPod,
+  container: string | null,
+): { ok: true; name: string } | { ok: false; status: StatusFields } {
+  const pod = stored.input;
+  const all = [
+    ...(pod.initContainers ?? []),
+    ...pod.containers,
+    ...(pod.ephemeralContainers ?? []),
+  ];
+  if (!container) {
+    if (pod.containers.length === 1) return { ok: true, name: pod.containers[0].name };
+    if (pod.containers.length === 0) {
+      return {
+        ok: false,
+        status: badRequest(`a container name must be specified for pod ${pod.name}`),
+      };
+    }
+    return {
+      ok: false,
+      status: badRequest(
+        `a container name must be specified for pod ${pod.name}, choose one of: [${
+          all.map((c) => c.name).join(" ")
+        }]`,
+      ),
+    };
+  }
+  if (!all.some((c) => c.name === container)) {
+    return {
+      ok: false,
+      status: badRequest(`container ${container} is not valid for pod ${pod.name}`),
+    };
+  }
+  return { ok: true, name: container };
+}
+
+async function handleStreaming(
+  state: ServerState,
+  socket: Socket,
+  reader: SocketReader,
+  record: RecordedRequest,
+  path: ResourcePath,
+  query: URLSearchParams,
+  headers: Record<string, string[]>,
+  protocolLines: string[] | undefined,
+  httpFaults: HttpFault[],
+  streamFaults: StreamFault[],
+): Promise<"upgraded" | RestReply | "emptyForbidden"> {
+  const stored = state.pods.get(path.namespace ?? "", path.name!);
+  if (!stored) return statusReply(notFound({ group: "", resource: "pods" }, path.name!));
+  if (stored.input.nodeName === "") {
+    return statusReply(badRequest(`pod ${path.name} does not have a host assigned`));
+  }
+  const subresource = path.subresource!;
+  let container = "";
+  if (subresource !== "portforward") {
+    const valid = validateContainer(stored, query.get("container"));
+    if (!valid.ok) return statusReply(valid.status);
+    container = valid.name;
+  }
+  let ports: number[] = [];
+  if (subresource === "portforward") {
+    const raw = query.getAll("ports").flatMap((p) => p.split(",")).filter((p) => p !== "");
+    ports = raw.map(Number);
+    const bad = raw.find((p, i) => !/^\d+$/.test(p) || ports[i] < 1 || ports[i] > 65535);
+    if (bad !== undefined) {
+      return statusReply(badRequest(`invalid port ${JSON.stringify(bad)}`));
+    }
+    if (ports.length === 0) {
+      return statusReply(badRequest(`query parameter "port" is required`));
+    }
+  }
+  const upgrade = headers["upgrade"]?.[0]?.toLowerCase() ?? "";
+  if (upgrade.startsWith("spdy/")) {
+    return statusReply(
+      badRequest("the fake API server serves WebSocket streaming only (SPDY is not implemented)"),
+    );
+  }
+  if (!isWebSocketUpgrade(headers) || httpFaults.some((f) => f.kind === "upgradeRequired")) {
+    return statusReply(badRequest("Upgrade request required"));
+  }
+  if (record.method !== "GET") return "emptyForbidden";
+  const offered = offeredProtocols(protocolLines);
+  const support = state.options.protocols ?? {};
+  const translator = (support.translator ?? true) && !httpFaults.some((f) => f.kind === "refuseV5");
+  let protocol: string | undefined;
+  if (subresource === "portforward") {
+    protocol = negotiateSubprotocol(offered, support.portForward ?? PORT_FORWARD_PROTOCOLS);
+  } else if (translator && offered.includes(V5)) {
+    protocol = V5;
+  } else {
+    protocol = negotiateSubprotocol(offered, support.kubelet ?? KUBELET_PROTOCOLS);
+  }
+  if (protocol === undefined) return "emptyForbidden";
+  const key = headers["sec-websocket-key"]?.[0];
+  if (!key) return statusReply(badRequest("missing Sec-WebSocket-Key"));
+  const log = newSessionLog(protocol);
+  record.session = log;
+  record.status = 101;
+  await writeAndWait(
+    socket,
+    new TextEncoder().encode(switchingProtocols(await acceptKey(key), protocol)),
+  );
+  const ws = new ServerWebSocket(socket, reader, log);
+  const out = new SessionOutput(
+    ws,
+    codecFor(protocol),
+    log,
+    streamFaults,
+    state.options.maxMessageBytes ?? 32 * 1024 + 1,
+  );
+  const namespace = stored.object.metadata.namespace;
+  const podName = stored.object.metadata.name;
+  const spec = [...stored.input.containers, ...(stored.input.initContainers ?? [])]
+    .find((c) => c.name === container);
+  const env = { HOSTNAME: podName, ...(stored.input.env ?? {}) };
+  const ttyWaitMs = state.options.ttyInitialSizeWaitMs ?? 2000;
+  const stdin = queryBool(query, "stdin");
+  const stdout = queryBool(query, "stdout");
+  const tty = queryBool(query, "tty");
+  const stderr = queryBool(query, "stderr") && !tty;
+  let session: Promise<void>;
+  if (subresource === "exec") {
+    const cwd = await state.podDir(namespace, podName);
+    session = serveExec(out, {
+      argv: query.getAll("command"),
+      container,
+      stdin,
+      stdout,
+      stderr,
+      tty,
+      containerRunning: spec?.running !== false,
+      cwd,
+      env,
+      scratchDir: state.tempDir,
+      ttyWaitMs,
+    });
+  } else if (subresource === "attach") {
+    const cwd = await state.podDir(namespace, podName);
+    const attachKey = `${namespace}/${podName}/${container}`;
+    const containerTty = spec?.tty ?? false;
+    session = serveAttach(
+      out,
+      {
+        container,
+        stdin,
+        stdout,
+        stderr,
+        tty: tty && containerTty,
+        containerRunning: spec?.running !== false,
+        containerStdin: spec?.stdin ?? false,
+        stdinOnce: spec?.stdinOnce ?? false,
+        ttyWaitMs,
+      },
+      (size) =>
+        state.attach.obtain(attachKey, size, (startSize) => ({
+          argv: spec?.command ?? ["sh"],
+          cwd,
+          env,
+          stdin: true,
+          stdout: true,
+          stderr: !containerTty,
+          tty: containerTty ? startSize ?? { width: 80, height: 24 } : undefined,
+          scratchDir: state.tempDir,
+        })),
+      state.attach.has(attachKey),
+    );
+  } else {
+    session = servePortForward(out, {
+      ports,
+      portMap: stored.input.portMap ?? {},
+      sandboxId: stored.object.metadata.uid.replaceAll("-", "").padEnd(64, "0"),
+    });
+  }
+  const done = session.catch(() => {}).finally(() => {
+    out.stopPings();
+    socket.destroy();
+    state.sessions.delete(done);
+  });
+  state.sessions.add(done);
+  log.done = done;
+  return "upgraded";
+}
+
+async function handleRequest(
+  state: ServerState,
+  socket: Socket,
+  reader: SocketReader,
+  method: string,
+  target: string,
+  headers: Record<string, string[]>,
+  body: Uint8Array,
+): Promise<"upgraded" | "keep" | "close"> {
+  const url = new URL(target, `http://${state.rest.serverAddress}`);
+  const record: RecordedRequest = { method, path: target, url, headers, status: 0 };
+  state.requests.push(record);
+  const faults = state.faults.take({ method, url });
+  const httpFaults = faults.filter((f): f is HttpFault =>
+    ["status", "html", "refuseV5", "upgradeRequired", "emptyForbidden"].includes(f.kind)
+  );
+  const streamFaults = faults.filter((f): f is StreamFault => !httpFaults.includes(f as HttpFault));
+  const send = async (value: RestReply | "emptyForbidden"): Promise<"keep" | "close"> => {
+    if (value === "emptyForbidden") {
+      record.status = 403;
+      await writeAndWait(socket, new TextEncoder().encode("HTTP/1.1 403 Forbidden\r\n\r\n"));
+      socket.end();
+      return "close";
+    }
+    record.status = "code" in value ? value.code : 200;
+    await reply(socket, value);
+    return "stream" in value ? "close" : "keep";
+  };
+  for (const fault of httpFaults) {
+    const injected = faultReply(fault, url);
+    if (injected) return await send(injected);
+  }
+  const auth = authenticate(state.options, socket, headers);
+  if (!auth.user) return await send(statusReply(UNAUTHORIZED));
+  record.user = auth.user;
+  const impersonated = impersonate(state.options.rbac, auth.user, headers);
+  if (!impersonated.ok) return await send(statusReply(impersonated.status));
+  const user: UserInfo = impersonated.user;
+  record.effectiveUser = user;
+  const discovery = discoveryReply(state.rest, url.pathname);
+  if (discovery) return await send(discovery);
+  const path = parseResourcePath(url.pathname);
+  if (!path) {
+    return await send({
+      code: 404,
+      body: "404 page not found\n",
+      contentType: "text/plain; charset=utf-8",
+    });
+  }
+  const verb = requestVerb(method, path, url.searchParams);
+  const attributes: Attributes = {
+    verb,
+    group: path.group,
+    resource: path.resource,
+    subresource: path.subresource,
+    namespace: path.namespace,
+    name: path.name,
+  };
+  if (!isAllowed(state.options.rbac, user, attributes)) {
+    return await send(statusReply(forbiddenStatus(user, attributes)));
+  }
+  const streaming = path.group === "" && path.resource === "pods" && path.subresource &&
+    STREAM_SUBRESOURCES.has(path.subresource);
+  if (streaming) {
+    if (method !== "GET" && method !== "POST") {
+      return await send(statusReply(badRequest("method not allowed")));
+    }
+    const create = { ...attributes, verb: "create" };
+    if (
+      state.options.checkCreateOnUpgrade && verb !== "create" &&
+      !isAllowed(state.options.rbac, user, create)
+    ) {
+      return await send(statusReply(forbiddenStatus(user, create)));
+    }
+    const outcome = await handleStreaming(
+      state,
+      socket,
+      reader,
+      record,
+      path,
+      url.searchParams,
+      headers,
+      auth.protocolLines,
+      httpFaults,
+      streamFaults,
+    );
+    if (outcome === "upgraded") return "upgraded";
+    return await send(outcome);
+  }
+  return await send(resourceReply(state.rest, method, path, url.searchParams, user, body));
+}
+
+async function serveConnection(state: ServerState, socket: Socket): Promise<void> {
+  const reader = new SocketReader(socket);
+  while (!socket.destroyed) {
+    let request;
+    try {
+      request = await readRequest(reader);
+    } catch (error) {
+      if (!(error instanceof HttpParseError)) throw error;
+      await writeResponse(socket, 400, [["Content-Type", "text/plain"]], "400 Bad Request");
+      socket.end();
+      return;
+    }
+    if (request === null) {
+      socket.end();
+      return;
+    }
+    const outcome = await handleRequest(
+      state,
+      socket,
+      reader,
+      request.method,
+      request.target,
+      request.headers,
+      request.body,
+    );
+    if (outcome !== "keep") return;
+    if (request.headers["connection"]?.some((v) => v.toLowerCase() === "close")) {
+      socket.end();
+      return;
+    }
+  }
+}
+
+/**
+ * Starts a fake API server on a loopback port chosen by the OS.
+ *
+ * @example
+ * ```ts ignore
+ * import { startFakeApiServer } from "./server.ts";
+ * const server = await startFakeApiServer({
+ *   pods: [{ name: "web-0", containers: [{ name: "app" }] }],
+ * });
+ * try {
+ *   // point a kubeconfig at server.url with token "admin-token"
+ * } finally {
+ *   await server.close();
+ * }
+ * ```
+ */
+export async function startFakeApiServer(options: FakeServerOptions = {}): Promise<FakeApiServer> {
+  const resolved: FakeServerOptions = {
+    ...options,
+    tokens: options.tokens ?? { [ADMIN_TOKEN]: { name: "admin", groups: ["system:masters"] } },
+    basicUsers: options.basicUsers ??
+      { [ADMIN_BASIC.username]: { password: ADMIN_BASIC.password, groups: ["system:masters"] } },
+  };
+  const pki = await testPki();
+  const tempDir = await Deno.makeTempDir({ prefix: "kubexec-fake-apiserver-" });
+  const pods = new PodStore();
+  const objects = new ObjectStore();
+  for (const pod of options.pods ?? []) pods.add(pod);
+  for (const object of options.objects ?? []) objects.add(object);
+  let markClosing: () => void = () => {};
+  const closing = new Promise<void>((resolve) => (markClosing = resolve));
+  const hostname = options.hostname ?? "127.0.0.1";
+  const sockets = new Set<Socket>();
+  const podDirs = new Map<string, Promise<string>>();
+  const state: ServerState = {
+    options: resolved,
+    pods,
+    objects,
+    requests: [],
+    faults: new FaultController(),
+    attach: new AttachRegistry(),
+    tempDir,
+    rest: { options: resolved, pods, objects, serverAddress: "", closing },
+    sessions: new Set(),
+    podDir: (namespace, name) => {
+      const key = `${namespace}/${name}`;
+      let dir = podDirs.get(key);
+      if (!dir) {
+        const path = `${tempDir}/pods/${namespace}/${name}`;
+        dir = Deno.mkdir(path, { recursive: true }).then(() => path);
+        podDirs.set(key, dir);
+      }
+      return dir;
+    },
+  };
+  pods.onRemove((namespace, name) => void state.attach.stop(`${namespace}/${name}/`));
+  const connections = new Set<Promise<void>>();
+  const onConnection = (socket: Socket) => {
+    sockets.add(socket);
+    socket.on("error", () => {});
+    socket.setNoDelay?.(true);
+    const served: Promise<void> = serveConnection(state, socket)
+      .catch(() => void socket.destroy())
+      .finally(() => connections.delete(served));
+    connections.add(served);
+    socket.on("close", () => sockets.delete(socket));
+  };
+  const useTls = options.tls ?? true;
+  const server = useTls
+    ? tls.createServer({
+      key: pki.server.keyPem,
+      cert: pki.server.certPem,
+      ca: pki.ca.certPem,
+      requestCert: true,
+      rejectUnauthorized: false,
+      ALPNProtocols: ["http/1.1"],
+    }, onConnection)
+    : net.createServer(onConnection);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, hostname, () => resolve());
+  });
+  const port = (server.address() as net.AddressInfo).port;
+  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  state.rest.serverAddress = `${host}:${port}`;
+  let closed: Promise<void> | undefined;
+  return {
+    url: `${useTls ? "https" : "http"}://${host}:${port}`,
+    caPem: pki.ca.certPem,
+    hostname,
+    port,
+    options: resolved,
+    pods,
+    objects,
+    requests: state.requests,
+    faults: state.faults,
+    tempDir,
+    podDir: state.podDir,
+    close: () => {
+      closed ??= (async () => {
+        markClosing();
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const socket of sockets) socket.destroy();
+        await state.attach.stopAll();
+        await Promise.all([...state.sessions]);
+        for (const socket of sockets) socket.destroy();
+        await Promise.all([...connections]);
+        await stopped;
+        await Deno.remove(tempDir, { recursive: true }).catch(() => {});
+      })();
+      return closed;
+    },
+  };
+}
