@@ -8,24 +8,31 @@
  * @module
  */
 
+/** Options of {@linkcode CredentialError}: a cause and an optional hint for the user. */
+export interface CredentialErrorOptions extends ErrorOptions {
+  /** What the user can do about it, printed by the CLI on a `hint:` line. */
+  hint?: string;
+}
+
 /**
  * The base of every error raised by `lib/auth`.
  *
  * @example
  * ```ts
  * import { CredentialError } from "./errors.ts";
- * try {
- *   throw new CredentialError("no credentials");
- * } catch (error) {
- *   if (error instanceof CredentialError) console.error(error.message);
- * }
+ * const error = new CredentialError("no credentials", { hint: "log in first" });
+ * error.hint; // "log in first"
  * ```
  */
 export class CredentialError extends Error {
-  /** Creates the error with a user-facing message. */
-  constructor(message: string, options?: ErrorOptions) {
+  /** What the user can do about it, when there is something useful to say. */
+  readonly hint?: string;
+
+  /** Creates the error with a user-facing message and optional hint. */
+  constructor(message: string, options?: CredentialErrorOptions) {
     super(message, options);
     this.name = "CredentialError";
+    if (options?.hint !== undefined) this.hint = options.hint;
   }
 }
 
@@ -41,8 +48,8 @@ export class CredentialError extends Error {
  */
 export class AuthConfigError extends CredentialError {
   /** Creates the error; `message` says what is wrong with the configuration. */
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: CredentialErrorOptions) {
+    super(message, options);
     this.name = "AuthConfigError";
   }
 }
@@ -93,7 +100,7 @@ export class ExecPluginError extends CredentialError {
   readonly detail: string;
 
   /** Creates the error for `command` with the given detail text. */
-  constructor(command: string, detail: string, options?: ErrorOptions) {
+  constructor(command: string, detail: string, options?: CredentialErrorOptions) {
     super(`getting credentials: ${detail}`, options);
     this.name = "ExecPluginError";
     this.command = command;
@@ -197,8 +204,8 @@ export class ExecInteractiveModeError extends ExecPluginError {
   readonly reason: string;
 
   /** Creates the error for `command` with the reason client-go would give. */
-  constructor(command: string, reason: string) {
-    super(command, `exec plugin cannot support interactive mode: ${reason}`);
+  constructor(command: string, reason: string, options?: CredentialErrorOptions) {
+    super(command, `exec plugin cannot support interactive mode: ${reason}`, options);
     this.name = "ExecInteractiveModeError";
     this.reason = reason;
   }

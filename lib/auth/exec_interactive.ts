@@ -19,8 +19,11 @@ export interface StdinState {
   unavailableMessage?: string;
 }
 
-/** The outcome: interactive or not, or the reason interactive mode is required but impossible. */
-export type InteractiveDecision = { interactive: boolean } | { error: string };
+/**
+ * The outcome: interactive or not, or the reason (client-go's text) interactive mode is required
+ * but impossible, with a hint for the user.
+ */
+export type InteractiveDecision = { interactive: boolean } | { error: string; hint: string };
 
 /**
  * Applies client-go's rules: `Never` → not interactive; `IfAvailable` → interactive iff stdin is an
@@ -31,7 +34,7 @@ export type InteractiveDecision = { interactive: boolean } | { error: string };
  * import { decideInteractive } from "./exec_interactive.ts";
  * decideInteractive("IfAvailable", { isTerminal: true, inUse: false }); // { interactive: true }
  * decideInteractive("Always", { isTerminal: false, inUse: false });
- * // { error: "standard input is not a terminal" }
+ * // { error: "standard input is not a terminal", hint: "the credential plugin …" }
  * ```
  */
 export function decideInteractive(mode: string, stdin: StdinState): InteractiveDecision {
@@ -41,14 +44,28 @@ export function decideInteractive(mode: string, stdin: StdinState): InteractiveD
     case "IfAvailable":
       return { interactive: stdin.isTerminal && !stdin.inUse };
     case "Always": {
-      if (!stdin.isTerminal) return { error: "standard input is not a terminal" };
+      if (!stdin.isTerminal) {
+        return {
+          error: "standard input is not a terminal",
+          hint: "the credential plugin (interactiveMode: Always) prompts on a terminal; " +
+            "run from an interactive shell or log in with the plugin first",
+        };
+      }
       if (stdin.inUse) {
         const suffix = stdin.unavailableMessage ? `: ${stdin.unavailableMessage}` : "";
-        return { error: `standard input is unavailable${suffix}` };
+        return {
+          error: `standard input is unavailable${suffix}`,
+          hint: "the credential plugin (interactiveMode: Always) needs stdin, which -i gives to " +
+            "the pod; run a command without -i first to log in",
+        };
       }
       return { interactive: true };
     }
     default:
-      return { error: `unknown interactiveMode: ${JSON.stringify(mode)}` };
+      return {
+        error: `unknown interactiveMode: ${JSON.stringify(mode)}`,
+        hint: "client.authentication.k8s.io/v1 plugins must set exec.interactiveMode " +
+          "to Never, IfAvailable or Always",
+      };
   }
 }

@@ -188,7 +188,12 @@ export function execPluginProvider(
 ): CredentialProvider {
   const apiVersion = config.apiVersion ?? "";
   if (!EXEC_API_VERSIONS.includes(apiVersion)) {
-    throw new AuthConfigError(`exec plugin: invalid apiVersion ${JSON.stringify(apiVersion)}`);
+    throw new AuthConfigError(`exec plugin: invalid apiVersion ${JSON.stringify(apiVersion)}`, {
+      hint: apiVersion === "client.authentication.k8s.io/v1alpha1"
+        ? "client.authentication.k8s.io/v1alpha1 was removed in Kubernetes 1.24; update the " +
+          "plugin and set exec.apiVersion to client.authentication.k8s.io/v1"
+        : `exec.apiVersion must be one of ${EXEC_API_VERSIONS.join(", ")}`,
+    });
   }
   const command = cleanPath(config.command);
   const interactiveMode = config.interactiveMode ??
@@ -232,7 +237,9 @@ export function execPluginProvider(
 
   async function run(): Promise<ExecCredentialResult> {
     const decision = decideInteractive(interactiveMode, options.stdin);
-    if ("error" in decision) throw new ExecInteractiveModeError(command, decision.error);
+    if ("error" in decision) {
+      throw new ExecInteractiveModeError(command, decision.error, { hint: decision.hint });
+    }
     logger(
       4,
       () => `running exec credential plugin ${command} (interactive: ${decision.interactive})`,

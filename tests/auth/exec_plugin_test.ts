@@ -114,6 +114,7 @@ Deno.test("exec: v1 without interactiveMode is refused before running", async ()
       error.message,
       'getting credentials: exec plugin cannot support interactive mode: unknown interactiveMode: ""',
     );
+    assert.match(error.hint ?? "", /must set exec\.interactiveMode/);
     return true;
   });
   assert.deepEqual(await f.runs(), []);
@@ -128,6 +129,10 @@ Deno.test("exec: v1alpha1 and unknown versions are rejected at creation", () => 
         assert.equal(
           error.message,
           `exec plugin: invalid apiVersion ${JSON.stringify(apiVersion)}`,
+        );
+        assert.match(
+          error.hint ?? "",
+          apiVersion.endsWith("v1alpha1") ? /removed in Kubernetes 1\.24/ : /must be one of/,
         );
         return true;
       },
