@@ -50,7 +50,7 @@ export interface BodyReader {
 export interface TarWriterInput {
   entry: TarWriterEntry;
   /** The body of a file: exactly `entry.size` bytes are taken. */
-  body?: BodyReader | AsyncIterable<Uint8Array>;
+  body?: BodyReader | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
   /** Called with every slice of the body as it is written (hashing, progress). */
   onBody?: (bytes: Uint8Array) => void;
 }
@@ -185,7 +185,9 @@ export function encodeTarHeader(entry: TarWriterEntry, options: TarWriterOptions
   return out;
 }
 
-function isBodyReader(body: BodyReader | AsyncIterable<Uint8Array>): body is BodyReader {
+function isBodyReader(
+  body: BodyReader | AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+): body is BodyReader {
   return typeof (body as BodyReader).read === "function";
 }
 
