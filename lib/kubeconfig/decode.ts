@@ -267,6 +267,39 @@ function decodeNamed<T>(
 }
 
 /**
+ * Applies YAML 1.1 merge keys (`<<: *anchor`, `<<: [*a, *b]`), which kubectl's YAML reader honours
+ * and a YAML 1.2 parser leaves as a plain `<<` key: keys of the merged mappings are added where the
+ * mapping does not set them itself, earlier sources winning.
+ */
+function applyMergeKeys(value: unknown, seen = new Map<object, unknown>()): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (seen.has(value)) return seen.get(value);
+  if (Array.isArray(value)) {
+    const list: unknown[] = [];
+    seen.set(value, list);
+    for (const item of value) list.push(applyMergeKeys(item, seen));
+    return list;
+  }
+  const result: JsonObject = {};
+  seen.set(value, result);
+  const source = value as JsonObject;
+  for (const [key, item] of Object.entries(source)) {
+    if (key !== "<<") result[key] = applyMergeKeys(item, seen);
+  }
+  const merge = source["<<"];
+  const sources = Array.isArray(merge) ? merge : [merge];
+  if ("<<" in source && sources.every(isObject)) {
+    for (const mergeSource of sources) {
+      const merged = applyMergeKeys(mergeSource, seen) as JsonObject;
+      for (const [key, item] of Object.entries(merged)) if (!(key in result)) result[key] = item;
+    }
+  } else if ("<<" in source) {
+    result["<<"] = applyMergeKeys(merge, seen);
+  }
+  return result;
+}
+
+/**
  * Checks and converts one parsed kubeconfig document. `text` is the file's source, used only to
  * locate problems; `file` is recorded as every entry's origin.
  *
@@ -282,7 +315,7 @@ function decodeNamed<T>(
  */
 export function decodeKubeconfig(document: unknown, file: string, text: string): LoadedConfig {
   try {
-    return decodeDocument(document, file);
+    return decodeDocument(applyMergeKeys(document), file);
   } catch (error) {
     if (error instanceof DecodeProblem) {
       throw new KubeconfigLoadError(file, error.message, locatePath(text, document, error.path));

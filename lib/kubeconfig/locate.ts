@@ -29,23 +29,43 @@ function positionAt(text: string, offset: number): SourcePosition {
   return { line, column: offset - lineStart + 1 };
 }
 
+/** Whether `offset` lies in a `#` comment (a `#` at line start or after whitespace). */
+function inComment(text: string, offset: number): boolean {
+  const lineStart = text.lastIndexOf("\n", offset - 1) + 1;
+  return /(^|\s)#/.test(text.slice(lineStart, offset));
+}
+
+/** Runs `pattern` from `from`, skipping matches inside comments and the first `skip` matches. */
+function findMatch(text: string, pattern: RegExp, from: number, skip = 0): RegExpExecArray | null {
+  pattern.lastIndex = from;
+  let remaining = skip;
+  for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
+    if (inComment(text, match.index + match[1].length)) continue;
+    if (remaining-- === 0) return match;
+  }
+  return null;
+}
+
 function findKey(text: string, key: string, from: number): number | undefined {
   const pattern = new RegExp(
     `(^|[\\s{,])(["']?)${escapeRegExp(key)}\\2\\s*:(?=[\\s"'\\[{]|$)`,
     "gm",
   );
-  pattern.lastIndex = from;
-  const match = pattern.exec(text);
+  const match = findMatch(text, pattern, from);
   return match ? match.index + match[1].length : undefined;
 }
 
-function findEntryByName(text: string, name: string, from: number): number | undefined {
+function findEntryByName(
+  text: string,
+  name: string,
+  from: number,
+  earlierTwins: number,
+): number | undefined {
   const pattern = new RegExp(
     `(^|[\\s{,])(["']?)name\\2\\s*:\\s*(["']?)${escapeRegExp(name)}\\3\\s*(?=[,}\\r\\n#]|$)`,
     "gm",
   );
-  pattern.lastIndex = from;
-  const match = pattern.exec(text);
+  const match = findMatch(text, pattern, from, earlierTwins);
   if (!match) return undefined;
   const nameOffset = match.index + match[1].length;
   const before = text.slice(from, nameOffset);
@@ -85,7 +105,12 @@ export function locatePath(
       const name = element !== null && typeof element === "object" && !Array.isArray(element)
         ? (element as Record<string, unknown>).name
         : undefined;
-      if (typeof name === "string" && name !== "") next = findEntryByName(text, name, offset);
+      if (typeof name === "string" && name !== "") {
+        const twins = (node as unknown[]).slice(0, step).filter((item) =>
+          item !== null && typeof item === "object" && (item as { name?: unknown }).name === name
+        ).length;
+        next = findEntryByName(text, name, offset, twins);
+      }
       node = element;
     } else {
       next = findKey(text, step, offset);

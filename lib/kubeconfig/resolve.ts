@@ -385,7 +385,11 @@ function serverUrl(server: string): string {
   return schemeOf(server) === undefined ? `http://${server}` : server;
 }
 
-async function tlsFor(cluster: Cluster, user: AuthInfo): Promise<TlsConfig> {
+async function tlsFor(
+  cluster: Cluster,
+  user: AuthInfo,
+  clusterOrigin: string,
+): Promise<TlsConfig> {
   const tls: TlsConfig = {};
   if (cluster["certificate-authority-data"]) {
     tls.caPem = pemFromData(cluster["certificate-authority-data"]);
@@ -402,7 +406,12 @@ async function tlsFor(cluster: Cluster, user: AuthInfo): Promise<TlsConfig> {
     else if (user["client-key"]) tls.keyPem = await readText(user["client-key"]);
   }
   if (tls.caPem !== undefined && tls.insecure) {
-    throw invalid(["specifying a root certificates file with the insecure flag is not allowed"]);
+    throw invalid(
+      withOrigin(
+        ["specifying a root certificates file with the insecure flag is not allowed"],
+        clusterOrigin,
+      ),
+    );
   }
   return tls;
 }
@@ -546,7 +555,7 @@ export async function resolveLoadedConfig(
   const impersonate = impersonationFor(user);
   if (impersonate) restConfig.impersonate = impersonate;
   if (schemeOf(server) === "https") {
-    restConfig.tls = await tlsFor(cluster, user);
+    restConfig.tls = await tlsFor(cluster, user, selection.clusterOrigin);
     const persistTarget = selection.userOrigin ||
       (await loadingPrecedence({ kubeconfig: overrides.kubeconfig, env })).paths[0] || "";
     restConfig.auth = await authFor(selection, server, restConfig.tls, persistTarget);
