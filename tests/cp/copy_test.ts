@@ -1,0 +1,336 @@
+import assert from "node:assert/strict";
+import { download, upload } from "../../lib/cp/copy.ts";
+import {
+  ExtractError,
+  FileSpecError,
+  RemoteCommandError,
+  RemoteToolMissingError,
+  VerificationError,
+} from "../../lib/cp/errors.ts";
+import { RemoteExecError } from "../../lib/cp/remote_exec.ts";
+import { packLocalPath } from "../../lib/cp/pack.ts";
+import {
+  buildArchive,
+  collect,
+  describeTree,
+  fileSha256,
+  run,
+  tempDir,
+  writeRandomFile,
+} from "./helpers.ts";
+import { DEFAULT_TOOLS, localExec } from "./local_exec.ts";
+
+const LONG_NAME = `${"long-name-".repeat(12)}end.txt`;
+
+/** A tree with the awkward cases: many files, spaces, unicode, >100-byte names, empty dirs, links, modes. */
+async function awkwardTree(root: string, smallFiles: number): Promise<void> {
+  await Deno.mkdir(`${root}/many`, { recursive: true });
+  for (let i = 0; i < smallFiles; i++) {
+    const group = `${root}/many/g${i % 10}`;
+    if (i < 10) await Deno.mkdir(group);
+    await Deno.writeTextFile(`${group}/file ${i}.txt`, `content of file ${i}\n`.repeat(i % 7));
+  }
+  await Deno.mkdir(`${root}/empty dir`);
+  await Deno.mkdir(`${root}/ünï cødé/${"d".repeat(90)}`, { recursive: true });
+  await Deno.writeTextFile(`${root}/ünï cødé/${"d".repeat(90)}/${LONG_NAME}`, "deep");
+  await Deno.writeTextFile(`${root}/script.sh`, "#!/bin/sh\necho hi\n");
+  await Deno.chmod(`${root}/script.sh`, 0o750);
+  await Deno.writeTextFile(`${root}/private`, "secret");
+  await Deno.chmod(`${root}/private`, 0o600);
+  await Deno.symlink("script.sh", `${root}/link-to-script`);
+  await Deno.symlink("../many/g1", `${root}/empty dir/link-to-dir`);
+  await Deno.utime(`${root}/script.sh`, 1_600_000_000, 1_600_000_000);
+  await Deno.utime(`${root}/private`, 1_500_000_000, 1_500_000_000);
+}
+
+async function treeSha256(root: string): Promise<string> {
+  const result = await run("sh", ["-c", "find . -type f -print0 | sort -z | xargs -0 sha256sum"], {
+    cwd: root,
+  });
+  assert.equal(result.code, 0, result.stderr);
+  return result.stdout;
+}
+
+Deno.test("cp: a 1,000-file tree with awkward names round-trips with modes, mtimes and symlinks", async () => {
+  await using work = await tempDir();
+  await using sandbox = await localExec();
+  const source = `${work.path}/src`;
+  await awkwardTree(source, 1000);
+  await Deno.mkdir(`${work.path}/remote`);
+
+  const warnings: string[] = [];
+  const up = await upload(sandbox.exec, source, `${work.path}/remote`, {
+    warn: (m) => warnings.push(m),
+  });
+  assert.equal(up.target, `${work.path}/remote/src`);
+  assert.equal(up.files, 1003);
+  assert.deepEqual(sandbox.commands, [
+    ["test", "-d", `${work.path}/remote`],
+    ["tar", "-xf", "-", "-C", `${work.path}/remote`],
+  ]);
+  const expected = await describeTree(source, { modes: true, mtimes: true });
+  assert.deepEqual(await describeTree(up.target, { modes: true, mtimes: true }), expected);
+
+  const down = await download(sandbox.exec, up.target, `${work.path}/back`, {
+    warn: (m) => warnings.push(m),
+  });
+  assert.equal(down.files, 1003);
+  assert.equal(down.bytes, up.bytes);
+  assert.deepEqual(
+    await describeTree(`${work.path}/back`, { modes: true, mtimes: true }),
+    expected,
+  );
+  assert.equal(await treeSha256(`${work.path}/back`), await treeSha256(source));
+  assert.equal(down.verified, undefined);
+  // GNU tar's notice about the leading "/" arrives as a remote warning and does not fail the copy.
+  assert.ok(warnings.some((w) => /Removing leading/.test(w)));
+});
+
+Deno.test("cp: a 64 MiB file both ways, sha256-verified on both sides, with progress", async () => {
+  await using work = await tempDir();
+  await using sandbox = await localExec();
+  await writeRandomFile(`${work.path}/big.bin`, 64 * 1024 * 1024, 7);
+  await Deno.mkdir(`${work.path}/remote`);
+  const progress: number[] = [];
+  const up = await upload(sandbox.exec, `${work.path}/big.bin`, `${work.path}/remote/renamed.bin`, {
+    onProgress: (p) => {
+      assert.equal(p.total, 64 * 1024 * 1024);
+      progress.push(p.bytes);
+    },
+  });
+  assert.equal(up.verified, "sha256");
+  assert.equal(up.target, `${work.path}/remote/renamed.bin`);
+  assert.equal(progress.at(-1), 64 * 1024 * 1024);
+  assert.ok(progress.every((bytes, i) => i === 0 || bytes > progress[i - 1]));
+  assert.deepEqual(sandbox.commands.at(-1), ["sha256sum", `${work.path}/remote/renamed.bin`]);
+
+  await Deno.mkdir(`${work.path}/down`);
+  const down = await download(sandbox.exec, `${work.path}/remote/renamed.bin`, `${work.path}/down`);
+  assert.equal(down.target, `${work.path}/down/renamed.bin`);
+  assert.equal(down.verified, "sha256");
+  assert.equal(down.bytes, 64 * 1024 * 1024);
+  assert.equal(await fileSha256(down.target), await fileSha256(`${work.path}/big.bin`));
+});
+
+Deno.test("cp: --no-preserve sends kubectl's exact tar flags and keeps no mtimes", async () => {
+  await using work = await tempDir();
+  await using sandbox = await localExec();
+  await Deno.writeTextFile(`${work.path}/a.txt`, "a");
+  await Deno.utime(`${work.path}/a.txt`, 1_000_000_000, 1_000_000_000);
+  const up = await upload(sandbox.exec, `${work.path}/a.txt`, `${work.path}/b.txt`, {
+    noPreserve: true,
+  });
+  assert.deepEqual(sandbox.commands[1], [
+    "tar",
+    "--no-same-permissions",
+    "--no-same-owner",
+    "-xmf",
+    "-",
+    "-C",
+    work.path,
+  ]);
+  assert.notEqual((await Deno.stat(up.target)).mtime!.getTime(), 1_000_000_000_000);
+  const down = await download(sandbox.exec, `${work.path}/a.txt`, `${work.path}/c.txt`, {
+    noPreserve: true,
+  });
+  assert.notEqual((await Deno.stat(down.target)).mtime!.getTime(), 1_000_000_000_000);
+});
+
+Deno.test("cp: a download cut twice resumes with tail -c+OFFSET and yields identical bytes", async () => {
+  await using work = await tempDir();
+  await using sandbox = await localExec({ cutStdoutAfter: [1_000_003, 2_500_001] });
+  await Deno.mkdir(`${work.path}/remote/dir`, { recursive: true });
+  await writeRandomFile(`${work.path}/remote/dir/one.bin`, 1_500_000, 3);
+  await writeRandomFile(`${work.path}/remote/dir/two.bin`, 2_000_000, 4);
+  const retries: Array<{ attempt: number; offset: number }> = [];
+  const result = await download(sandbox.exec, `${work.path}/remote/dir`, `${work.path}/local`, {
+    retries: 3,
+    onRetry: ({ attempt, offset }) => retries.push({ attempt, offset }),
+  });
+  assert.deepEqual(retries, [{ attempt: 1, offset: 1_000_003 }, {
+    attempt: 2,
+    offset: 1_000_003 + 2_500_001,
+  }]);
+  assert.equal(result.retries, 2);
+  assert.deepEqual(sandbox.commands[1].slice(0, 2), ["sh", "-c"]);
+  assert.deepEqual(sandbox.commands[1].slice(3), ["sh", `${work.path}/remote/dir`, "1000004"]);
+  assert.equal(await treeSha256(`${work.path}/local`), await treeSha256(`${work.path}/remote/dir`));
+});
+
+Deno.test("cp: a cut download without retries fails with the connection error", async () => {
+  await using work = await tempDir();
+  await using sandbox = await localExec({ cutStdoutAfter: [5000] });
+  await writeRandomFile(`${work.path}/f.bin`, 100_000);
+  await assert.rejects(
+    download(sandbox.exec, `${work.path}/f.bin`, `${work.path}/out.bin`),
+    (error: unknown) => error instanceof RemoteExecError && error.connectionLost,
+  );
+  await using twiceCut = await localExec({ cutStdoutAfter: [5000, 5000] });
+  await assert.rejects(
+    download(twiceCut.exec, `${work.path}/f.bin`, `${work.path}/out2.bin`, { retries: 1 }),
+    (error: unknown) => error instanceof RemoteExecError && error.connectionLost,
+  );
+  assert.equal(twiceCut.commands.length, 2);
+});
+
+Deno.test("cp: resumed attempts keep tar's exit status, not tail's", async () => {
+  await using work = await tempDir();
+  await using sandbox = await localExec({ cutStdoutAfter: [600] });
+  await writeRandomFile(`${work.path}/f.bin`, 10_000);
+  const download1 = download(sandbox.exec, `${work.path}/f.bin`, `${work.path}/out.bin`, {
+    retries: 1,
+    onRetry: () => Deno.removeSync(`${work.path}/f.bin`),
+  });
+  await assert.rejects(
+    download1,
+    (error: unknown) => error instanceof RemoteCommandError && error.exitCode === 2,
+  );
+});
+
+Deno.test("cp: a failing remote tar reports its exit code and stderr, like kubectl", async () => {
+  await using work = await tempDir();
+  await using sandbox = await localExec();
+  const remote: string[] = [];
+  await assert.rejects(
+    download(sandbox.exec, `${work.path}/missing`, `${work.path}/out`, {
+      warn: (message, source) => source === "remote" && remote.push(message),
+    }),
+    (error: unknown) =>
+      error instanceof RemoteCommandError && error.exitCode === 2 &&
+      error.message === "command terminated with exit code 2",
+  );
+  assert.ok(remote.some((line) => /Cannot stat: No such file or directory/.test(line)));
+});
+
+Deno.test("cp: without tar in the container single files fall back to cat both ways", async () => {
+  await using work = await tempDir();
+  await using sandbox = await localExec({ tools: DEFAULT_TOOLS.filter((tool) => tool !== "tar") });
+  await writeRandomFile(`${work.path}/f.bin`, 300_000, 9);
+  const warnings: string[] = [];
+  const up = await upload(sandbox.exec, `${work.path}/f.bin`, `${work.path}/up.bin`, {
+    warn: (m) => warnings.push(m),
+  });
+  assert.equal(up.fallback, "cat");
+  assert.equal(up.verified, "sha256");
+  assert.equal(await fileSha256(`${work.path}/up.bin`), await fileSha256(`${work.path}/f.bin`));
+  assert.ok(warnings.includes("tar not found in the container; copying the single file with cat"));
+
+  const down = await download(sandbox.exec, `${work.path}/f.bin`, `${work.path}/down.bin`);
+  assert.equal(down.fallback, "cat");
+  assert.equal(down.verified, "sha256");
+  assert.equal(await fileSha256(`${work.path}/down.bin`), await fileSha256(`${work.path}/f.bin`));
+  assert.deepEqual(sandbox.commands.filter((c) => c[0] === "cat"), [["cat", `${work.path}/f.bin`]]);
+
+  await Deno.mkdir(`${work.path}/dir`);
+  await assert.rejects(
+    upload(sandbox.exec, `${work.path}/dir`, `${work.path}/dir-up`),
+    (error: unknown) =>
+      error instanceof RemoteToolMissingError && error.tool === "tar" &&
+      /directory needs tar/.test(error.hint),
+  );
+  await assert.rejects(
+    download(sandbox.exec, `${work.path}/dir`, `${work.path}/dir-down`),
+    (error: unknown) =>
+      error instanceof RemoteToolMissingError && /directory needs tar/.test(error.hint),
+  );
+});
+
+Deno.test("cp: the cat fallback also resumes after a cut", async () => {
+  await using work = await tempDir();
+  await using sandbox = await localExec({
+    tools: DEFAULT_TOOLS.filter((tool) => tool !== "tar"),
+    cutStdoutAfter: [undefined, 70_000],
+  });
+  await writeRandomFile(`${work.path}/f.bin`, 200_000, 5);
+  const result = await download(sandbox.exec, `${work.path}/f.bin`, `${work.path}/out.bin`, {
+    retries: 1,
+  });
+  assert.equal(result.retries, 1);
+  assert.deepEqual(sandbox.commands.at(-2), ["tail", "-c", "+70001", `${work.path}/f.bin`]);
+  assert.equal(await fileSha256(`${work.path}/out.bin`), await fileSha256(`${work.path}/f.bin`));
+});
+
+Deno.test("cp: without sha256sum the copy succeeds and says it could not verify", async () => {
+  await using work = await tempDir();
+  await using sandbox = await localExec({
+    tools: DEFAULT_TOOLS.filter((tool) => tool !== "sha256sum"),
+  });
+  await Deno.writeTextFile(`${work.path}/f`, "x");
+  const result = await download(sandbox.exec, `${work.path}/f`, `${work.path}/g`);
+  assert.equal(result.verified, "unavailable");
+  assert.match(result.warnings.at(-1)!, /sha256sum is not available/);
+});
+
+Deno.test("cp: a sha256 mismatch fails the copy", async () => {
+  await using work = await tempDir();
+  await using sandbox = await localExec({
+    fakeStdout: { command: "sha256sum", data: new TextEncoder().encode(`${"0".repeat(64)}  f\n`) },
+  });
+  await Deno.writeTextFile(`${work.path}/f`, "x");
+  await assert.rejects(
+    download(sandbox.exec, `${work.path}/f`, `${work.path}/g`),
+    (error: unknown) =>
+      error instanceof VerificationError && error.check === "sha256" &&
+      error.expected === "0".repeat(64),
+  );
+});
+
+Deno.test("cp: a malicious archive from the pod writes nothing outside the destination", async () => {
+  await using work = await tempDir();
+  await Deno.mkdir(`${work.path}/outside`);
+  const prefix = `${work.path}/remote/app`.slice(1);
+  const archive = buildArchive([
+    { entry: { name: prefix, type: "directory" } },
+    { entry: { name: `${prefix}/ok`, type: "file" }, data: new TextEncoder().encode("ok") },
+    { entry: { name: `${prefix}/../../outside/evil`, type: "file" }, data: new Uint8Array(1) },
+    { entry: { name: `${prefix}/escape`, type: "symlink", linkname: `${work.path}/outside` } },
+    { entry: { name: `${prefix}/escape/evil`, type: "file" }, data: new Uint8Array(1) },
+  ]);
+  await using sandbox = await localExec({ fakeStdout: { command: "tar", data: archive } });
+  const result = await download(sandbox.exec, `${work.path}/remote/app`, `${work.path}/local`);
+  assert.deepEqual([...Deno.readDirSync(`${work.path}/outside`)], []);
+  assert.equal(result.files, 2);
+  assert.equal(result.warnings.length, 2);
+  assert.equal((await Deno.lstat(`${work.path}/local/escape`)).isDirectory, true);
+});
+
+Deno.test("cp: an extraction error stops the remote command and is what the caller sees", async () => {
+  await using work = await tempDir();
+  const prefix = `${work.path}/remote`.slice(1);
+  const archive = buildArchive([
+    { entry: { name: `${prefix}/x`, type: "file" }, data: new Uint8Array(10) },
+    { entry: { name: `${prefix}/x/y`, type: "file" }, data: new Uint8Array(10) },
+    { entry: { name: `${prefix}/z`, type: "file" }, data: new Uint8Array(3_000_000) },
+  ]);
+  await using sandbox = await localExec({ fakeStdout: { command: "tar", data: archive } });
+  await assert.rejects(
+    download(sandbox.exec, `${work.path}/remote`, `${work.path}/local`),
+    (error: unknown) => error instanceof ExtractError,
+  );
+});
+
+Deno.test("cp: uploading a missing local path fails with kubectl's message", async () => {
+  await using sandbox = await localExec();
+  await assert.rejects(
+    upload(sandbox.exec, "/nonexistent/kubexec-test", "/tmp"),
+    new FileSpecError("/nonexistent/kubexec-test doesn't exist in local filesystem"),
+  );
+  assert.deepEqual(sandbox.commands, []);
+});
+
+Deno.test("cp: GNU tar lists our upload stream and extracts it to the same tree", async () => {
+  await using work = await tempDir();
+  await using sandbox = await localExec();
+  await awkwardTree(`${work.path}/src`, 20);
+  const archive = await collect(packLocalPath(`${work.path}/src`, { archiveName: "copy" }));
+  const listing = await run("tar", ["-tvf", "-"], { stdin: archive });
+  assert.equal(listing.code, 0, listing.stderr);
+  assert.match(listing.stdout, /copy\/link-to-script -> script\.sh/);
+  await Deno.mkdir(`${work.path}/remote`);
+  await upload(sandbox.exec, `${work.path}/src`, `${work.path}/remote/copy`);
+  const ours = await run("sh", ["-c", "find copy | sort"], { cwd: `${work.path}/remote` });
+  const original = await run("sh", ["-c", "find src | sed 's/^src/copy/' | sort"], {
+    cwd: work.path,
+  });
+  assert.equal(ours.stdout, original.stdout);
+});
