@@ -228,8 +228,13 @@ export class AuthProviderRemovedError extends CredentialError {
   readonly replacement: string;
 
   /** Creates the error; `message` is the full user-facing text. */
-  constructor(provider: string, replacement: string, message: string) {
-    super(message);
+  constructor(
+    provider: string,
+    replacement: string,
+    message: string,
+    options?: CredentialErrorOptions,
+  ) {
+    super(message, options);
     this.name = "AuthProviderRemovedError";
     this.provider = provider;
     this.replacement = replacement;

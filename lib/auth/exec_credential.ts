@@ -20,6 +20,9 @@ export interface ExecCredentialResult {
   expiresAt?: number;
 }
 
+/** The version client-go reports for output without `apiVersion`. */
+const INTERNAL_VERSION = "client.authentication.k8s.io/__internal";
+const VERSION_KIND_ERROR = "decoding stdout: couldn't get version/kind; json parse error: ";
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 const CERTIFICATE_PEM = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
 const PRIVATE_KEY_PEM =
@@ -77,30 +80,31 @@ export function parseExecCredential(
   const fail = (problem: string): never => {
     throw new ExecCredentialFormatError(command, problem);
   };
-  if (output.trim() === "") fail("decoding stdout: the plugin printed nothing");
+  const returnedVersion = (version: string) =>
+    `exec plugin is configured to use API version ${apiVersion}, plugin returned version ${version}`;
+  // client-go decodes empty output to an object without apiVersion and names the version it
+  // assumed then; kubectl users know this text.
+  if (output.trim() === "") fail(returnedVersion(INTERNAL_VERSION));
   let parsed: unknown;
   try {
     parsed = JSON.parse(output);
   } catch {
-    fail("decoding stdout: output is not valid JSON");
+    fail(`${VERSION_KIND_ERROR}output is not valid JSON`);
   }
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-    fail("decoding stdout: output is not a JSON object");
+    fail(`${VERSION_KIND_ERROR}output is not a JSON object`);
   }
   const object = parsed as Record<string, unknown>;
-  if (typeof object.kind !== "string" || object.kind === "") {
-    fail("decoding stdout: Object 'Kind' is missing");
+  if (object.apiVersion !== undefined && typeof object.apiVersion !== "string") {
+    fail(`${VERSION_KIND_ERROR}apiVersion must be a string`);
   }
-  if (typeof object.apiVersion !== "string" || object.apiVersion === "") {
-    fail("decoding stdout: Object 'apiVersion' is missing");
+  if (object.kind !== undefined && typeof object.kind !== "string") {
+    fail(`${VERSION_KIND_ERROR}kind must be a string`);
   }
-  if (object.apiVersion !== apiVersion) {
-    fail(
-      `exec plugin is configured to use API version ${apiVersion}, ` +
-        `plugin returned version ${object.apiVersion}`,
-    );
-  }
-  if (object.kind !== "ExecCredential") {
+  if (!object.apiVersion) fail(returnedVersion(INTERNAL_VERSION));
+  if (object.apiVersion !== apiVersion) fail(returnedVersion(object.apiVersion as string));
+  // A missing kind is accepted, as client-go's decoder defaults it from the target type.
+  if (object.kind && object.kind !== "ExecCredential") {
     fail(
       `decoding stdout: no kind ${JSON.stringify(object.kind)} is registered for version ` +
         JSON.stringify(apiVersion),

@@ -427,24 +427,33 @@ Deno.test("exec: a non-interactive plugin never sees our stdin", async () => {
 
 Deno.test("exec: malformed output gives named errors that never quote the output", async (t) => {
   const secret = "s3cr3t-plugin-token";
+  const configured = `exec plugin is configured to use API version ${V1}, plugin returned version `;
   const cases: [string, string, string][] = [
-    ["not JSON", `token=${secret}`, "decoding stdout: output is not valid JSON"],
-    ["only whitespace", " \n", "decoding stdout: the plugin printed nothing"],
-    ["array", `["${secret}"]`, "decoding stdout: output is not a JSON object"],
     [
-      "no kind",
-      JSON.stringify({ apiVersion: V1, status: { token: secret } }),
-      "decoding stdout: Object 'Kind' is missing",
+      "not JSON",
+      `token=${secret}`,
+      "decoding stdout: couldn't get version/kind; json parse error: output is not valid JSON",
+    ],
+    ["only whitespace", " \n", `${configured}client.authentication.k8s.io/__internal`],
+    [
+      "array",
+      `["${secret}"]`,
+      "decoding stdout: couldn't get version/kind; json parse error: output is not a JSON object",
+    ],
+    [
+      "kind not a string",
+      JSON.stringify({ apiVersion: V1, kind: 1, status: { token: secret } }),
+      "decoding stdout: couldn't get version/kind; json parse error: kind must be a string",
     ],
     [
       "no apiVersion",
       JSON.stringify({ kind: "ExecCredential", status: { token: secret } }),
-      "decoding stdout: Object 'apiVersion' is missing",
+      `${configured}client.authentication.k8s.io/__internal`,
     ],
     [
       "other version",
       JSON.stringify({ apiVersion: V1BETA1, kind: "ExecCredential", status: { token: secret } }),
-      `exec plugin is configured to use API version ${V1}, plugin returned version ${V1BETA1}`,
+      `${configured}${V1BETA1}`,
     ],
     [
       "other kind",
@@ -515,6 +524,16 @@ Deno.test("exec: malformed output gives named errors that never quote the output
       });
     });
   }
+});
+
+Deno.test("exec: output without kind is accepted, as client-go defaults it", async () => {
+  await using f = await fixture({
+    PLUGIN_OUTPUT: JSON.stringify({ apiVersion: V1, status: { token: "no-kind" } }),
+  });
+  assert.deepEqual((await provider({}, f.env).get()).headers, [[
+    "Authorization",
+    "Bearer no-kind",
+  ]]);
 });
 
 Deno.test("exec: output beyond the limit is refused and the plugin stopped", async () => {

@@ -170,11 +170,11 @@ Deno.test("create: gcp and azure were removed; the message names the replacement
   const expected: Record<string, [string, RegExp]> = {
     gcp: [
       "gke-gcloud-auth-plugin",
-      /^The gcp auth plugin has been removed \(in Kubernetes 1\.26\)\.\nPlease use the "gke-gcloud-auth-plugin" kubectl\/client-go credential plugin instead\./,
+      /^The gcp auth plugin has been removed\.\nPlease use the "gke-gcloud-auth-plugin" kubectl\/client-go credential plugin instead\./,
     ],
     azure: [
       "kubelogin",
-      /^The azure auth plugin has been removed \(in Kubernetes 1\.26\)\.\nPlease use the https:\/\/github\.com\/Azure\/kubelogin kubectl\/client-go credential plugin instead\./,
+      /^The azure auth plugin has been removed\.\nPlease use the https:\/\/github\.com\/Azure\/kubelogin kubectl\/client-go credential plugin instead\./,
     ],
   };
   for (const [name, [replacement, message]] of Object.entries(expected)) {
@@ -184,6 +184,12 @@ Deno.test("create: gcp and azure were removed; the message names the replacement
         assert.equal(error.provider, name);
         assert.equal(error.replacement, replacement);
         assert.match(error.message, message);
+        assert.match(
+          error.hint ?? "",
+          new RegExp(
+            `^auth-provider ${name} was removed in Kubernetes 1\\.26; install ${replacement} `,
+          ),
+        );
         return true;
       });
     }
