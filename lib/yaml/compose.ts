@@ -221,7 +221,7 @@ class Composer {
         nonPrintable.index,
       );
     }
-    if (this.code() === BOM) this.pos++;
+    if (this.code() === BOM) this.lineStart = ++this.pos;
     let directivesAllowed = true;
     while (true) {
       this.skipSeparationSpace(true);
@@ -232,8 +232,8 @@ class Composer {
         directivesAllowed = true;
         continue;
       }
-      if (this.code() === BOM) {
-        this.pos++;
+      if (this.code() === BOM && this.pos === this.lineStart) {
+        this.lineStart = ++this.pos;
         continue;
       }
       offsets.push(this.pos);
@@ -339,6 +339,8 @@ class Composer {
         lineStart = i + 1;
       }
     }
+    // A byte order mark is invisible in editors: columns start after it.
+    if (this.input.charCodeAt(lineStart) === BOM && position > lineStart) lineStart++;
     let lineEnd = lineStart;
     while (lineEnd < this.length && !isLineBreak(this.input.charCodeAt(lineEnd))) lineEnd++;
     throw new YamlError({
@@ -503,6 +505,7 @@ class Composer {
     if (allowBlockCollections) allowBlockCollections = atNewLine || allowCompact;
 
     let hasContent = false;
+    const contentStart = this.pos;
     if (indentStatus === 1 || context === BLOCK_OUT) {
       const flowIndent = context === FLOW_IN || context === FLOW_OUT
         ? parentIndent
@@ -533,13 +536,13 @@ class Composer {
         hasContent = true;
       }
     }
-    this.finishNode(countBefore);
+    this.finishNode(countBefore, contentStart);
     this.depth--;
     return hasContent || this.lastHadProperties;
   }
 
   /** Types the node, checks its tag, registers its anchor and counts it. */
-  finishNode(countBefore: number): void {
+  finishNode(countBefore: number, contentStart: number): void {
     const tag = this.tag;
     this.lastHadProperties = tag !== null || this.anchor !== null;
     this.lastTag = tag;
@@ -557,7 +560,7 @@ class Composer {
       try {
         this.result = resolveScalar(text, tag, plain);
       } catch (error) {
-        if (error instanceof TagMismatchError) this.fail(error.message);
+        if (error instanceof TagMismatchError) this.fail(error.message, contentStart);
         throw error;
       }
     } else if (tag !== null && tag !== "!" && tag.startsWith(YAML_TAG_PREFIX)) {
@@ -828,7 +831,11 @@ class Composer {
       code = this.code();
       if ((this.line === entryLine || this.lineIndent > nodeIndent) && code !== 0) {
         if (this.atDocumentBoundary()) break;
-        this.fail("bad indentation of a mapping entry");
+        this.fail(
+          this.line === entryLine && code === COLON
+            ? "mapping values are not allowed in this context"
+            : "bad indentation of a mapping entry",
+        );
       }
       if (this.lineIndent < nodeIndent) break;
     }

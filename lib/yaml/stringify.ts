@@ -309,7 +309,7 @@ class Emitter {
       if (this.ancestors.has(value)) throw new StringifyError("cyclic value", path);
       this.ancestors.add(value);
       if (Array.isArray(value)) this.emitSequence(value, context, path);
-      else this.emitMapping(value as Record<string, unknown>, context, path);
+      else this.emitMapping(value as Record<string, unknown>, path);
       this.ancestors.delete(value);
     } else {
       throw new StringifyError(`a ${typeof value} cannot be written as YAML`, path);
@@ -330,14 +330,13 @@ class Emitter {
     this.restoreIndent();
   }
 
-  emitMapping(map: Record<string, unknown>, context: NodeContext, path: string): void {
+  emitMapping(map: Record<string, unknown>, path: string): void {
     const keys = Object.keys(map).filter((key) => map[key] !== undefined);
     if (this.sortKeys) keys.sort(compareGoKeys);
     if (keys.length === 0) {
       this.emitEmptyFlow("{", "}");
       return;
     }
-    void context;
     this.increaseIndent(false, false);
     for (const key of keys) {
       const memberPath = path === "" ? key : `${path}.${key}`;
