@@ -1,0 +1,235 @@
+/**
+ * Named errors of the transport layer. Each carries the facts a user-facing message needs, and
+ * their messages follow the wording Go's `net`, `crypto/tls` and `net/http` packages use, so that
+ * kubexec's errors read like kubectl's (`dial tcp 10.0.0.1:6443: connect: connection refused`,
+ * `tls: failed to verify certificate: x509: certificate signed by unknown authority`). No message
+ * ever contains a credential.
+ *
+ * @module
+ */
+
+/** Why a TCP connection could not be made. */
+export type ConnectFailure = "refused" | "dns" | "timeout" | "unreachable" | "reset" | "other";
+
+/**
+ * A TCP connection (to the API server or to a proxy) could not be opened.
+ *
+ * @example
+ * ```ts
+ * import { ConnectError } from "./errors.ts";
+ * const error = new ConnectError("refused", "127.0.0.1:1", "connect: connection refused");
+ * error.message; // "dial tcp 127.0.0.1:1: connect: connection refused"
+ * ```
+ */
+export class ConnectError extends Error {
+  override name = "ConnectError";
+  /** What went wrong, for hints. */
+  readonly failure: ConnectFailure;
+  /** `host:port` that was dialled. */
+  readonly address: string;
+  constructor(failure: ConnectFailure, address: string, detail: string, options?: ErrorOptions) {
+    super(
+      failure === "dns"
+        ? `dial tcp: lookup ${address}: ${detail}`
+        : `dial tcp ${address}: ${detail}`,
+      options,
+    );
+    this.failure = failure;
+    this.address = address;
+  }
+}
+
+/** Why a TLS handshake failed. */
+export type TlsFailure =
+  | "unknown-authority"
+  | "hostname-mismatch"
+  | "expired"
+  | "bad-certificate"
+  | "handshake";
+
+/**
+ * The TLS handshake failed or the server certificate was not acceptable.
+ *
+ * @example
+ * ```ts
+ * import { TlsError } from "./errors.ts";
+ * const error = new TlsError("unknown-authority", "localhost", "x509: certificate signed by unknown authority");
+ * error.message; // "tls: failed to verify certificate: x509: certificate signed by unknown authority"
+ * ```
+ */
+export class TlsError extends Error {
+  override name = "TlsError";
+  /** What went wrong, for hints. */
+  readonly failure: TlsFailure;
+  /** The name the certificate was verified against (SNI). */
+  readonly serverName: string;
+  constructor(failure: TlsFailure, serverName: string, detail: string, options?: ErrorOptions) {
+    super(
+      failure === "handshake" ? `tls: ${detail}` : `tls: failed to verify certificate: ${detail}`,
+      options,
+    );
+    this.failure = failure;
+    this.serverName = serverName;
+  }
+}
+
+/**
+ * A proxy refused or broke the tunnel (HTTP CONNECT status, SOCKS5 reply, bad proxy URL).
+ *
+ * @example
+ * ```ts
+ * import { ProxyError } from "./errors.ts";
+ * const error = new ProxyError("http://proxy:3128", "407 Proxy Authentication Required", 407);
+ * error.message; // "proxyconnect tcp: http://proxy:3128: 407 Proxy Authentication Required"
+ * ```
+ */
+export class ProxyError extends Error {
+  override name = "ProxyError";
+  /** The proxy URL without userinfo. */
+  readonly proxy: string;
+  /** HTTP status of a refused CONNECT (407 = proxy authentication required), if any. */
+  readonly status: number | undefined;
+  constructor(proxy: string, detail: string, status?: number, options?: ErrorOptions) {
+    super(`proxyconnect tcp: ${proxy}: ${detail}`, options);
+    this.proxy = proxy;
+    this.status = status;
+  }
+}
+
+/**
+ * The peer sent bytes that are not valid HTTP/1.1 (or closed the connection mid-message).
+ *
+ * @example
+ * ```ts
+ * import { HttpProtocolError } from "./errors.ts";
+ * throw new HttpProtocolError("malformed HTTP status line");
+ * ```
+ */
+export class HttpProtocolError extends Error {
+  override name = "HttpProtocolError";
+}
+
+/**
+ * A response body exceeded the size kubexec is willing to buffer.
+ *
+ * @example
+ * ```ts
+ * import { BodyTooLargeError } from "./errors.ts";
+ * new BodyTooLargeError(16 * 1024 * 1024).message;
+ * ```
+ */
+export class BodyTooLargeError extends Error {
+  override name = "BodyTooLargeError";
+  /** The cap in bytes. */
+  readonly limit: number;
+  constructor(limit: number) {
+    super(`response body larger than ${limit} bytes`);
+    this.limit = limit;
+  }
+}
+
+/**
+ * The server answered a WebSocket upgrade with something other than `101 Switching Protocols`.
+ * `body` holds up to 64 KiB of the response body (a `metav1.Status` JSON, an HTML page, or empty
+ * for a subprotocol mismatch).
+ *
+ * @example
+ * ```ts
+ * import { UpgradeError } from "./errors.ts";
+ * const error = new UpgradeError(403, "Forbidden", new Headers(), new Uint8Array());
+ * error.message; // "unable to upgrade connection: 403 Forbidden"
+ * ```
+ */
+export class UpgradeError extends Error {
+  override name = "UpgradeError";
+  readonly status: number;
+  readonly statusText: string;
+  readonly headers: Headers;
+  readonly body: Uint8Array;
+  constructor(status: number, statusText: string, headers: Headers, body: Uint8Array) {
+    super(`unable to upgrade connection: ${status} ${statusText}`.trimEnd());
+    this.status = status;
+    this.statusText = statusText;
+    this.headers = headers;
+    this.body = body;
+  }
+}
+
+/**
+ * The WebSocket handshake response or a frame violated RFC 6455 (bad accept key, a subprotocol we
+ * did not offer, a masked server frame, an oversized message, …).
+ *
+ * @example
+ * ```ts
+ * import { WebSocketProtocolError } from "./errors.ts";
+ * throw new WebSocketProtocolError("server chose subprotocol \"x\" which was not offered", 1002);
+ * ```
+ */
+export class WebSocketProtocolError extends Error {
+  override name = "WebSocketProtocolError";
+  /** The close code sent to the peer for this violation (1002 protocol error, 1009 too big). */
+  readonly closeCode: number;
+  constructor(message: string, closeCode = 1002) {
+    super(message);
+    this.closeCode = closeCode;
+  }
+}
+
+/**
+ * An operation did not finish within `--request-timeout`.
+ *
+ * @example
+ * ```ts
+ * import { TransportTimeoutError } from "./errors.ts";
+ * new TransportTimeoutError("GET https://h/api", 5000).message;
+ * ```
+ */
+export class TransportTimeoutError extends Error {
+  override name = "TransportTimeoutError";
+  readonly timeoutMs: number;
+  constructor(what: string, timeoutMs: number) {
+    super(`${what}: timed out after ${timeoutMs}ms (Client.Timeout exceeded)`);
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * The native `WebSocket` transport was asked for something it cannot do (skip TLS verification,
+ * a `tls-server-name`, a CA that must be the only trusted root, …).
+ *
+ * @example
+ * ```ts
+ * import { NativeTransportUnsupportedError } from "./errors.ts";
+ * throw new NativeTransportUnsupportedError("insecure-skip-tls-verify");
+ * ```
+ */
+export class NativeTransportUnsupportedError extends Error {
+  override name = "NativeTransportUnsupportedError";
+  /** The setting the native transport cannot honour. */
+  readonly setting: string;
+  constructor(setting: string) {
+    super(`the native WebSocket transport does not support ${setting}; use the raw transport`);
+    this.setting = setting;
+  }
+}
+
+/**
+ * A message was sent on a WebSocket that is closing or closed.
+ *
+ * @example
+ * ```ts
+ * import { WebSocketClosedError } from "./errors.ts";
+ * throw new WebSocketClosedError(1000);
+ * ```
+ */
+export class WebSocketClosedError extends Error {
+  override name = "WebSocketClosedError";
+  /** The close code, when the connection has closed. */
+  readonly code: number | undefined;
+  constructor(code?: number) {
+    super(
+      code === undefined ? "websocket: close sent" : `websocket: connection closed (code ${code})`,
+    );
+    this.code = code;
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Translating Deno and Node connection/TLS failures into {@linkcode ConnectError} and
+ * {@linkcode TlsError} with the wording of Go's `net` and `crypto/x509` packages.
+ *
+ * @module
+ */
+import { ConnectError, TlsError } from "./errors.ts";
+
+/**
+ * `host:port`, bracketing IPv6 addresses, as Go prints addresses.
+ *
+ * @example
+ * ```ts
+ * import { formatAuthority } from "./tls.ts";
+ * formatAuthority("::1", 443); // "[::1]:443"
+ * ```
+ */
+export function formatAuthority(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+const NODE_UNKNOWN_AUTHORITY = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "CERT_SIGNATURE_FAILURE",
+]);
+
+/**
+ * Turns a Deno or Node connection/TLS error into a `ConnectError` or `TlsError` with Go-like text;
+ * other errors are returned unchanged.
+ *
+ * @example
+ * ```ts
+ * import { classifyConnectionError } from "./tls.ts";
+ * const error = new Deno.errors.ConnectionRefused("Connection refused (os error 111)");
+ * classifyConnectionError(error, "127.0.0.1:1", "127.0.0.1").message;
+ * // "dial tcp 127.0.0.1:1: connect: connection refused"
+ * ```
+ */
+export function classifyConnectionError(
+  error: unknown,
+  address: string,
+  serverName: string,
+): Error {
+  if (error instanceof ConnectError || error instanceof TlsError) return error;
+  if (!(error instanceof Error)) return new Error(String(error));
+  const code = (error as { code?: string }).code ?? "";
+  const message = error.message;
+  const options = { cause: error };
+  if (error instanceof Deno.errors.ConnectionRefused || code === "ECONNREFUSED") {
+    return new ConnectError("refused", address, "connect: connection refused", options);
+  }
+  if (
+    /failed to lookup address|Name or service not known|nodename nor servname/i.test(message) ||
+    code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAI_NONAME"
+  ) {
+    return new ConnectError(
+      "dns",
+      address.replace(/:\d+$/, "").replace(/^\[|\]$/g, ""),
+      "no such host",
+      options,
+    );
+  }
+  if (error instanceof Deno.errors.TimedOut || code === "ETIMEDOUT") {
+    return new ConnectError("timeout", address, "i/o timeout", options);
+  }
+  if (/unreachable/i.test(message) || code === "EHOSTUNREACH" || code === "ENETUNREACH") {
+    return new ConnectError("unreachable", address, "connect: no route to host", options);
+  }
+  if (error instanceof Deno.errors.ConnectionReset || code === "ECONNRESET") {
+    return new ConnectError("reset", address, "read: connection reset by peer", options);
+  }
+  if (NODE_UNKNOWN_AUTHORITY.has(code) || /UnknownIssuer|BadSignature/.test(message)) {
+    return new TlsError(
+      "unknown-authority",
+      serverName,
+      "x509: certificate signed by unknown authority",
+      options,
+    );
+  }
+  if (
+    code === "CERT_HAS_EXPIRED" || code === "CERT_NOT_YET_VALID" ||
+    /Expired|NotValidYet/.test(message)
+  ) {
+    return new TlsError(
+      "expired",
+      serverName,
+      "x509: certificate has expired or is not yet valid",
+      options,
+    );
+  }
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID" || /NotValidForName/.test(message)) {
+    const altNames = /altnames: (.*)$/.exec(message)?.[1]
+      ?.split(", ").map((name) => name.replace(/^(DNS|IP Address):/, ""));
+    return new TlsError(
+      "hostname-mismatch",
+      serverName,
+      altNames
+        ? `x509: certificate is valid for ${altNames.join(", ")}, not ${serverName}`
+        : `x509: certificate is not valid for ${serverName}`,
+      options,
+    );
+  }
+  if (/certificate|x509/i.test(message) && /invalid peer|verify/i.test(message)) {
+    return new TlsError("bad-certificate", serverName, `x509: ${message}`, options);
+  }
+  if (
+    /tls|handshake|alert|ssl/i.test(message) || code.startsWith("ERR_SSL") ||
+    code.startsWith("ERR_TLS")
+  ) {
+    return new TlsError("handshake", serverName, message, options);
+  }
+  return error;
+}

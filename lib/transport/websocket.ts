@@ -1,0 +1,374 @@
+/**
+ * A raw RFC 6455 WebSocket client over a {@linkcode ByteConn}: the HTTP/1.1 upgrade (checking
+ * `Sec-WebSocket-Accept` and the chosen subprotocol, which Deno's native client does not), masked
+ * unfragmented outgoing frames, reassembly of fragmented incoming messages, ping/pong and the
+ * closing handshake.
+ *
+ * Receiving is pulled: the socket is read only inside {@linkcode WebSocketConn.receive}, into one
+ * 256 KiB buffer, so a consumer that stops reading applies TCP back-pressure to the server. Pings
+ * are answered (and pongs noticed) only while someone calls `receive` — as in client-go, whose
+ * read loop also stalls when output blocks. `receive` must not be called concurrently.
+ *
+ * @module
+ */
+import { BufferedReader } from "./buffered_reader.ts";
+import { UpgradeError, WebSocketClosedError, WebSocketProtocolError } from "./errors.ts";
+import { readResponseBody, readResponseHead, type ResponseHead, writeRequest } from "./http1.ts";
+import type { ByteConn, WebSocketCloseInfo, WebSocketConn, WebSocketMessage } from "./types.ts";
+import {
+  decodeClosePayload,
+  encodeClientFrame,
+  encodeClosePayload,
+  FrameHeaderError,
+  Opcode,
+  parseFrameHeader,
+} from "./websocket_frame.ts";
+
+/** Largest message {@linkcode WebSocketConn.send} accepts (client-go's 32 KiB data buffer). */
+export const MAX_SEND_MESSAGE_BYTES = 32 * 1024;
+/** Largest incoming message (after reassembly); beyond it the connection fails with 1009. */
+export const MAX_RECEIVE_MESSAGE_BYTES = 64 * 1024 * 1024;
+/** How much of a refused upgrade's body is kept (client-go reads the same amount). */
+export const MAX_UPGRADE_ERROR_BODY_BYTES = 64 * 1024;
+/** How long {@linkcode WebSocketConn.close} waits for the server's close frame. */
+export const CLOSE_HANDSHAKE_TIMEOUT_MS = 5000;
+
+const ACCEPT_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+/** What the upgrade request carries. */
+export interface WebSocketHandshake {
+  /** Request target: path and query. */
+  target: string;
+  /** `Host` header value (`host[:port]`). */
+  host: string;
+  /** Offered subprotocols, sent in one `Sec-WebSocket-Protocol` line. */
+  protocols: string[];
+  /** Further header lines (authorization, user agent, impersonation, …). */
+  headers?: [string, string][];
+}
+
+function base64(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes));
+}
+
+/**
+ * The `Sec-WebSocket-Accept` value expected for `key` (RFC 6455 §4.2.2).
+ *
+ * @example
+ * ```ts
+ * import { expectedAccept } from "./websocket.ts";
+ * await expectedAccept("dGhlIHNhbXBsZSBub25jZQ=="); // "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+ * ```
+ */
+export async function expectedAccept(key: string): Promise<string> {
+  const digest = await crypto.subtle.digest(
+    "SHA-1",
+    new TextEncoder().encode(key + ACCEPT_GUID),
+  );
+  return base64(new Uint8Array(digest));
+}
+
+/**
+ * Performs the upgrade on `conn` and returns the open WebSocket. A non-101 answer closes `conn`
+ * and throws `UpgradeError` with up to 64 KiB of the body; an invalid 101 throws
+ * `WebSocketProtocolError`.
+ *
+ * @example
+ * ```ts ignore
+ * import { openWebSocket } from "./websocket.ts";
+ * const ws = await openWebSocket(conn, {
+ *   target: "/api/v1/namespaces/default/pods/web-0/exec?command=ls&stdout=1",
+ *   host: "127.0.0.1:6443",
+ *   protocols: ["v5.channel.k8s.io", "v4.channel.k8s.io"],
+ * });
+ * ```
+ */
+export async function openWebSocket(
+  conn: ByteConn,
+  handshake: WebSocketHandshake,
+): Promise<WebSocketConn & { readonly response: ResponseHead }> {
+  try {
+    const key = base64(crypto.getRandomValues(new Uint8Array(16)));
+    const headers: [string, string][] = [
+      ["Host", handshake.host],
+      ["Upgrade", "websocket"],
+      ["Connection", "Upgrade"],
+      ["Sec-WebSocket-Key", key],
+      ["Sec-WebSocket-Version", "13"],
+    ];
+    if (handshake.protocols.length > 0) {
+      headers.push(["Sec-WebSocket-Protocol", handshake.protocols.join(", ")]);
+    }
+    headers.push(...(handshake.headers ?? []));
+    await writeRequest(conn, "GET", handshake.target, headers);
+    const reader = new BufferedReader(conn);
+    const head = await readResponseHead(reader);
+    if (head.status !== 101) {
+      const body = await readResponseBody(reader, head, {
+        limit: MAX_UPGRADE_ERROR_BODY_BYTES,
+        truncate: true,
+      }).catch(() => new Uint8Array());
+      throw new UpgradeError(head.status, head.statusText, head.headers, body);
+    }
+    if (head.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      throw new WebSocketProtocolError("bad handshake: 'upgrade' header is not 'websocket'");
+    }
+    if (!/(^|,)\s*upgrade\s*(,|$)/i.test(head.headers.get("connection") ?? "")) {
+      throw new WebSocketProtocolError("bad handshake: 'connection' header is not 'upgrade'");
+    }
+    if (head.headers.get("sec-websocket-accept") !== await expectedAccept(key)) {
+      throw new WebSocketProtocolError("bad handshake: invalid Sec-WebSocket-Accept");
+    }
+    if (head.headers.has("sec-websocket-extensions")) {
+      throw new WebSocketProtocolError(
+        "bad handshake: server selected an extension we did not offer",
+      );
+    }
+    const protocol = head.headers.get("sec-websocket-protocol") ?? "";
+    if (
+      handshake.protocols.length > 0 ? !handshake.protocols.includes(protocol) : protocol !== ""
+    ) {
+      throw new WebSocketProtocolError(
+        protocol === ""
+          ? "the server did not choose a subprotocol"
+          : `the server chose subprotocol ${JSON.stringify(protocol)}, which was not offered`,
+      );
+    }
+    return new RawWebSocket(reader, protocol, head);
+  } catch (error) {
+    conn.close();
+    throw error;
+  }
+}
+
+class RawWebSocket implements WebSocketConn {
+  readonly protocol: string;
+  readonly response: ResponseHead;
+  #reader: BufferedReader;
+  #conn: ByteConn;
+  #closeInfo: WebSocketCloseInfo | undefined;
+  #lastPongAt = Date.now();
+  #closeSent = false;
+  #receiving = false;
+  #writes: Promise<void> = Promise.resolve();
+  #onClosed: (() => void)[] = [];
+  #fragments: Uint8Array[] = [];
+  #fragmentBytes = 0;
+  #fragmentBinary = false;
+
+  constructor(reader: BufferedReader, protocol: string, response: ResponseHead) {
+    this.#reader = reader;
+    this.#conn = reader.conn;
+    this.protocol = protocol;
+    this.response = response;
+  }
+
+  get lastPongAt(): number {
+    return this.#lastPongAt;
+  }
+
+  get closeInfo(): WebSocketCloseInfo | undefined {
+    return this.#closeInfo;
+  }
+
+  #finish(info: WebSocketCloseInfo): void {
+    this.#closeInfo ??= info;
+    this.#conn.close();
+    for (const notify of this.#onClosed.splice(0)) notify();
+  }
+
+  #write(frame: Uint8Array): Promise<void> {
+    const write = this.#writes.then(() => this.#conn.writeAll(frame));
+    this.#writes = write.catch(() => undefined);
+    return write;
+  }
+
+  async #readPayload(length: number): Promise<Uint8Array | null> {
+    if (length === 0) return new Uint8Array(0);
+    if (length <= this.#reader.buffered) return this.#reader.take(length).slice();
+    const payload = new Uint8Array(length);
+    return (await this.#reader.readFull(payload)) === length ? payload : null;
+  }
+
+  async receive(): Promise<WebSocketMessage | null> {
+    if (this.#closeInfo) return null;
+    if (this.#receiving) throw new Error("WebSocket receive() called concurrently");
+    this.#receiving = true;
+    try {
+      return await this.#receiveMessage();
+    } catch (error) {
+      if (error instanceof WebSocketProtocolError) {
+        if (!this.#closeSent) {
+          this.#closeSent = true;
+          await this.#write(
+            encodeClientFrame(Opcode.close, encodeClosePayload(error.closeCode, error.message)),
+          ).catch(() => undefined);
+          await this.#conn.closeWrite().catch(() => {});
+        }
+        this.#finish({ code: error.closeCode, reason: error.message });
+        throw error;
+      }
+      this.#finish({ code: 1006, reason: (error as Error).message ?? "" });
+      return null;
+    } finally {
+      this.#receiving = false;
+    }
+  }
+
+  async #receiveMessage(): Promise<WebSocketMessage | null> {
+    const reader = this.#reader;
+    while (true) {
+      let header = parseFrameHeaderOrThrow(reader.peek(reader.buffered));
+      while (typeof header === "number") {
+        if (!(await reader.ensure(header))) {
+          this.#finish({ code: 1006, reason: "" });
+          return null;
+        }
+        header = parseFrameHeaderOrThrow(reader.peek(reader.buffered));
+      }
+      reader.consume(header.headerLength);
+      if (header.masked) throw new WebSocketProtocolError("server sent a masked frame");
+      if (header.reserved !== 0) throw new WebSocketProtocolError("server set reserved bits");
+      if (header.opcode >= 0x8) {
+        if (!header.fin || header.payloadLength > 125) {
+          throw new WebSocketProtocolError("invalid control frame");
+        }
+        const payload = await this.#readPayload(header.payloadLength);
+        if (payload === null) {
+          this.#finish({ code: 1006, reason: "" });
+          return null;
+        }
+        if (await this.#handleControl(header.opcode, payload)) return null;
+        continue;
+      }
+      if (header.opcode > Opcode.binary) {
+        throw new WebSocketProtocolError(`unknown opcode ${header.opcode}`);
+      }
+      const continuing = this.#fragments.length > 0 || this.#fragmentBytes > 0;
+      if (header.opcode === Opcode.continuation && !continuing) {
+        throw new WebSocketProtocolError("continuation frame without a message to continue");
+      }
+      if (header.opcode !== Opcode.continuation && continuing) {
+        throw new WebSocketProtocolError("new message before the fragmented one ended");
+      }
+      if (this.#fragmentBytes + header.payloadLength > MAX_RECEIVE_MESSAGE_BYTES) {
+        throw new WebSocketProtocolError(
+          `message larger than ${MAX_RECEIVE_MESSAGE_BYTES} bytes`,
+          1009,
+        );
+      }
+      const payload = await this.#readPayload(header.payloadLength);
+      if (payload === null) {
+        this.#finish({ code: 1006, reason: "" });
+        return null;
+      }
+      if (header.fin && !continuing) {
+        return { binary: header.opcode === Opcode.binary, data: payload };
+      }
+      if (!continuing) this.#fragmentBinary = header.opcode === Opcode.binary;
+      this.#fragments.push(payload);
+      this.#fragmentBytes += payload.length;
+      if (header.fin) {
+        const data = new Uint8Array(this.#fragmentBytes);
+        let offset = 0;
+        for (const part of this.#fragments) {
+          data.set(part, offset);
+          offset += part.length;
+        }
+        this.#fragments = [];
+        this.#fragmentBytes = 0;
+        return { binary: this.#fragmentBinary, data };
+      }
+    }
+  }
+
+  /** Handles a control frame; `true` when it closed the connection. */
+  async #handleControl(opcode: number, payload: Uint8Array): Promise<boolean> {
+    if (opcode === Opcode.ping) {
+      if (!this.#closeSent) {
+        await this.#write(encodeClientFrame(Opcode.pong, payload)).catch(() => {});
+      }
+      return false;
+    }
+    if (opcode === Opcode.pong) {
+      this.#lastPongAt = Date.now();
+      return false;
+    }
+    if (opcode === Opcode.close) {
+      const info = decodeClosePayload(payload);
+      if (!this.#closeSent) {
+        this.#closeSent = true;
+        const echo = info.code === 1005 ? new Uint8Array() : encodeClosePayload(info.code, "");
+        await this.#write(encodeClientFrame(Opcode.close, echo)).catch(() => {});
+      }
+      // Half-close so the echo is flushed before the socket goes away.
+      await this.#conn.closeWrite().catch(() => {});
+      this.#finish(info);
+      return true;
+    }
+    throw new WebSocketProtocolError(`unknown control opcode ${opcode}`);
+  }
+
+  send(data: Uint8Array, binary = true): Promise<void> {
+    if (this.#closeInfo) return Promise.reject(new WebSocketClosedError(this.#closeInfo.code));
+    if (this.#closeSent) return Promise.reject(new WebSocketClosedError());
+    if (data.length > MAX_SEND_MESSAGE_BYTES) {
+      return Promise.reject(
+        new RangeError(
+          `WebSocket message of ${data.length} bytes exceeds ${MAX_SEND_MESSAGE_BYTES} bytes`,
+        ),
+      );
+    }
+    return this.#write(encodeClientFrame(binary ? Opcode.binary : Opcode.text, data));
+  }
+
+  ping(): Promise<void> {
+    if (this.#closeInfo) return Promise.reject(new WebSocketClosedError(this.#closeInfo.code));
+    if (this.#closeSent) return Promise.resolve();
+    return this.#write(encodeClientFrame(Opcode.ping, new Uint8Array()));
+  }
+
+  async close(code?: number, reason = ""): Promise<void> {
+    if (this.#closeInfo) return;
+    if (code === undefined) {
+      this.#finish({ code: 1006, reason: "" });
+      return;
+    }
+    if (!this.#closeSent) {
+      this.#closeSent = true;
+      try {
+        await this.#write(encodeClientFrame(Opcode.close, encodeClosePayload(code, reason)));
+      } catch {
+        this.#finish({ code: 1006, reason: "" });
+        return;
+      }
+    }
+    const closed = new Promise<void>((resolve) => this.#onClosed.push(resolve));
+    if (!this.#receiving) this.#drain();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      closed,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_HANDSHAKE_TIMEOUT_MS))),
+    ]);
+    clearTimeout(timer);
+    this.#finish({ code: 1006, reason: "" });
+  }
+
+  /** Reads and discards messages until the server's close frame arrives. */
+  async #drain(): Promise<void> {
+    try {
+      while ((await this.receive()) !== null);
+    } catch {
+      // A protocol error during the closing handshake already ended the connection.
+    }
+  }
+}
+
+function parseFrameHeaderOrThrow(bytes: Uint8Array) {
+  try {
+    return parseFrameHeader(bytes);
+  } catch (error) {
+    if (error instanceof FrameHeaderError) throw new WebSocketProtocolError(error.message, 1009);
+    throw error;
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * A throughput sanity check run by hand (not a test, nothing asserted): a TLS test server sends
+ * 256 MiB as 32 KiB binary WebSocket messages and each client variant receives them, printing MB/s.
+ *
+ * ```sh
+ * deno run -A tests/transport/ws_throughput.ts [MiB]
+ * ```
+ *
+ * Variants: the raw client over `node:tls` (used when a CA is configured), the raw client over
+ * `Deno.connectTls` (no CA: the test CA is put into `DENO_CERT` so Deno's roots trust it), and the
+ * native `WebSocket`. Each variant runs in its own process.
+ *
+ * @module
+ */
+import { createApiClient } from "../../lib/transport/api_client.ts";
+import { testPki } from "../support/pki.ts";
+import { noCredentials } from "../support/transport_credentials.ts";
+import { acceptWebSocket, ServerWebSocket, startTestServer } from "../support/transport_server.ts";
+
+const MESSAGE_BYTES = 32 * 1024;
+
+function print(line: string): void {
+  Deno.stdout.writeSync(new TextEncoder().encode(line + "\n"));
+}
+
+async function client(
+  url: string,
+  ca: string | undefined,
+  transport: "raw" | "native",
+  total: number,
+) {
+  const api = createApiClient(
+    {
+      server: url,
+      tls: ca ? { caPem: await Deno.readTextFile(ca) } : {},
+      auth: {},
+      namespace: "default",
+      namespaceExplicit: false,
+    },
+    noCredentials(),
+    { transport, env: () => undefined },
+  );
+  const ws = await api.upgrade(`/stream?bytes=${total}`, ["v5.channel.k8s.io"]);
+  const started = performance.now();
+  let received = 0;
+  for (let message = await ws.receive(); message; message = await ws.receive()) {
+    received += message.data.length;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  print(JSON.stringify({ received, mbPerSecond: received / 1e6 / seconds }));
+}
+
+async function main() {
+  const mib = Number(Deno.args[0] ?? "256");
+  const total = mib * 1024 * 1024;
+  const pki = await testPki();
+  const frame = ServerWebSocket.frame(2, crypto.getRandomValues(new Uint8Array(MESSAGE_BYTES)));
+  const server = await startTestServer({
+    tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem },
+    handler: async (request, conn) => {
+      const ws = await acceptWebSocket(request, conn);
+      for (let sent = 0; sent < total; sent += MESSAGE_BYTES) await conn.write(frame);
+      await ws.sendClose(1000);
+      await ws.readFrame();
+      conn.end();
+    },
+  });
+  const url = `https://localhost:${server.port}`;
+  const variants: [string, string[], Record<string, string>][] = [
+    ["raw over node:tls (CA configured)", ["raw", pki.ca.certFile], {}],
+    ["raw over Deno.connectTls (no CA)", ["raw", ""], { DENO_CERT: pki.ca.certFile }],
+    ["native WebSocket (CA configured)", ["native", pki.ca.certFile], {}],
+  ];
+  for (let run = 0; run < 3; run++) {
+    for (const [name, args, env] of variants) {
+      const output = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", import.meta.filename!, "--client", url, ...args, String(total)],
+        env,
+        stdout: "piped",
+        stderr: "inherit",
+      }).output();
+      const result = JSON.parse(new TextDecoder().decode(output.stdout));
+      print(`${name}: ${result.mbPerSecond.toFixed(0)} MB/s (${result.received} bytes)`);
+    }
+  }
+  await server.close();
+}
+
+if (Deno.args[0] === "--client") {
+  const [, url, transport, ca, total] = Deno.args;
+  await client(url, ca || undefined, transport as "raw" | "native", Number(total));
+} else {
+  await main();
+}
