@@ -9,12 +9,14 @@
  *   restored); kubexec restores mtimes unless `noPreserve`, where it sends kubectl's exact
  *   `tar --no-same-permissions --no-same-owner -xmf - -C DIR`.
  * - download: `tar cf - SRC`; a resumed attempt runs
- *   `sh -c '… tar cf - "$1" | tail -c "+$2" …' sh SRC OFFSET` (kubectl's `tail -c+OFFSET`, with the path
+ *   `sh -c '… tar "$3" - "$1" | tail -c "+$2" …' sh SRC OFFSET cf` (kubectl's `tail -c+OFFSET`, with the path
  *   passed as an argument instead of quoted into the script, and tar's exit status kept rather than
  *   tail's).
  * - verification: `sha256sum PATH` for single files, when the container has it.
  * - no tar: download falls back to `cat SRC` (resumed with `tail -c +OFFSET SRC`), upload to
  *   `sh -c 'cat > "$1"' sh TARGET`; directories need tar ({@linkcode RemoteToolMissingError}).
+ * - a source that is a symlink is copied through: `tar cf - SRC/.` (to a directory) or
+ *   `tar chf - SRC` (to a file), where kubectl copies nothing.
  *
  * Success means the remote command exited 0 and everything was written locally (or remotely). The
  * remote stderr (e.g. `tar: Removing leading '/' from member names`) goes to `warn` and never fails a copy.
@@ -343,7 +345,7 @@ async function uploadWithCat(
 
 /** The script of a resumed download: tar piped through tail, exiting with tar's status (not tail's). */
 const RESUME_TAR_SCRIPT =
-  '( ( ( tar cf - "$1"; echo $? >&3 ) | tail -c "+$2" >&4 ) 3>&1 | ( read -r s; exit "${s:-1}" ) ) 4>&1';
+  '( ( ( tar "$3" - "$1"; echo $? >&3 ) | tail -c "+$2" >&4 ) 3>&1 | ( read -r s; exit "${s:-1}" ) ) 4>&1';
 
 /** How a resumable stream ended. */
 type ResumableOutcome =
@@ -422,6 +424,39 @@ export async function download(
 ): Promise<CopyResult> {
   const reporter = new Reporter(options.warn);
   const source = remotePath.length > 1 ? remotePath.replace(/\/+$/, "") : remotePath;
+  const first = await downloadWithTar(exec, source, localPath, options, reporter, "plain");
+  if (first === "missing") {
+    reporter.local("tar not found in the container; copying the single file with cat");
+    return await downloadWithCat(exec, source, localPath, options, reporter);
+  }
+  if (first.rootSymlink === undefined) return first.result;
+  // tar archives a symlink named on its command line as a link (kubectl then copies nothing, e.g. for
+  // a service-account token); copy what it points to instead.
+  reporter.local(
+    `${source} is a symlink to ${JSON.stringify(first.rootSymlink)}; copying its target`,
+  );
+  const mode = (await isRemoteDirectory(exec, source)) ? "directory-contents" : "dereference";
+  const second = await downloadWithTar(exec, source, localPath, options, reporter, mode);
+  if (second === "missing") {
+    throw new RemoteToolMissingError("tar", "tar disappeared during the copy");
+  }
+  return second.result;
+}
+
+/**
+ * How the remote tar names the source: as is, through `SOURCE/.` (a symlink to a directory), or
+ * with `h` (a symlink to a file).
+ */
+type TarSourceMode = "plain" | "directory-contents" | "dereference";
+
+async function downloadWithTar(
+  exec: RemoteExec,
+  source: string,
+  localPath: string,
+  options: DownloadOptions,
+  reporter: Reporter,
+  mode: TarSourceMode,
+): Promise<"missing" | { result: CopyResult; rootSymlink?: string }> {
   const verify = options.verify ?? true;
   const pipe = new TransformStream<Uint8Array, Uint8Array>();
   const sink = pipe.writable.getWriter();
@@ -430,6 +465,7 @@ export async function download(
     preserve: !options.noPreserve,
     fileIntoExistingDirectory: true,
     hashRootFile: verify,
+    rootSymlink: mode === "plain" ? "report" : "warn",
     maxEntries: options.maxEntries,
     maxEntrySize: options.maxEntrySize,
     maxTotalSize: options.maxTotalSize,
@@ -439,7 +475,9 @@ export async function download(
   // Settled below; this keeps an early failure from being reported as unhandled meanwhile.
   extraction.catch(() => {});
   const stderr = lineSink(reporter.remote);
-  const firstCommand = ["tar", "cf", "-", source];
+  const tarFlags = mode === "dereference" ? "chf" : "cf";
+  const tarPath = mode === "directory-contents" ? `${source}/.` : source;
+  const firstCommand = ["tar", tarFlags, "-", tarPath];
   let outcome: ResumableOutcome;
   try {
     outcome = await streamWithResume(
@@ -447,7 +485,7 @@ export async function download(
       (offset) =>
         offset === 0
           ? firstCommand
-          : ["sh", "-c", RESUME_TAR_SCRIPT, "sh", source, String(offset + 1)],
+          : ["sh", "-c", RESUME_TAR_SCRIPT, "sh", tarPath, String(offset + 1), tarFlags],
       sink,
       options,
       stderr,
@@ -460,8 +498,7 @@ export async function download(
   if (outcome.kind === "missing") {
     await sink.abort(new Error("tar is missing")).catch(() => {});
     await extraction.catch(() => {});
-    reporter.local("tar not found in the container; copying the single file with cat");
-    return await downloadWithCat(exec, source, localPath, options, reporter);
+    return "missing";
   }
   if (outcome.kind === "sinkFailed") {
     await extraction; // rejects with the extraction's own error
@@ -483,7 +520,7 @@ export async function download(
   if (verify && extracted.rootFile?.sha256 !== undefined) {
     result.verified = await verifySha256(exec, source, extracted.rootFile.sha256, reporter);
   }
-  return result;
+  return { result, rootSymlink: extracted.rootSymlink };
 }
 
 async function localFileTarget(localPath: string, remotePath: string): Promise<string> {

@@ -47,6 +47,12 @@ export interface ExtractOptions {
   preserve?: boolean;
   /** When the archive is a single file and the destination is an existing directory, write into it. */
   fileIntoExistingDirectory?: boolean;
+  /**
+   * A root member that is a symlink cannot be placed safely (its target is unknown locally): `"warn"`
+   * (default) skips it with a warning, `"report"` skips it silently and sets `rootSymlink` in the result
+   * so the caller can fetch the target instead.
+   */
+  rootSymlink?: "warn" | "report";
   /** Compute the sha256 of the root member when it is a regular file (single-file verification). */
   hashRootFile?: boolean;
   /** Largest accepted member body, in bytes. */
@@ -73,6 +79,8 @@ export interface ExtractResult {
   warnings: string[];
   /** Set when the root member was a regular file: where it went, its size and (if asked) sha256. */
   rootFile?: { path: string; size: number; sha256?: string };
+  /** The link target when the root member was a symlink and `rootSymlink: "report"` was asked. */
+  rootSymlink?: string;
 }
 
 const SEPARATOR = Deno.build.os === "windows" ? "\\" : "/";
@@ -336,6 +344,10 @@ class Extraction {
   async symlink(header: TarHeader, parts: string[]): Promise<void> {
     const shown = JSON.stringify(join(this.#root, parts));
     const target = header.linkname;
+    if (parts.length === 0 && this.#options.rootSymlink === "report") {
+      this.result.rootSymlink = target;
+      return;
+    }
     const reason = parts.length === 0
       ? "the copied path itself is a symlink"
       : await this.#symlinkEscape(target, parts);

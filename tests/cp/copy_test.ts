@@ -153,8 +153,52 @@ Deno.test("cp: a download cut twice resumes with tail -c+OFFSET and yields ident
   }]);
   assert.equal(result.retries, 2);
   assert.deepEqual(sandbox.commands[1].slice(0, 2), ["sh", "-c"]);
-  assert.deepEqual(sandbox.commands[1].slice(3), ["sh", `${work.path}/remote/dir`, "1000004"]);
+  assert.deepEqual(sandbox.commands[1].slice(3), [
+    "sh",
+    `${work.path}/remote/dir`,
+    "1000004",
+    "cf",
+  ]);
   assert.equal(await treeSha256(`${work.path}/local`), await treeSha256(`${work.path}/remote/dir`));
+});
+
+Deno.test("cp: service-account style symlinks: a symlinked source is copied through, inner links kept", async () => {
+  await using work = await tempDir();
+  await using sandbox = await localExec();
+  const sa = `${work.path}/serviceaccount`;
+  await Deno.mkdir(`${sa}/..2026_11_26`, { recursive: true });
+  await Deno.writeTextFile(`${sa}/..2026_11_26/token`, "eyJ-token");
+  await Deno.symlink("..2026_11_26", `${sa}/..data`);
+  await Deno.symlink("..data/token", `${sa}/token`);
+  await Deno.symlink("serviceaccount", `${work.path}/sa-link`);
+  const warnings: string[] = [];
+  const token = await download(sandbox.exec, `${sa}/token`, `${work.path}/token`, {
+    warn: (m, source) => source === "local" && warnings.push(m),
+  });
+  assert.equal(await Deno.readTextFile(`${work.path}/token`), "eyJ-token");
+  assert.equal(token.verified, "sha256");
+  assert.match(warnings[0], /token is a symlink to "\.\.data\/token"; copying its target/);
+  assert.deepEqual(sandbox.commands.filter((c) => c[0] === "tar").at(-1), [
+    "tar",
+    "chf",
+    "-",
+    `${sa}/token`,
+  ]);
+
+  const tree = await download(sandbox.exec, sa, `${work.path}/copy`);
+  assert.equal(tree.files, 1);
+  assert.equal(await Deno.readLink(`${work.path}/copy/token`), "..data/token");
+  assert.equal(await Deno.readTextFile(`${work.path}/copy/token`), "eyJ-token");
+
+  const throughLink = await download(sandbox.exec, `${work.path}/sa-link`, `${work.path}/via-link`);
+  assert.equal(throughLink.files, 1);
+  assert.deepEqual(sandbox.commands.filter((c) => c[0] === "tar").at(-1), [
+    "tar",
+    "cf",
+    "-",
+    `${work.path}/sa-link/.`,
+  ]);
+  assert.equal(await Deno.readTextFile(`${work.path}/via-link/token`), "eyJ-token");
 });
 
 Deno.test("cp: a cut download without retries fails with the connection error", async () => {
