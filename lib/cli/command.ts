@@ -88,11 +88,21 @@ export interface CommandContext {
   commandPath: string;
 }
 
-/** A usage error: printed as `error: …` plus the "See … --help" line, exit code 1. */
+/**
+ * A usage error: printed as `error: …` plus kubectl's "See '… -h' for help and examples" line,
+ * exit code 1. Errors that cobra itself reports in kubectl start with a capital `Error:`; pass
+ * `{ cobra: true }` for those.
+ */
 export class UsageError extends Error {
-  /** @param message the problem, kubectl-worded */
-  constructor(message: string) {
+  /** Print with cobra's capital `Error:` prefix. */
+  readonly cobra: boolean;
+  /**
+   * @param message the problem, kubectl-worded
+   * @param options `cobra` for cobra-style capitalisation
+   */
+  constructor(message: string, options: { cobra?: boolean } = {}) {
     super(message);
     this.name = "UsageError";
+    this.cobra = options.cobra ?? false;
   }
 }

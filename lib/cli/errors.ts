@@ -45,7 +45,9 @@ export function renderError(
   }
   if (error instanceof UsageError) {
     return {
-      text: `error: ${error.message}\nSee '${context.commandPath} -h' for help and examples\n`,
+      text: `${
+        error.cobra ? "Error" : "error"
+      }: ${error.message}\nSee '${context.commandPath} -h' for help and examples\n`,
       exitCode: 1,
     };
   }

@@ -6,6 +6,8 @@
 import type { Command } from "./command.ts";
 import { optionsCommand } from "./app.ts";
 import { versionCommand } from "./commands/version.ts";
+import { execCommand } from "./commands/exec.ts";
+import { attachCommand } from "./commands/attach.ts";
 
 /** Every top-level command, in help order. */
 export const rootCommand: Command = {
@@ -16,5 +18,5 @@ over the Kubernetes API server's WebSocket endpoints, with the credentials of yo
 
  Find more information at: https://github.com/kubexec/kubexec`,
   usage: "[flags] [options]",
-  subcommands: [versionCommand, optionsCommand],
+  subcommands: [execCommand, attachCommand, versionCommand, optionsCommand],
 };

@@ -57,9 +57,9 @@ function find(pod: Pod, name: string): Container | undefined {
  */
 export function chooseContainer(pod: Pod, requested: string): ContainerChoice {
   if (requested) {
-    const container = find(pod, requested);
-    if (!container) throw new ContainerNotFoundError(requested, pod.metadata.name, allNames(pod));
-    return { container };
+    // Like kubectl, an explicit name is left to the server to judge (its 400 is the message users
+    // know); only the name is needed for the request.
+    return { container: find(pod, requested) ?? { name: requested } };
   }
   const annotated = pod.metadata.annotations?.[DEFAULT_CONTAINER_ANNOTATION];
   if (annotated) {

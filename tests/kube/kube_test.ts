@@ -144,7 +144,9 @@ Deno.test("container choice: -c, annotation, first with notice", () => {
   multi.metadata.annotations = { "kubectl.kubernetes.io/default-container": "b" };
   assert.equal(chooseContainer(multi, "").container.name, "b");
   assert.equal(chooseContainer(multi, "").notice, undefined);
-  assert.throws(() => chooseContainer(multi, "zz"), (error: unknown) => {
+  assert.equal(chooseContainer(multi, "zz").container.name, "zz");
+  multi.metadata.annotations = { "kubectl.kubernetes.io/default-container": "zz" };
+  assert.throws(() => chooseContainer(multi, ""), (error: unknown) => {
     assert.ok(error instanceof ContainerNotFoundError);
     assert.equal(
       error.message,

@@ -1,0 +1,60 @@
+/**
+ * Cross-compiles kubexec with `deno compile` for each release target and packs every binary as
+ * `dist/kubexec-<version>-<target>.tar.gz`. Used by `deno task compile:all` and the release
+ * workflow. `--target T` builds one target only; `--version V` overrides deno.json's version.
+ *
+ * @module
+ */
+import denoConfig from "../deno.json" with { type: "json" };
+
+/** The five release targets. */
+export const TARGETS = [
+  "x86_64-unknown-linux-gnu",
+  "aarch64-unknown-linux-gnu",
+  "x86_64-apple-darwin",
+  "aarch64-apple-darwin",
+  "x86_64-pc-windows-msvc",
+];
+
+const PERMISSIONS = [
+  "--allow-net",
+  "--allow-read",
+  "--allow-env",
+  "--allow-run",
+  "--allow-write",
+  "--no-prompt",
+];
+
+function option(name: string): string | undefined {
+  const index = Deno.args.indexOf(name);
+  return index >= 0 ? Deno.args[index + 1] : undefined;
+}
+
+async function run(command: string, args: string[]): Promise<void> {
+  const status = await new Deno.Command(command, { args, stdout: "inherit", stderr: "inherit" })
+    .spawn().status;
+  if (!status.success) throw new Error(`${command} ${args.join(" ")} failed (${status.code})`);
+}
+
+if (import.meta.main) {
+  const version = option("--version") ?? denoConfig.version;
+  const only = option("--target");
+  const targets = only ? [only] : TARGETS;
+  await Deno.mkdir("dist", { recursive: true });
+  for (const target of targets) {
+    const name = `kubexec-${version}-${target}`;
+    const dir = `dist/${name}`;
+    const exe = target.includes("windows") ? "kubexec.exe" : "kubexec";
+    await run(Deno.execPath(), [
+      "compile",
+      ...PERMISSIONS,
+      "--target",
+      target,
+      "--output",
+      `${dir}/${exe}`,
+      "main.ts",
+    ]);
+    await Deno.copyFile("README.md", `${dir}/README.md`);
+    await run("tar", ["-C", "dist", "-czf", `dist/${name}.tar.gz`, name]);
+  }
+}

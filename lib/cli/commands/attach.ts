@@ -1,0 +1,229 @@
+/**
+ * `kubexec attach`: attach to a process already running in a container, as `kubectl attach`
+ * does, with `--detach-keys` (default ctrl-p,ctrl-q) to leave without ending the process.
+ *
+ * @module
+ */
+import type { Command, CommandContext } from "../command.ts";
+import { UsageError } from "../command.ts";
+import { writeText } from "../io.ts";
+import { connectCluster } from "../connect.ts";
+import {
+  decideTty,
+  finishSession,
+  goQuery,
+  runTerminalSession,
+  SESSION_FLAG_SPECS,
+} from "../session.ts";
+import { resolvePod } from "../../kube/target.ts";
+import { chooseContainer } from "../../kube/containers.ts";
+import { pathSegment } from "../../kube/pods.ts";
+
+/** A `--detach-keys` value that cannot be parsed. */
+export class DetachKeysError extends Error {
+  /** @param spec the flag value */
+  constructor(spec: string) {
+    super(
+      `invalid detach keys "${spec}": use comma-separated keys like "ctrl-p,ctrl-q" (a letter, or ctrl- plus one of a-z @ [ \\ ] ^ _)`,
+    );
+    this.name = "DetachKeysError";
+  }
+}
+
+/**
+ * Parses a detach key sequence (`ctrl-p,ctrl-q`, `ctrl-a,d`) into bytes, as docker and kubectl do.
+ *
+ * @example
+ * ```ts
+ * import { parseDetachKeys } from "./attach.ts";
+ * parseDetachKeys("ctrl-p,ctrl-q"); // Uint8Array [16, 17]
+ * ```
+ */
+export function parseDetachKeys(spec: string): Uint8Array {
+  const bytes: number[] = [];
+  for (const key of spec.split(",")) {
+    const lower = key.toLowerCase();
+    if (lower.startsWith("ctrl-") && key.length === 6) {
+      const code = lower.charCodeAt(5);
+      if (code >= 0x61 && code <= 0x7a) bytes.push(code - 0x60);
+      else if ("@[\\]^_".includes(lower[5])) bytes.push(lower.charCodeAt(5) - 0x40);
+      else throw new DetachKeysError(spec);
+    } else if (key.length === 1) {
+      bytes.push(key.charCodeAt(0));
+    } else {
+      throw new DetachKeysError(spec);
+    }
+  }
+  return new Uint8Array(bytes);
+}
+
+/**
+ * Wraps stdin so that typing the detach sequence ends it (EOF) instead of sending the keys. A
+ * partial match is held back until it either completes or turns out to be ordinary input.
+ *
+ * @example
+ * ```ts
+ * import { detachable } from "./attach.ts";
+ * const stdin = detachable(new Blob(["ls\x10\x11rest"]).stream(), new Uint8Array([16, 17]));
+ * // reads "ls", then ends
+ * ```
+ */
+export function detachable(
+  input: ReadableStream<Uint8Array>,
+  keys: Uint8Array,
+  onDetach: () => void = () => {},
+): ReadableStream<Uint8Array> {
+  let held: number[] = [];
+  return input.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        if (held.length === 0 && chunk.indexOf(keys[0]) < 0) {
+          controller.enqueue(chunk);
+          return;
+        }
+        const out: number[] = [];
+        for (const byte of chunk) {
+          if (byte === keys[held.length]) {
+            held.push(byte);
+            if (held.length === keys.length) {
+              if (out.length > 0) controller.enqueue(new Uint8Array(out));
+              onDetach();
+              controller.terminate();
+              return;
+            }
+            continue;
+          }
+          out.push(...held);
+          held = [];
+          if (byte === keys[0]) held.push(byte);
+          else out.push(byte);
+        }
+        if (out.length > 0) controller.enqueue(new Uint8Array(out));
+      },
+      flush(controller) {
+        if (held.length > 0) controller.enqueue(new Uint8Array(held));
+      },
+    }),
+  );
+}
+
+async function runAttach(context: CommandContext): Promise<number> {
+  const { io, global, args, flags } = context;
+  if (args.length === 0) throw new Error("at least 1 argument is required for attach");
+  const timeoutMs = flags.duration("pod-running-timeout");
+  if (timeoutMs <= 0) {
+    throw new UsageError("--pod-running-timeout must be higher than zero", { cobra: true });
+  }
+  const keys = parseDetachKeys(flags.string("detach-keys"));
+  const quiet = flags.bool("quiet");
+  const stdin = flags.bool("stdin");
+  const { config, client } = await connectCluster(global, io, { stdinInUse: stdin });
+  const pod = await resolvePod(client, config.namespace, args[0], { timeoutMs });
+  const phase = pod.status?.phase;
+  if (phase === "Succeeded" || phase === "Failed") {
+    throw new Error(`cannot attach a container in a completed pod; current phase is ${phase}`);
+  }
+  const choice = chooseContainer(pod, flags.string("container"));
+  if (choice.notice && !quiet) await writeText(io.stderr, `${choice.notice}\n`);
+  const container = choice.container;
+  let wantTty = flags.bool("tty");
+  if (wantTty && !container.tty) {
+    wantTty = false;
+    if (!quiet) {
+      await writeText(
+        io.stderr,
+        `error: Unable to use a TTY - container ${container.name} did not allocate one\n`,
+      );
+    }
+  } else if (!wantTty && container.tty) {
+    wantTty = true;
+  }
+  const { tty, warning } = decideTty({ stdin, tty: wantTty, quiet }, io.stdinIsTerminal);
+  if (warning) await writeText(io.stderr, `${warning}\n`);
+  if (stdin && tty && !quiet) {
+    await writeText(io.stderr, "If you don't see a command prompt, try pressing enter.\n");
+  }
+  const params: [string, string][] = [["container", container.name]];
+  if (stdin) params.push(["stdin", "true"]);
+  params.push(["stdout", "true"]);
+  if (!tty) params.push(["stderr", "true"]);
+  if (tty) params.push(["tty", "true"]);
+  const path = `/api/v1/namespaces/${pathSegment(config.namespace)}/pods/${
+    pathSegment(pod.metadata.name)
+  }/attach?${goQuery(params)}`;
+  const result = await runTerminalSession({
+    client,
+    path,
+    flags: {
+      stdin,
+      tty,
+      quiet,
+      protocol: flags.string("protocol"),
+      keepaliveMs: flags.duration("keepalive"),
+      deadPeerMs: flags.duration("keepalive-timeout"),
+      idleTimeoutMs: flags.duration("idle-timeout"),
+      maxSessionMs: flags.duration("max-session"),
+    },
+    tty,
+    stdin: stdin ? detachable(io.stdin, keys) : undefined,
+    io,
+    global,
+  });
+  if (stdin && tty && !quiet) {
+    await writeText(
+      io.stderr,
+      `Session ended, resume using 'kubexec attach ${pod.metadata.name} -c ${container.name} -i -t' command when the pod is running\n`,
+    );
+  }
+  return await finishSession(result, io);
+}
+
+/** The `attach` command. */
+export const attachCommand: Command = {
+  name: "attach",
+  short: "Attach to a running container",
+  long: "Attach to a process that is already running inside an existing container.",
+  usage: "attach (POD | TYPE/NAME) -c CONTAINER [options]",
+  examples:
+    `  # Get output from running pod mypod; use the 'kubectl.kubernetes.io/default-container' annotation
+  # for selecting the container to be attached or the first container in the pod will be chosen
+  kubexec attach mypod
+
+  # Get output from ruby-container from pod mypod
+  kubexec attach mypod -c ruby-container
+
+  # Switch to raw terminal mode; sends stdin to 'bash' in ruby-container from pod mypod
+  # and sends stdout/stderr from 'bash' back to the client; ctrl-p,ctrl-q detaches
+  kubexec attach mypod -c ruby-container -i -t
+
+  # Get output from the first pod of a replica set named nginx
+  kubexec attach rs/nginx`,
+  flags: [
+    {
+      name: "container",
+      short: "c",
+      type: "string",
+      usage:
+        "Container name. If omitted, use the kubectl.kubernetes.io/default-container annotation for selecting the container to be attached or the first container in the pod will be chosen",
+    },
+    {
+      name: "detach-keys",
+      type: "string",
+      default: "ctrl-p,ctrl-q",
+      usage:
+        "Key sequence that detaches from the container without ending it (comma-separated: a letter or ctrl-<key>)",
+    },
+    {
+      name: "pod-running-timeout",
+      type: "duration",
+      default: 60_000,
+      usage:
+        "The length of time (like 5s, 2m, or 3h, higher than zero) to wait until at least one pod is running",
+    },
+    { name: "quiet", short: "q", type: "bool", usage: "Only print output from the remote session" },
+    { name: "stdin", short: "i", type: "bool", usage: "Pass stdin to the container" },
+    { name: "tty", short: "t", type: "bool", usage: "Stdin is a TTY" },
+    ...SESSION_FLAG_SPECS,
+  ],
+  run: runAttach,
+};

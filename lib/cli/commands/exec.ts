@@ -1,0 +1,187 @@
+/**
+ * `kubexec exec`: run a command in a container, as `kubectl exec` does, over WebSocket.
+ *
+ * Options are completed, validated, then run (kubectl's pattern): arguments → target and command,
+ * kubeconfig → client, target → pod → container, then the session.
+ *
+ * @module
+ */
+import type { Command, CommandContext } from "../command.ts";
+import { UsageError } from "../command.ts";
+import { writeText } from "../io.ts";
+import { connectCluster } from "../connect.ts";
+import {
+  decideTty,
+  finishSession,
+  goQuery,
+  runTerminalSession,
+  SESSION_FLAG_SPECS,
+  type SessionFlags,
+} from "../session.ts";
+import { resolvePod } from "../../kube/target.ts";
+import { chooseContainer } from "../../kube/containers.ts";
+import { pathSegment } from "../../kube/pods.ts";
+
+/** Shells tried, in order, for `exec -it POD` without a command (as k9s does). */
+export const DEFAULT_SHELL_COMMAND = [
+  "/bin/sh",
+  "-c",
+  "command -v bash >/dev/null 2>&1 && exec bash || exec sh",
+];
+
+/** The completed options of one exec. */
+export interface ExecOptions extends SessionFlags {
+  target: string;
+  command: string[];
+  container: string;
+  podRunningTimeoutMs: number;
+}
+
+/**
+ * Completes and validates exec's options from the command line, with kubectl's messages.
+ *
+ * @example
+ * ```ts
+ * import { completeExecOptions } from "./exec.ts";
+ * // completeExecOptions(context) → { target: "web-0", command: ["date"], … }
+ * ```
+ */
+export function completeExecOptions(context: CommandContext): ExecOptions {
+  const { args, argsLenAtDash, flags } = context;
+  let target = "";
+  if (args.length > 0 && argsLenAtDash !== 0) target = args[0];
+  let command: string[] = [];
+  if (argsLenAtDash > -1) {
+    command = args.slice(argsLenAtDash);
+  } else if (args.length > 1) {
+    throw new UsageError(
+      "exec [POD] [COMMAND] is not supported anymore. Use exec [POD] -- [COMMAND] instead",
+    );
+  }
+  const options: ExecOptions = {
+    target,
+    command,
+    container: flags.string("container"),
+    stdin: flags.bool("stdin"),
+    tty: flags.bool("tty"),
+    quiet: flags.bool("quiet"),
+    podRunningTimeoutMs: flags.duration("pod-running-timeout"),
+    protocol: flags.string("protocol"),
+    keepaliveMs: flags.duration("keepalive"),
+    deadPeerMs: flags.duration("keepalive-timeout"),
+    idleTimeoutMs: flags.duration("idle-timeout"),
+    maxSessionMs: flags.duration("max-session"),
+  };
+  if (options.target === "") throw new Error("pod, type/name or --filename must be specified");
+  if (options.command.length === 0) {
+    if (!(options.stdin && options.tty)) {
+      throw new Error("you must specify at least one command for the container");
+    }
+    options.command = DEFAULT_SHELL_COMMAND;
+  }
+  if (options.podRunningTimeoutMs <= 0) {
+    throw new UsageError("--pod-running-timeout must be higher than zero", { cobra: true });
+  }
+  return options;
+}
+
+/**
+ * Builds the exec subresource path with kubectl's query (sorted keys, false booleans omitted).
+ *
+ * @example
+ * ```ts
+ * import { execPath } from "./exec.ts";
+ * execPath("default", "web", { command: ["date"], container: "app", stdin: false, tty: false });
+ * // "/api/v1/namespaces/default/pods/web/exec?command=date&container=app&stderr=true&stdout=true"
+ * ```
+ */
+export function execPath(
+  namespace: string,
+  pod: string,
+  options: { command: string[]; container: string; stdin: boolean; tty: boolean },
+): string {
+  const params: [string, string][] = options.command.map((arg) => ["command", arg]);
+  params.push(["container", options.container]);
+  if (options.stdin) params.push(["stdin", "true"]);
+  params.push(["stdout", "true"]);
+  if (!options.tty) params.push(["stderr", "true"]);
+  if (options.tty) params.push(["tty", "true"]);
+  return `/api/v1/namespaces/${pathSegment(namespace)}/pods/${pathSegment(pod)}/exec?${
+    goQuery(params)
+  }`;
+}
+
+async function runExec(context: CommandContext): Promise<number> {
+  const { io, global } = context;
+  const options = completeExecOptions(context);
+  const { tty, warning } = decideTty(options, io.stdinIsTerminal);
+  if (warning) await writeText(io.stderr, `${warning}\n`);
+  const { config, client } = await connectCluster(global, io, { stdinInUse: options.stdin });
+  const pod = await resolvePod(client, config.namespace, options.target, {
+    timeoutMs: options.podRunningTimeoutMs,
+  });
+  const phase = pod.status?.phase;
+  if (phase === "Succeeded" || phase === "Failed") {
+    throw new Error(
+      `cannot exec into a container in a completed pod; current phase is ${phase}`,
+    );
+  }
+  const choice = chooseContainer(pod, options.container);
+  if (choice.notice && !options.quiet) await writeText(io.stderr, `${choice.notice}\n`);
+  const path = execPath(config.namespace, pod.metadata.name, {
+    command: options.command,
+    container: choice.container.name,
+    stdin: options.stdin,
+    tty,
+  });
+  const result = await runTerminalSession({ client, path, flags: options, tty, io, global });
+  return await finishSession(result, io);
+}
+
+/** The `exec` command. */
+export const execCommand: Command = {
+  name: "exec",
+  short: "Execute a command in a container",
+  long: "Execute a command in a container.",
+  usage: "exec (POD | TYPE/NAME) [-c CONTAINER] [flags] -- COMMAND [args...] [options]",
+  examples:
+    `  # Get output from running the 'date' command from pod mypod, using the first container by default
+  kubexec exec mypod -- date
+
+  # Get output from running the 'date' command in ruby-container from pod mypod
+  kubexec exec mypod -c ruby-container -- date
+
+  # Switch to raw terminal mode; sends stdin to 'bash' in ruby-container from pod mypod
+  # and sends stdout/stderr from 'bash' back to the client
+  kubexec exec mypod -c ruby-container -i -t -- bash -il
+
+  # Open a shell (bash if the container has it, else sh)
+  kubexec exec -it mypod
+
+  # Get output from running 'date' command from the first pod of the deployment mydeployment
+  kubexec exec deploy/mydeployment -- date
+
+  # Get output from running 'date' command from the first pod of the service myservice
+  kubexec exec svc/myservice -- date`,
+  flags: [
+    {
+      name: "container",
+      short: "c",
+      type: "string",
+      usage:
+        "Container name. If omitted, use the kubectl.kubernetes.io/default-container annotation for selecting the container to be attached or the first container in the pod will be chosen",
+    },
+    {
+      name: "pod-running-timeout",
+      type: "duration",
+      default: 60_000,
+      usage:
+        "The length of time (like 5s, 2m, or 3h, higher than zero) to wait until at least one pod is running",
+    },
+    { name: "quiet", short: "q", type: "bool", usage: "Only print output from the remote session" },
+    { name: "stdin", short: "i", type: "bool", usage: "Pass stdin to the container" },
+    { name: "tty", short: "t", type: "bool", usage: "Stdin is a TTY" },
+    ...SESSION_FLAG_SPECS,
+  ],
+  run: runExec,
+};

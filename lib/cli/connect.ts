@@ -1,0 +1,62 @@
+/**
+ * From global flags to a ready {@linkcode ApiClient}: resolve the kubeconfig into a RestConfig,
+ * build the credential provider, and open the client every REST call and upgrade goes through.
+ *
+ * @module
+ */
+import { resolveRestConfig } from "../kubeconfig/mod.ts";
+import type { RestConfig } from "../kubeconfig/types.ts";
+import { createCredentialProvider } from "../auth/mod.ts";
+import { createApiClient } from "../transport/api_client.ts";
+import type { ApiClient } from "../transport/types.ts";
+import type { GlobalOptions } from "./global_flags.ts";
+import type { Io } from "./io.ts";
+import { writeText } from "./io.ts";
+
+/** A resolved cluster connection. */
+export interface Cluster {
+  config: RestConfig;
+  client: ApiClient;
+}
+
+/** Options of {@linkcode connectCluster}. */
+export interface ConnectOptions {
+  /** Whether our stdin will be streamed to the pod (exec plugins may then not prompt on it). */
+  stdinInUse: boolean;
+}
+
+/**
+ * Resolves the kubeconfig and builds the API client for a command.
+ *
+ * @example
+ * ```ts
+ * import { connectCluster } from "./connect.ts";
+ * // const { config, client } = await connectCluster(context.global, context.io, { stdinInUse: false });
+ * ```
+ */
+export async function connectCluster(
+  global: GlobalOptions,
+  io: Io,
+  options: ConnectOptions,
+): Promise<Cluster> {
+  const config = await resolveRestConfig(global.overrides, { env: io.env });
+  if (config.tls.insecure) {
+    // kubectl's client-go prints no warning, but an operator on a bastion must see it.
+    await writeText(
+      io.stderr,
+      "Warning: TLS certificate verification is disabled (insecure-skip-tls-verify); the connection is not authenticated\n",
+    );
+  }
+  global.logger(
+    6,
+    () => `Config loaded: context=${config.contextName ?? "(none)"} server=${config.server}`,
+  );
+  const credentials = createCredentialProvider(config.auth, {
+    stdinIsTerminal: io.stdinIsTerminal,
+    stdinInUse: options.stdinInUse,
+    pluginStderr: io.stderr,
+    logger: global.logger,
+  });
+  const client = createApiClient(config, credentials, { logger: global.logger, env: io.env });
+  return { config, client };
+}

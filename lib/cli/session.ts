@@ -1,0 +1,261 @@
+/**
+ * Runs one exec or attach session against the terminal: upgrade, raw mode and resize for a TTY,
+ * signals, the remote exit code, and the kubectl messages around it. Shared by `exec` and `attach`.
+ *
+ * @module
+ */
+import { UpgradeError } from "../transport/errors.ts";
+import type { ApiClient } from "../transport/types.ts";
+import { runStreamSession, type SessionResult } from "../stream/exec.ts";
+import { DEFAULT_PROTOCOLS, SUPPORTED_PROTOCOLS } from "../stream/protocol.ts";
+import { type TerminalSize, TerminalSizeQueue } from "../stream/resize.ts";
+import { StatusError, statusErrorFromResponse } from "../kube/status.ts";
+import type { GlobalOptions } from "./global_flags.ts";
+import { type Io, writeText } from "./io.ts";
+import { UsageError } from "./command.ts";
+
+/** Exit codes for a session ended by a signal are 128 + the signal's number, as shells report. */
+const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
+
+/** Session flags shared by exec and attach. */
+export interface SessionFlags {
+  stdin: boolean;
+  tty: boolean;
+  quiet: boolean;
+  /** `--protocol`: one subprotocol to offer instead of the default v5, v4. */
+  protocol: string;
+  keepaliveMs: number;
+  deadPeerMs: number;
+  idleTimeoutMs: number;
+  maxSessionMs: number;
+}
+
+/** Flag specs for {@linkcode SessionFlags}, shared by exec and attach. */
+export const SESSION_FLAG_SPECS = [
+  {
+    name: "protocol",
+    type: "string" as const,
+    usage:
+      `WebSocket subprotocol to offer instead of the default "v5.channel.k8s.io, v4.channel.k8s.io"; one of ${
+        SUPPORTED_PROTOCOLS.join(", ")
+      }`,
+  },
+  {
+    name: "keepalive",
+    type: "duration" as const,
+    default: 5000,
+    usage: "Interval between WebSocket pings that keep the session alive; 0 disables pings",
+  },
+  {
+    name: "keepalive-timeout",
+    type: "duration" as const,
+    default: 61_000,
+    usage: "End the session as lost when no pong arrived for this long (kubectl: 61s)",
+  },
+  {
+    name: "idle-timeout",
+    type: "duration" as const,
+    default: 0,
+    usage: "End the session when no bytes moved in either direction for this long; 0 means never",
+  },
+  {
+    name: "max-session",
+    type: "duration" as const,
+    default: 0,
+    usage: "End the session after this long in any case; 0 means no limit",
+  },
+];
+
+/**
+ * Decides whether a TTY is used, as kubectl's `SetupTTY`: `-t` needs `-i`, and a local stdin that
+ * is a terminal; otherwise kubectl's warning (unless quiet) and no TTY.
+ *
+ * @example
+ * ```ts
+ * import { decideTty } from "./session.ts";
+ * decideTty({ stdin: true, tty: true, quiet: false }, false).warning;
+ * // "Unable to use a TTY - input is not a terminal or the right kind of file"
+ * ```
+ */
+export function decideTty(
+  flags: { stdin: boolean; tty: boolean; quiet: boolean },
+  stdinIsTerminal: boolean,
+): { tty: boolean; warning?: string } {
+  if (!flags.stdin || !flags.tty) return { tty: false };
+  if (!stdinIsTerminal) {
+    return {
+      tty: false,
+      warning: flags.quiet
+        ? undefined
+        : "Unable to use a TTY - input is not a terminal or the right kind of file",
+    };
+  }
+  return { tty: true };
+}
+
+/**
+ * Encodes query parameters as Go's `url.Values.Encode` does (sorted keys, `QueryEscape`), the
+ * order kubectl sends them in.
+ *
+ * @example
+ * ```ts
+ * import { goQuery } from "./session.ts";
+ * goQuery([["stdout", "true"], ["command", "echo hi"]]); // "command=echo+hi&stdout=true"
+ * ```
+ */
+export function goQuery(params: [string, string][]): string {
+  const escape = (text: string) =>
+    encodeURIComponent(text)
+      .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+      .replace(/%20/g, "+");
+  return [...params]
+    .map((pair, index) => ({ pair, index }))
+    .sort((a, b) => a.pair[0] < b.pair[0] ? -1 : a.pair[0] > b.pair[0] ? 1 : a.index - b.index)
+    .map(({ pair }) => `${escape(pair[0])}=${escape(pair[1])}`)
+    .join("&");
+}
+
+/** The protocols to offer for `--protocol`. */
+export function protocolsToOffer(protocol: string): string[] {
+  if (protocol === "") return [...DEFAULT_PROTOCOLS];
+  if (!SUPPORTED_PROTOCOLS.includes(protocol)) {
+    throw new UsageError(
+      `unsupported --protocol "${protocol}"; supported: ${SUPPORTED_PROTOCOLS.join(", ")}`,
+    );
+  }
+  return [protocol];
+}
+
+/** Turns a refused upgrade into the error the user sees. */
+export function upgradeFailure(error: UpgradeError, path: string, offered: string[]): Error {
+  if (error.status === 403 && error.body.length === 0) {
+    return new StatusError(
+      {
+        code: 403,
+        reason: "Forbidden",
+        message:
+          `the server refused the WebSocket upgrade with an empty 403: it supports none of the offered subprotocols (${
+            offered.join(", ")
+          })`,
+      },
+      path,
+      "API servers before 1.29 (or with the TranslateStreamCloseWebsocketRequests gate off) and some proxies do not serve v5; try --protocol=v4.channel.k8s.io",
+    );
+  }
+  return statusErrorFromResponse(
+    {
+      status: error.status,
+      statusText: error.statusText,
+      headers: error.headers,
+      body: error.body,
+    },
+    path,
+  );
+}
+
+/** What {@linkcode runTerminalSession} needs. */
+export interface TerminalSessionRequest {
+  client: ApiClient;
+  /** Path and query of the exec/attach subresource. */
+  path: string;
+  flags: SessionFlags;
+  /** Whether a TTY is used (from {@linkcode decideTty}, or forced by attach). */
+  tty: boolean;
+  /** Local stdin as sent to the pod (possibly wrapped, e.g. for detach keys). */
+  stdin?: ReadableStream<Uint8Array>;
+  io: Io;
+  global: GlobalOptions;
+}
+
+function currentSize(io: Io): TerminalSize | undefined {
+  const size = io.terminal.size();
+  return size ? { width: size.columns, height: size.rows } : undefined;
+}
+
+/**
+ * Upgrades, runs the session with the terminal set up, and restores the terminal on every exit
+ * path. Resolves to the session result; the caller maps the exit code.
+ *
+ * @example
+ * ```ts
+ * import { runTerminalSession } from "./session.ts";
+ * // const result = await runTerminalSession({ client, path, flags, tty, io, global });
+ * ```
+ */
+export async function runTerminalSession(request: TerminalSessionRequest): Promise<SessionResult> {
+  const { client, path, flags, tty, io, global } = request;
+  const offered = protocolsToOffer(flags.protocol);
+  let ws;
+  try {
+    ws = await client.upgrade(path, offered);
+  } catch (error) {
+    if (error instanceof UpgradeError) throw upgradeFailure(error, path, offered);
+    throw error;
+  }
+  global.logger(4, () => `negotiated subprotocol ${ws.protocol}`);
+  if (flags.stdin && !ws.protocol.startsWith("v5.")) {
+    global.logger(
+      1,
+      () =>
+        `subprotocol ${ws.protocol} cannot half-close stdin: the session ends when the remote command exits, not at local EOF`,
+    );
+  }
+  const abort = new AbortController();
+  let received: keyof typeof SIGNAL_NUMBERS | undefined;
+  const unsubscribeSignals = io.terminal.onSignal((signal) => {
+    global.logger(2, () => `received ${signal}: closing the remote stdin and ending the session`);
+    received ??= signal;
+    abort.abort(signal);
+  });
+  let resize: TerminalSizeQueue | undefined;
+  let unsubscribeResize = () => {};
+  if (tty) {
+    resize = new TerminalSizeQueue(currentSize(io));
+    unsubscribeResize = io.terminal.onResize(() => {
+      const size = currentSize(io);
+      if (size) resize!.push(size);
+    });
+    io.terminal.setRaw(true);
+  }
+  try {
+    const result = await runStreamSession(ws, {
+      stdin: flags.stdin ? request.stdin ?? io.stdin : undefined,
+      stdout: io.stdout,
+      stderr: tty ? undefined : io.stderr,
+      resize,
+      tty,
+    }, {
+      keepaliveMs: flags.keepaliveMs,
+      deadPeerMs: flags.deadPeerMs,
+      idleTimeoutMs: flags.idleTimeoutMs || undefined,
+      maxSessionMs: flags.maxSessionMs || undefined,
+      logger: global.logger,
+      signal: abort.signal,
+    });
+    if (result.ended === "signal" && received) {
+      return { ...result, exitCode: 128 + SIGNAL_NUMBERS[received] };
+    }
+    return result;
+  } finally {
+    if (tty) io.terminal.setRaw(false);
+    unsubscribeResize();
+    resize?.close();
+    unsubscribeSignals();
+  }
+}
+
+/**
+ * Prints kubectl's message for a non-zero remote exit code and returns the code to exit with.
+ *
+ * @example
+ * ```ts
+ * import { finishSession } from "./session.ts";
+ * // return await finishSession(result, io);
+ * ```
+ */
+export async function finishSession(result: SessionResult, io: Io): Promise<number> {
+  if (result.exitCode !== 0 && result.ended !== "signal") {
+    await writeText(io.stderr, `command terminated with exit code ${result.exitCode}\n`);
+  }
+  return result.exitCode;
+}

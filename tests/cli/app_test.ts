@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import { runCli } from "../../lib/cli/app.ts";
+import { rootCommand } from "../../lib/cli/root.ts";
+import { captureIo } from "../support/cli_io.ts";
+import { VERSION } from "../../lib/version.ts";
+
+Deno.test("version prints the version from deno.json, also as JSON", async () => {
+  const plain = captureIo();
+  assert.equal(await runCli(rootCommand, ["version"], plain.io), 0);
+  assert.match(plain.stdout(), new RegExp(`^Client Version: v${VERSION.replaceAll(".", "\\.")}\n`));
+  const json = captureIo();
+  assert.equal(await runCli(rootCommand, ["version", "-o", "json"], json.io), 0);
+  const doc = JSON.parse(json.stdout());
+  assert.equal(doc.clientVersion.gitVersion, `v${VERSION}`);
+  assert.equal(doc.clientVersion.denoVersion, Deno.version.deno);
+  const bad = captureIo();
+  assert.equal(await runCli(rootCommand, ["version", "-o", "xml"], bad.io), 1);
+  assert.match(bad.stderr(), /--output must be 'yaml' or 'json'/);
+});
+
+Deno.test("root help lists commands kubectl-style; unknown commands fail", async () => {
+  const help = captureIo();
+  assert.equal(await runCli(rootCommand, ["--help"], help.io), 0);
+  assert.match(help.stdout(), /Available Commands:\n {2}exec +Execute a command in a container/);
+  assert.match(help.stdout(), /Use "kubexec options" for a list of global command-line options/);
+  const bare = captureIo();
+  assert.equal(await runCli(rootCommand, [], bare.io), 0);
+  const unknown = captureIo();
+  assert.equal(await runCli(rootCommand, ["frobnicate"], unknown.io), 1);
+  assert.match(unknown.stderr(), /unknown command "frobnicate" for "kubexec"/);
+});
+
+Deno.test("global flags may precede the command; help of a command", async () => {
+  const captured = captureIo();
+  assert.equal(
+    await runCli(rootCommand, ["--context", "prod", "-n", "x", "exec", "--help"], captured.io),
+    0,
+  );
+  assert.match(captured.stdout(), /^Execute a command in a container\.\n/);
+  assert.match(captured.stdout(), / {4}-c, --container='':\n/);
+  assert.match(
+    captured.stdout(),
+    /Usage:\n {2}kubexec exec \(POD \| TYPE\/NAME\) \[-c CONTAINER\] \[flags\] -- COMMAND \[args\.\.\.\] \[options\]/,
+  );
+  const options = captureIo();
+  assert.equal(await runCli(rootCommand, ["options"], options.io), 0);
+  assert.match(options.stdout(), / {4}--kubeconfig='':/);
+});
+
+Deno.test("flag errors print pflag's message and the help pointer, exit 1", async () => {
+  const cases: [string[], string][] = [
+    [["exec", "--foo"], "Error: unknown flag: --foo\nSee 'kubexec exec --help' for usage.\n"],
+    [
+      ["exec", "-x"],
+      "Error: unknown shorthand flag: 'x' in -x\nSee 'kubexec exec --help' for usage.\n",
+    ],
+    [
+      ["exec", "-c"],
+      "Error: flag needs an argument: 'c' in -c\nSee 'kubexec exec --help' for usage.\n",
+    ],
+    [["exec"], "error: pod, type/name or --filename must be specified\n"],
+    [["exec", "p"], "error: you must specify at least one command for the container\n"],
+    [
+      ["exec", "p", "ls"],
+      "error: exec [POD] [COMMAND] is not supported anymore. Use exec [POD] -- [COMMAND] instead\nSee 'kubexec exec -h' for help and examples\n",
+    ],
+    [
+      ["exec", "p", "--pod-running-timeout=0", "--", "ls"],
+      "Error: --pod-running-timeout must be higher than zero\nSee 'kubexec exec -h' for help and examples\n",
+    ],
+    [["attach"], "error: at least 1 argument is required for attach\n"],
+  ];
+  for (const [argv, expected] of cases) {
+    const captured = captureIo({ env: { HOME: "/nonexistent", KUBECONFIG: "/nonexistent" } });
+    assert.equal(await runCli(rootCommand, argv, captured.io), 1, argv.join(" "));
+    assert.equal(captured.stderr(), expected, argv.join(" "));
+  }
+});
