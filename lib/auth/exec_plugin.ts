@@ -115,6 +115,16 @@ async function readBounded(
   return { bytes, overflow: false };
 }
 
+/** Takes `sink`'s writer, waiting briefly while another writer (the CLI's) holds the lock. */
+async function acquireWriter(
+  sink: WritableStream<Uint8Array>,
+): Promise<WritableStreamDefaultWriter<Uint8Array>> {
+  for (let attempt = 0;; attempt++) {
+    if (!sink.locked || attempt >= 1000) return sink.getWriter();
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
 /**
  * Copies the plugin's stderr to `sink` chunk by chunk, taking the writer only per chunk so that the
  * sink stays usable by others (the CLI's stderr) between chunks. When the sink fails, the rest is
@@ -128,7 +138,7 @@ async function forwardStderr(
   for await (const chunk of source) {
     if (sinkBroken) continue;
     try {
-      const writer = sink.getWriter();
+      const writer = await acquireWriter(sink);
       try {
         await writer.write(chunk);
       } finally {

@@ -319,6 +319,18 @@ Deno.test("exec: stderr of a successful run is passed through too, and discarded
   assert.deepEqual((await provider({}, f.env).get()).headers, [["Authorization", "Bearer tok-2"]]);
 });
 
+Deno.test("exec: stderr waits for a sink briefly held by another writer", async () => {
+  await using f = await fixture({ PLUGIN_STDERR: "after the lock" });
+  const stderr = collector();
+  const other = stderr.stream.getWriter();
+  const pending = provider({}, f.env, { pluginStderr: stderr.stream }).get();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  await other.write(new TextEncoder().encode("cli line\n"));
+  other.releaseLock();
+  await pending;
+  assert.equal(stderr.text(), "cli line\nafter the lock\n");
+});
+
 Deno.test("exec: a broken stderr sink does not block or fail the plugin", async () => {
   await using f = await fixture({ PLUGIN_STDERR: "noise" });
   const broken = new WritableStream<Uint8Array>({
