@@ -92,15 +92,13 @@ export function classifyConnectionError(
       options,
     );
   }
-  if (code === "ERR_TLS_CERT_ALTNAME_INVALID" || /NotValidForName/.test(message)) {
-    const altNames = /altnames: (.*)$/.exec(message)?.[1]
-      ?.split(", ").map((name) => name.replace(/^(DNS|IP Address):/, ""));
+  if (
+    code === "ERR_TLS_CERT_ALTNAME_INVALID" || /NotValidForName|not valid for name/.test(message)
+  ) {
     return new TlsError(
       "hostname-mismatch",
       serverName,
-      altNames
-        ? `x509: certificate is valid for ${altNames.join(", ")}, not ${serverName}`
-        : `x509: certificate is not valid for ${serverName}`,
+      mismatchDetail(error, serverName),
       options,
     );
   }
@@ -114,4 +112,22 @@ export function classifyConnectionError(
     return new TlsError("handshake", serverName, message, options);
   }
   return error;
+}
+
+/** Go's wording for a name mismatch, from Node's `cert.subjectaltname` or rustls' message. */
+function mismatchDetail(error: Error, serverName: string): string {
+  const nodeNames = (error as { cert?: { subjectaltname?: string } }).cert?.subjectaltname
+    ?.split(", ").map((entry) => entry.replace(/^(DNS|IP Address):/, ""));
+  const rustlsNames = /only valid for (.*)$/.exec(error.message)?.[1]
+    .match(/(?:DnsName|IpAddress)\("?([^")]*)"?\)/g)
+    ?.map((entry) => entry.replace(/^\w+\("?|"?\)$/g, ""));
+  const names = nodeNames ?? rustlsNames;
+  const isIp = /^[\d.]+$|:/.test(serverName);
+  const hasIpNames = names?.some((name) => /^[\d.]+$|:/.test(name)) ?? false;
+  if (isIp && names && !hasIpNames) {
+    return `x509: cannot validate certificate for ${serverName} because it doesn't contain any IP SANs`;
+  }
+  return names && names.length > 0
+    ? `x509: certificate is valid for ${names.join(", ")}, not ${serverName}`
+    : `x509: certificate is not valid for ${serverName}`;
 }

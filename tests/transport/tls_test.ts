@@ -1,0 +1,273 @@
+/**
+ * TLS and TCP connection behaviour through `createApiClient`: custom CA, wrong CA, hostname
+ * mismatch, `tls-server-name`, insecure mode, expired certificates, mutual TLS, refused and
+ * unresolvable addresses — on both TLS engines where both apply.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import type { TlsConfig } from "../../lib/kubeconfig/types.ts";
+import { createApiClient } from "../../lib/transport/api_client.ts";
+import { ConnectError, TlsError } from "../../lib/transport/errors.ts";
+import type { ClientCertificate } from "../../lib/auth/types.ts";
+import { testPki } from "../support/pki.ts";
+import { noCredentials } from "../support/transport_credentials.ts";
+import {
+  startTestServer,
+  type TestServer,
+  type TestServerTls,
+} from "../support/transport_server.ts";
+
+async function serve(tls: TestServerTls): Promise<TestServer> {
+  return await startTestServer({
+    tls,
+    handler: (request, conn) =>
+      conn.respond(200, "OK", JSON.stringify({ cn: request.clientCommonName ?? null }), [[
+        "Content-Type",
+        "application/json",
+      ]]),
+  });
+}
+
+function clientFor(
+  server: string,
+  tls: TlsConfig,
+  strictCaTrust: boolean,
+  clientCert?: ClientCertificate,
+) {
+  return createApiClient(
+    { server, tls, auth: {}, namespace: "default", namespaceExplicit: false },
+    noCredentials(clientCert),
+    { env: () => undefined, strictCaTrust },
+  );
+}
+
+for (const strictCaTrust of [false, true]) {
+  const engine = strictCaTrust ? "strict (node:tls)" : "default (Deno.connectTls)";
+
+  Deno.test(`${engine}: a server signed by the configured CA is trusted`, async () => {
+    const pki = await testPki();
+    const server = await serve({ certPem: pki.server.certPem, keyPem: pki.server.keyPem });
+    try {
+      for (const host of ["127.0.0.1", "localhost"]) {
+        const url = `https://${host}:${server.port}`;
+        const response = await clientFor(url, { caPem: pki.ca.certPem }, strictCaTrust).request({
+          path: "/",
+        });
+        assert.equal(response.status, 200);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
+  Deno.test(`${engine}: a server signed by another CA is an unknown authority`, async () => {
+    const pki = await testPki();
+    const server = await serve({ certPem: pki.server.certPem, keyPem: pki.server.keyPem });
+    try {
+      const client = clientFor(server.url.href, { caPem: pki.otherCa.certPem }, strictCaTrust);
+      await assert.rejects(client.request({ path: "/" }), (error: Error) => {
+        assert.ok(error instanceof TlsError, String(error));
+        assert.equal(error.failure, "unknown-authority");
+        assert.equal(
+          error.message,
+          "tls: failed to verify certificate: x509: certificate signed by unknown authority",
+        );
+        return true;
+      });
+    } finally {
+      await server.close();
+    }
+  });
+
+  Deno.test(`${engine}: an expired server certificate is refused`, async () => {
+    const pki = await testPki();
+    const expired = await pki.issueServer({
+      names: ["localhost", "127.0.0.1"],
+      expired: true,
+      name: "expired-server",
+    });
+    const server = await serve({ certPem: expired.certPem, keyPem: expired.keyPem });
+    try {
+      const client = clientFor(server.url.href, { caPem: pki.ca.certPem }, strictCaTrust);
+      await assert.rejects(
+        client.request({ path: "/" }),
+        (error: Error) =>
+          error instanceof TlsError && error.failure === "expired" &&
+          /certificate has expired or is not yet valid/.test(error.message),
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
+  Deno.test(`${engine}: a certificate for another name is a hostname mismatch`, async () => {
+    const pki = await testPki();
+    const other = await pki.issueServer({ names: ["only.example"], name: "only-example" });
+    const server = await serve({ certPem: other.certPem, keyPem: other.keyPem });
+    try {
+      const client = clientFor(server.url.href, { caPem: pki.ca.certPem }, strictCaTrust);
+      await assert.rejects(client.request({ path: "/" }), (error: Error) => {
+        assert.ok(error instanceof TlsError, String(error));
+        assert.equal(error.failure, "hostname-mismatch");
+        assert.equal(
+          error.message,
+          "tls: failed to verify certificate: x509: cannot validate certificate for 127.0.0.1 because it doesn't contain any IP SANs",
+        );
+        return true;
+      });
+      const byName = clientFor(
+        `https://localhost:${server.port}`,
+        { caPem: pki.ca.certPem },
+        strictCaTrust,
+      );
+      await assert.rejects(
+        byName.request({ path: "/" }),
+        (error: Error) =>
+          error instanceof TlsError &&
+          error.message ===
+            "tls: failed to verify certificate: x509: certificate is valid for only.example, not localhost",
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
+  Deno.test(`${engine}: mutual TLS presents the configured or the credential's certificate`, async () => {
+    const pki = await testPki();
+    const alice = await pki.issueClient({ user: "alice", groups: ["dev"] });
+    const bob = await pki.issueClient({ user: "bob", keyType: "rsa" });
+    const server = await serve({
+      certPem: pki.server.certPem,
+      keyPem: pki.server.keyPem,
+      clientCaPem: pki.ca.certPem,
+    });
+    try {
+      const tls = { caPem: pki.ca.certPem, certPem: alice.certPem, keyPem: alice.keyPem };
+      const fromConfig = await clientFor(server.url.href, tls, strictCaTrust).request({
+        path: "/",
+      });
+      assert.deepEqual(JSON.parse(new TextDecoder().decode(fromConfig.body)), { cn: "alice" });
+      const fromCredentials = await clientFor(server.url.href, tls, strictCaTrust, {
+        certPem: bob.certPem,
+        keyPem: bob.keyPem,
+      }).request({ path: "/" });
+      assert.deepEqual(JSON.parse(new TextDecoder().decode(fromCredentials.body)), { cn: "bob" });
+      assert.deepEqual(server.requests.map((r) => r.authorized), [true, true]);
+    } finally {
+      await server.close();
+    }
+  });
+}
+
+Deno.test("tls-server-name is sent as SNI and verified instead of the URL host", async () => {
+  const pki = await testPki();
+  const internal = await pki.issueServer({ names: ["api.internal"], name: "api-internal" });
+  const server = await serve({ certPem: internal.certPem, keyPem: internal.keyPem });
+  try {
+    const ok = await clientFor(
+      server.url.href,
+      { caPem: pki.ca.certPem, serverName: "api.internal" },
+      false,
+    ).request({ path: "/" });
+    assert.equal(ok.status, 200);
+    assert.equal(server.requests[0].serverName, "api.internal");
+    assert.equal(server.requests[0].headers.get("host"), `127.0.0.1:${server.port}`);
+    const wrong = clientFor(server.url.href, {
+      caPem: pki.ca.certPem,
+      serverName: "other.internal",
+    }, false);
+    await assert.rejects(
+      wrong.request({ path: "/" }),
+      (error: Error) =>
+        error instanceof TlsError && error.failure === "hostname-mismatch" &&
+        error.message.endsWith("x509: certificate is valid for api.internal, not other.internal"),
+    );
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("insecure-skip-tls-verify accepts an unknown, mismatched certificate", async () => {
+  const pki = await testPki();
+  const server = await serve({ certPem: pki.server.certPem, keyPem: pki.server.keyPem });
+  try {
+    const client = clientFor(
+      server.url.href,
+      { insecure: true, serverName: "not-in-the-cert.example" },
+      false,
+    );
+    assert.equal((await client.request({ path: "/" })).status, 200);
+    const trustingOther = clientFor(
+      server.url.href,
+      { insecure: true, caPem: pki.otherCa.certPem },
+      true,
+    );
+    assert.equal((await trustingOther.request({ path: "/" })).status, 200);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("a refused connection and an unknown host are ConnectErrors with Go's wording", async () => {
+  const pki = await testPki();
+  const server = await serve({ certPem: pki.server.certPem, keyPem: pki.server.keyPem });
+  const port = server.port;
+  await server.close();
+  for (const strict of [false, true]) {
+    await assert.rejects(
+      clientFor(`https://127.0.0.1:${port}`, { caPem: pki.ca.certPem }, strict).request({
+        path: "/",
+      }),
+      (error: Error) =>
+        error instanceof ConnectError && error.failure === "refused" &&
+        error.message === `dial tcp 127.0.0.1:${port}: connect: connection refused`,
+    );
+  }
+  await assert.rejects(
+    clientFor("https://no-such-host.invalid:6443", {}, false).request({ path: "/" }),
+    (error: Error) =>
+      error instanceof ConnectError && error.failure === "dns" &&
+      error.message === "dial tcp: lookup no-such-host.invalid: no such host",
+  );
+  await assert.rejects(
+    clientFor("http://127.0.0.1:" + port, {}, false).request({ path: "/" }),
+    (error: Error) => error instanceof ConnectError && error.failure === "refused",
+  );
+});
+
+Deno.test("with a configured CA, strict mode trusts only it; the default engine also trusts the roots", async () => {
+  // DENO_CERT adds the test CA to Deno's root store in the child process; the kubeconfig names
+  // another CA. client-go would refuse; so does strict mode. The default engine accepts.
+  const pki = await testPki();
+  const server = await serve({ certPem: pki.server.certPem, keyPem: pki.server.keyPem });
+  try {
+    const run = async (strict: boolean) => {
+      const output = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--allow-net",
+          "--allow-read",
+          "--allow-env",
+          new URL("./trust_probe.ts", import.meta.url).pathname,
+        ],
+        env: {
+          DENO_CERT: pki.ca.certFile,
+          URL: server.url.href,
+          CA_FILE: pki.otherCa.certFile,
+          STRICT: strict ? "1" : "0",
+        },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      return new TextDecoder().decode(output.stdout);
+    };
+    assert.equal(
+      await run(true),
+      "TlsError: tls: failed to verify certificate: x509: certificate signed by unknown authority",
+    );
+    assert.equal(await run(false), "ok 200");
+  } finally {
+    await server.close();
+  }
+});
