@@ -1187,7 +1187,9 @@ class Composer {
         code = this.input.charCodeAt(++this.pos);
       } else if (code >= 0x30 && code <= 0x39 && !detectedIndent) {
         if (code === 0x30) this.fail("the indentation indicator must be between 1 and 9");
-        textIndent = nodeIndent + code - 0x30 - 1;
+        // Relative to the parent's indentation; at the top level (no parent) relative to column
+        // 0, as libyaml and go-yaml read and write it.
+        textIndent = Math.max(nodeIndent - 1, 0) + code - 0x30;
         detectedIndent = true;
         code = this.input.charCodeAt(++this.pos);
       }

@@ -10,14 +10,17 @@
  * @module
  */
 
-/** Plain scalars go-yaml v2 reads as booleans, nulls, special floats or the merge key. */
+/**
+ * Plain scalars go-yaml v2 reads as booleans, nulls or special floats. (Its merge key `<<` is not
+ * here: go-yaml only looks words up when the first character may start one, and `<` may not.)
+ */
 // deno-fmt-ignore
 const GO_NON_STRING_WORDS = new Set([
   "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON",
   "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF",
   "", "~", "null", "Null", "NULL",
   ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf",
-  "-.INF", "<<",
+  "-.INF",
 ]);
 
 const YAML_STYLE_FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/;

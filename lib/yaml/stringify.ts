@@ -137,7 +137,9 @@ function analyzeScalar(chars: string[]): ScalarAnalysis {
     } else if (char === "#" && precededByWhitespace) {
       blockIndicators = true;
     }
-    if (!isPrintable(char)) specialCharacters = true;
+    // go-yaml writes U+2028 and U+2029 raw as YAML 1.1 line breaks; YAML 1.2 readers (this one
+    // included) take them as content, so they are escaped instead (a deliberate difference).
+    if (!isPrintable(char) || char === "\u2028" || char === "\u2029") specialCharacters = true;
     if (isSpace(char)) {
       if (i === 0) leadingSpace = true;
       if (i === chars.length - 1) trailingSpace = true;
