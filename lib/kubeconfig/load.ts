@@ -193,3 +193,24 @@ export async function loadKubeconfig(options: LoadingOptions = {}): Promise<Load
   }
   return mergeConfigs(configs);
 }
+
+/**
+ * The config the `config` commands show (client-go's `GetStartingConfig`): like
+ * {@linkcode loadKubeconfig}, except that a missing `--kubeconfig` file reads as an empty config
+ * rather than an error, as `kubectl config view` does.
+ *
+ * @example
+ * ```ts
+ * import { loadStartingConfig } from "./load.ts";
+ * const config = await loadStartingConfig({ kubeconfig: "/nonexistent/config" });
+ * config.contexts.size; // 0
+ * ```
+ */
+export async function loadStartingConfig(options: LoadingOptions = {}): Promise<LoadedConfig> {
+  try {
+    return await loadKubeconfig(options);
+  } catch (error) {
+    if (error instanceof FileReadError && error.operation === "stat") return mergeConfigs([]);
+    throw error;
+  }
+}

@@ -25,6 +25,7 @@ export {
   loadingPrecedence,
   loadKubeconfig,
   loadKubeconfigFile,
+  loadStartingConfig,
 } from "./load.ts";
 export { mergeConfigs } from "./merge.ts";
 export {
@@ -37,6 +38,7 @@ export {
   cleanAnsiEscapeCodes,
   EXEC_CLUSTER_EXTENSION,
   proxyUrlProblem,
+  redactUrlPassword,
   resolveLoadedConfig,
   type ResolveOptions,
   resolveRestConfig,

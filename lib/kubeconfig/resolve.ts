@@ -82,6 +82,19 @@ function pemFromData(data: string): string {
   return new TextDecoder().decode(decodeBase64(data));
 }
 
+/**
+ * Masks the password of a URL's user info the way Go's `URL.Redacted` does, for messages.
+ *
+ * @example
+ * ```ts
+ * import { redactUrlPassword } from "./resolve.ts";
+ * redactUrlPassword("http://me:pw@proxy:3128"); // "http://me:xxxxx@proxy:3128"
+ * ```
+ */
+export function redactUrlPassword(url: string): string {
+  return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@:]*:)[^/@]*@/, "$1xxxxx@");
+}
+
 const PROXY_SCHEMES = new Set(["http:", "https:", "socks5:"]);
 
 /**
@@ -102,7 +115,7 @@ export function proxyUrlProblem(proxyUrl: string): string | undefined {
     if (scheme === "" || !PROXY_SCHEMES.has(`${scheme.toLowerCase()}:`)) {
       return `unsupported scheme "${scheme}", must be http, https, or socks5`;
     }
-    return `could not parse: ${proxyUrl}`;
+    return `could not parse: ${redactUrlPassword(proxyUrl)}`;
   }
   if (!PROXY_SCHEMES.has(url.protocol)) {
     return `unsupported scheme "${url.protocol.slice(0, -1)}", must be http, https, or socks5`;
@@ -329,7 +342,9 @@ async function validateCluster(name: string, cluster: Cluster): Promise<string[]
     const problem = proxyUrlProblem(cluster["proxy-url"]);
     if (problem) {
       problems.push(
-        `invalid 'proxy-url' "${cluster["proxy-url"]}" for cluster "${name}": ${problem}`,
+        `invalid 'proxy-url' "${
+          redactUrlPassword(cluster["proxy-url"])
+        }" for cluster "${name}": ${problem}`,
       );
     }
   }
