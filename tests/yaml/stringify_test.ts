@@ -133,8 +133,8 @@ Deno.test("stringify: cycles, functions and symbols are errors naming the path",
 });
 
 Deno.test("stringify: matches the kubectl 1.32 golden output byte for byte", () => {
-  const json = JSON.parse(Deno.readTextFileSync(new URL("kubectl_view.golden.json", TESTDATA)));
-  const yaml = Deno.readTextFileSync(new URL("kubectl_view.golden.yaml", TESTDATA));
+  const json = JSON.parse(Deno.readTextFileSync(new URL("kubectl_view.json.golden", TESTDATA)));
+  const yaml = Deno.readTextFileSync(new URL("kubectl_view.view.golden", TESTDATA));
   strictEqual(stringify(json, { sortKeys: true }), yaml);
   deepStrictEqual(parse(yaml), json);
 });
@@ -156,7 +156,7 @@ Deno.test({
   name: "stringify: matches `kubectl config view --raw` run now on the same kubeconfig",
   ignore: !kubectlAvailable(),
   fn: async () => {
-    const kubeconfig = new URL("kubectl_view.yaml", TESTDATA).pathname;
+    const kubeconfig = new URL("kubectl_view.kubeconfig", TESTDATA).pathname;
     const view = async (...extra: string[]) => {
       const output = await new Deno.Command("kubectl", {
         args: ["config", "view", "--raw", "--kubeconfig", kubeconfig, ...extra],
