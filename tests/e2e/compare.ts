@@ -1,0 +1,322 @@
+/**
+ * Scenario rows run through kubectl and through kubexec against the real control plane, with
+ * stdout, stderr and exit code compared. A row states what kubectl must do (`expect`); kubexec
+ * must then do exactly what kubectl did, unless the row records a deliberate `difference` (each one
+ * is listed in `tests/e2e/README.md`).
+ *
+ * The kubexec side runs only once `deno run -A main.ts exec --help` succeeds (or when
+ * `KUBEXEC_E2E_KUBEXEC=1`), so the comparisons light up by themselves when exec lands;
+ * `KUBEXEC_E2E_KUBEXEC=0` turns them off.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { cluster, kubeconfig } from "./cluster.ts";
+
+/** Bytes to feed a command: text, or a deterministic pseudo-random stream of `size` bytes. */
+export type Stdin = string | { size: number; seed: number };
+
+/** What a run must produce. Strings match exactly, regular expressions anywhere. */
+export interface Expectation {
+  code: number;
+  stdout?: string | RegExp;
+  stderr?: string | RegExp;
+  /** Hex SHA-256 of all of stdout (for outputs too large to compare as text). */
+  stdoutSha256?: string;
+}
+
+/** One scenario: a kubectl command line (without `--kubeconfig`) and what it must do. */
+export interface Scenario {
+  name: string;
+  args: string[];
+  /** Kubeconfig name written by the harness; defaults to `admin`. */
+  user?: string;
+  stdin?: Stdin;
+  expect: Expectation;
+  /** A deliberate kubexec difference: why, and what kubexec does instead. */
+  difference?: { reason: string; expect: Partial<Expectation> };
+}
+
+/** What one run of kubectl or kubexec produced. */
+export interface Outcome {
+  code: number;
+  /** stdout as text, or "" when larger than {@linkcode TEXT_LIMIT}. */
+  stdout: string;
+  stderr: string;
+  stdoutSha256: string;
+  stdoutBytes: number;
+}
+
+/** stdout larger than this is only hashed. */
+export const TEXT_LIMIT = 1 << 20;
+
+/** Repository root: kubexec runs as `deno run -A main.ts` from here. */
+export const repoRoot = new URL("../..", import.meta.url).pathname;
+
+/** A guard against hangs only; no test asserts on time. */
+const HANG_GUARD_MS = 180_000;
+
+/** The client under test. */
+export type Tool = "kubectl" | "kubexec";
+
+/**
+ * Deterministic pseudo-random bytes (xorshift32), produced in chunks so that large inputs are never
+ * held in memory whole.
+ *
+ * @example
+ * ```ts
+ * import { pseudoRandomChunks } from "./compare.ts";
+ * for (const chunk of pseudoRandomChunks(1024, 7)) console.log(chunk.length);
+ * ```
+ */
+export function* pseudoRandomChunks(size: number, seed: number): Generator<Uint8Array> {
+  let state = seed >>> 0 || 1;
+  const chunkSize = 64 * 1024;
+  for (let offset = 0; offset < size; offset += chunkSize) {
+    const chunk = new Uint8Array(Math.min(chunkSize, size - offset));
+    const words = new Uint32Array(chunk.buffer, 0, chunk.length >>> 2);
+    for (let i = 0; i < words.length; i++) {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      words[i] = state >>> 0;
+    }
+    for (let i = words.length * 4; i < chunk.length; i++) chunk[i] = i & 0xff;
+    yield chunk;
+  }
+}
+
+/**
+ * Hex SHA-256 of the bytes a {@linkcode Stdin} stands for.
+ *
+ * @example
+ * ```ts
+ * import { stdinSha256 } from "./compare.ts";
+ * const hash = stdinSha256({ size: 1 << 20, seed: 1 });
+ * ```
+ */
+export function stdinSha256(stdin: Stdin): string {
+  const hash = createHash("sha256");
+  if (typeof stdin === "string") hash.update(stdin);
+  else for (const chunk of pseudoRandomChunks(stdin.size, stdin.seed)) hash.update(chunk);
+  return hash.digest("hex");
+}
+
+/**
+ * The command line that runs `tool` with a kubeconfig and arguments.
+ *
+ * @example
+ * ```ts
+ * import { commandLine } from "./compare.ts";
+ * const [program, ...args] = commandLine("kubectl", "/tmp/admin.kubeconfig", ["get", "pods"]);
+ * ```
+ */
+export function commandLine(tool: Tool, kubeconfigPath: string, args: string[]): string[] {
+  const common = ["--kubeconfig", kubeconfigPath, ...args];
+  if (tool === "kubectl") return ["kubectl", ...common];
+  return [Deno.execPath(), "run", "--allow-all", "--quiet", "main.ts", ...common];
+}
+
+/**
+ * The environment both clients run with: the caller's, minus KUBECONFIG, with HOME inside the run
+ * directory (kubectl's discovery cache lands there and is removed with it).
+ *
+ * @example
+ * ```ts
+ * import { clientEnv } from "./compare.ts";
+ * const env = clientEnv();
+ * ```
+ */
+export function clientEnv(): Record<string, string> {
+  const env = Deno.env.toObject();
+  delete env.KUBECONFIG;
+  if (cluster) env.HOME = `${cluster.runDir}/home`;
+  return env;
+}
+
+async function writeStdin(stdin: Stdin | undefined, target: WritableStream<Uint8Array>) {
+  const writer = target.getWriter();
+  try {
+    if (typeof stdin === "string") await writer.write(new TextEncoder().encode(stdin));
+    else if (stdin) {
+      for (const chunk of pseudoRandomChunks(stdin.size, stdin.seed)) await writer.write(chunk);
+    }
+    await writer.close();
+  } catch {
+    // The command may exit without reading all of its input; its outcome says what happened.
+  }
+}
+
+async function collectStdout(stream: ReadableStream<Uint8Array>) {
+  const hash = createHash("sha256");
+  const kept: Uint8Array[] = [];
+  let bytes = 0;
+  for await (const chunk of stream) {
+    hash.update(chunk);
+    bytes += chunk.length;
+    if (bytes <= TEXT_LIMIT) kept.push(chunk);
+  }
+  const text = bytes <= TEXT_LIMIT ? new TextDecoder().decode(concat(kept)) : "";
+  return { text, sha256: hash.digest("hex"), bytes };
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.length;
+  }
+  return out;
+}
+
+/**
+ * Runs one client with arguments and input, streaming stdin in and stdout through a hash.
+ *
+ * @example
+ * ```ts
+ * import { runTool } from "./compare.ts";
+ * const outcome = await runTool("kubectl", "admin", ["exec", "shell", "--", "true"]);
+ * ```
+ */
+export async function runTool(
+  tool: Tool,
+  user: string,
+  args: string[],
+  stdin?: Stdin,
+): Promise<Outcome> {
+  const [program, ...programArgs] = commandLine(tool, kubeconfig(user), args);
+  const child = new Deno.Command(program, {
+    args: programArgs,
+    cwd: repoRoot,
+    env: clientEnv(),
+    clearEnv: true,
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(HANG_GUARD_MS),
+  }).spawn();
+  const [, stdout, stderr, status] = await Promise.all([
+    stdin === undefined ? Promise.resolve() : writeStdin(stdin, child.stdin),
+    collectStdout(child.stdout),
+    new Response(child.stderr).text(),
+    child.status,
+  ]);
+  return {
+    code: status.code,
+    stdout: stdout.text,
+    stderr,
+    stdoutSha256: stdout.sha256,
+    stdoutBytes: stdout.bytes,
+  };
+}
+
+function describe(tool: Tool, outcome: Outcome): string {
+  return `${tool} exited ${outcome.code}\n--- stdout (${outcome.stdoutBytes} bytes)\n${
+    outcome.stdout.slice(0, 2000)
+  }\n--- stderr\n${outcome.stderr.slice(0, 2000)}`;
+}
+
+function assertMatches(actual: string, expected: string | RegExp, what: string, context: string) {
+  if (typeof expected === "string") assert.equal(actual, expected, `${what}\n${context}`);
+  else assert.match(actual, expected, `${what}\n${context}`);
+}
+
+/**
+ * Asserts that an outcome meets an expectation.
+ *
+ * @example
+ * ```ts
+ * import { assertOutcome, runTool } from "./compare.ts";
+ * assertOutcome("kubectl", await runTool("kubectl", "admin", ["exec", "shell", "--", "true"]), { code: 0 });
+ * ```
+ */
+export function assertOutcome(tool: Tool, outcome: Outcome, expect: Expectation): void {
+  const context = describe(tool, outcome);
+  assert.equal(outcome.code, expect.code, `exit code\n${context}`);
+  if (expect.stdout !== undefined) assertMatches(outcome.stdout, expect.stdout, "stdout", context);
+  if (expect.stderr !== undefined) assertMatches(outcome.stderr, expect.stderr, "stderr", context);
+  if (expect.stdoutSha256 !== undefined) {
+    assert.equal(outcome.stdoutSha256, expect.stdoutSha256, `stdout sha256\n${context}`);
+  }
+}
+
+/**
+ * Asserts that kubexec did exactly what kubectl did: same exit code, same stdout bytes, same
+ * stderr text.
+ *
+ * @example
+ * ```ts
+ * import { assertSameOutcome, runTool } from "./compare.ts";
+ * const args = ["exec", "shell", "--", "true"];
+ * assertSameOutcome(await runTool("kubectl", "admin", args), await runTool("kubexec", "admin", args));
+ * ```
+ */
+export function assertSameOutcome(kubectl: Outcome, kubexec: Outcome): void {
+  const context = `${describe("kubectl", kubectl)}\n${describe("kubexec", kubexec)}`;
+  assert.equal(kubexec.code, kubectl.code, `exit codes differ\n${context}`);
+  assert.equal(kubexec.stdoutSha256, kubectl.stdoutSha256, `stdout differs\n${context}`);
+  assert.equal(kubexec.stderr, kubectl.stderr, `stderr differs\n${context}`);
+}
+
+async function probeKubexec(): Promise<{ ready: boolean; reason: string }> {
+  const forced = Deno.env.get("KUBEXEC_E2E_KUBEXEC");
+  if (forced === "0") return { ready: false, reason: "KUBEXEC_E2E_KUBEXEC=0" };
+  if (forced === "1") return { ready: true, reason: "KUBEXEC_E2E_KUBEXEC=1" };
+  if (!cluster) return { ready: false, reason: "no cluster" };
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "--quiet", "main.ts", "exec", "--help"],
+    cwd: repoRoot,
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (output.success) return { ready: true, reason: "main.ts exec --help works" };
+  const firstLine = new TextDecoder().decode(output.stderr).split("\n")[0];
+  return { ready: false, reason: `main.ts exec --help failed: ${firstLine}` };
+}
+
+/**
+ * Whether the kubexec side of each comparison runs, and why.
+ *
+ * @example
+ * ```ts
+ * import { kubexecStatus } from "./compare.ts";
+ * if (!kubexecStatus.ready) console.log(kubexecStatus.reason);
+ * ```
+ */
+export const kubexecStatus: { ready: boolean; reason: string } = await probeKubexec();
+
+/**
+ * Registers a scenario as a test: kubectl must meet `expect`; then kubexec must match kubectl (or
+ * meet the recorded `difference`).
+ *
+ * @example
+ * ```ts
+ * import { scenarioTest } from "./compare.ts";
+ * scenarioTest({ name: "exit 0", args: ["exec", "shell", "--", "true"], expect: { code: 0 } });
+ * ```
+ */
+export function scenarioTest(row: Scenario): void {
+  Deno.test({
+    name: row.name,
+    ignore: !cluster,
+    fn: async (t) => {
+      const user = row.user ?? "admin";
+      const kubectl = await runTool("kubectl", user, row.args, row.stdin);
+      assertOutcome("kubectl", kubectl, row.expect);
+      await t.step({
+        name: `kubexec ${row.difference ? "(documented difference)" : "matches kubectl"}`,
+        ignore: !kubexecStatus.ready,
+        fn: async () => {
+          const kubexec = await runTool("kubexec", user, row.args, row.stdin);
+          if (row.difference) {
+            assertOutcome("kubexec", kubexec, { ...row.expect, ...row.difference.expect });
+          } else {
+            assertSameOutcome(kubectl, kubexec);
+          }
+        },
+      });
+    },
+  });
+}
