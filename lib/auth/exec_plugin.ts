@@ -27,6 +27,7 @@ import { type ExecCredentialResult, parseExecCredential } from "./exec_credentia
 import { execInfo } from "./exec_info.ts";
 import { decideInteractive, type StdinState } from "./exec_interactive.ts";
 import { neutraliseInstallHint } from "./install_hint.ts";
+import { lookPath } from "./look_path.ts";
 import type { CredentialProvider, Credentials } from "./types.ts";
 
 /** The `ExecCredential` versions client-go still accepts. */
@@ -217,8 +218,13 @@ export function execPluginProvider(
   const mayShowHint = rateLimiter(now);
 
   function spawn(interactive: boolean): Deno.ChildProcess {
+    const baseEnv = options.env ?? Deno.env.toObject();
+    const executable = lookPath(command, baseEnv.PATH ?? "");
+    if (executable === undefined) {
+      throw new ExecPluginNotFoundError(command, installHint, mayShowHint());
+    }
     const env = {
-      ...(options.env ?? Deno.env.toObject()),
+      ...baseEnv,
       ...configuredEnv,
       KUBERNETES_EXEC_INFO: execInfo(
         apiVersion,
@@ -229,7 +235,7 @@ export function execPluginProvider(
     const stdinSource = interactive ? options.pluginStdin : undefined;
     const stderrSink = options.pluginStderr;
     try {
-      return new Deno.Command(command, {
+      return new Deno.Command(executable, {
         args: config.args ?? [],
         env,
         clearEnv: true,

@@ -146,6 +146,21 @@ Deno.test("exec: args and configured env reach the plugin, overriding the base e
   assert.deepEqual((await p.get()).headers, [["Authorization", "Bearer configured-1"]]);
 });
 
+Deno.test("exec: a bare command is found on our PATH, not on the PATH set for the plugin", async () => {
+  await using f = await fixture();
+  const dir = PLUGIN.slice(0, PLUGIN.lastIndexOf("/"));
+  const p = provider({
+    command: "test_plugin.sh",
+    env: [{ name: "PATH", value: `/nonexistent:${f.env.PATH}` }],
+  }, { ...f.env, PATH: `${dir}:${f.env.PATH}` });
+  assert.deepEqual((await p.get()).headers, [["Authorization", "Bearer tok-1"]]);
+  const hidden = provider({
+    command: "test_plugin.sh",
+    env: [{ name: "PATH", value: `${dir}:${f.env.PATH}` }],
+  }, f.env);
+  await assert.rejects(hidden.get(), ExecPluginNotFoundError);
+});
+
 Deno.test("exec: KUBERNETES_EXEC_INFO overrides an inherited value", async () => {
   await using f = await fixture({ KUBERNETES_EXEC_INFO: "stale" });
   await provider({ env: [{ name: "KUBERNETES_EXEC_INFO", value: "also stale" }] }, f.env).get();
