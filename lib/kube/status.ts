@@ -115,7 +115,12 @@ export function statusErrorFromResponse(response: ApiResponse, path: string): St
   const contentType = response.headers.get("content-type") ?? "";
   const isHtml = contentType.includes("html") || /^\s*<(!doctype|html)/i.test(text);
   let message: string;
-  if (code === 404 && !isHtml) {
+  if (isHtml) {
+    const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1]?.trim();
+    message = `the server answered HTTP ${code} ${response.statusText} with an HTML page${
+      title ? ` ("${title.slice(0, BODY_PREVIEW)}")` : ""
+    } instead of a Kubernetes API response`;
+  } else if (code === 404) {
     message = "the server could not find the requested resource";
   } else if (code === 401) {
     message = "Unauthorized";
@@ -126,7 +131,11 @@ export function statusErrorFromResponse(response: ApiResponse, path: string): St
       : `the server responded with the status code ${code} but did not return more information`;
   }
   const hint = isHtml
-    ? `the server answered with an HTML page (HTTP ${code} ${response.statusText}), so it is probably not a Kubernetes API server: check the server URL and any proxy in between`
+    ? "an HTML page usually comes from a web server, SSO portal or proxy rather than a Kubernetes API server: check the server URL of your kubeconfig and any proxy in between"
     : undefined;
-  return new StatusError({ code, reason: REASON_BY_CODE[code], message }, path, hint);
+  return new StatusError(
+    { code, reason: isHtml ? undefined : REASON_BY_CODE[code], message },
+    path,
+    hint,
+  );
 }

@@ -59,8 +59,16 @@ Deno.test("non-Status bodies: HTML gets a hint, upgrade-required gets the proxy 
     response(502, "<html><body>Bad gateway</body></html>", "text/html"),
     "/api/v1/namespaces/d/pods/p",
   );
-  assert.match(html.hint!, /not a Kubernetes API server/);
-  assert.match(html.userMessage, /Error from server \(InternalError\)|an error on the server/);
+  assert.match(html.hint!, /rather than a Kubernetes API server/);
+  assert.equal(
+    html.userMessage,
+    'Error from server: the server answered HTTP 502  with an HTML page instead of a Kubernetes API response',
+  );
+  const titled = statusErrorFromResponse(
+    response(200, "<!DOCTYPE html><html><head><title>Sign in</title></head></html>", "text/html"),
+    "/x",
+  );
+  assert.match(titled.message, /with an HTML page \("Sign in"\)/);
   const upgrade = statusErrorFromResponse(
     response(
       400,

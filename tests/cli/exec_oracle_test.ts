@@ -1,0 +1,273 @@
+/**
+ * exec and attach through the real CLI (subprocess, shipped permissions) against the fake API
+ * server, with kubectl as the oracle: for each scenario both run with the same kubeconfig, stdin
+ * and server state, and stdout, stderr and the exit code must be equal. Scenarios where kubexec is
+ * deliberately different (docs/differences.md) assert kubexec's own expectation instead.
+ */
+import assert from "node:assert/strict";
+import { type FakeApiServer, startFakeApiServer } from "../support/fake_apiserver.ts";
+import type { Fault } from "../support/fake_apiserver.ts";
+import { writeKubeconfig } from "../support/kubeconfig_fixture.ts";
+import { kubectlPath, runKubectl, runKubexec, type RunResult } from "../support/oracle.ts";
+
+interface Scenario {
+  name: string;
+  args: string[];
+  kubeconfig?: "admin" | "alice" | "bad" | "cert" | "basic";
+  stdin?: string;
+  fault?: Fault;
+  /** kubexec's expected result; required when kubectl differs on purpose. */
+  expect?: Partial<RunResult> & { stderrMatch?: RegExp };
+  /** Why kubectl's result is not the oracle here (documented in docs/differences.md). */
+  differs?: string;
+}
+
+const scenarios: Scenario[] = [
+  {
+    name: "output",
+    args: ["exec", "web-0", "--", "echo", "hi"],
+    expect: { code: 0, stdout: "hi\n" },
+  },
+  {
+    name: "exit code 42 with kubectl's message",
+    args: ["exec", "web-0", "--", "sh", "-c", "exit 42"],
+    expect: { code: 42, stderr: "command terminated with exit code 42\n" },
+  },
+  {
+    name: "exit code 1",
+    args: ["exec", "web-0", "--", "false"],
+    expect: { code: 1, stderr: "command terminated with exit code 1\n" },
+  },
+  {
+    name: "stdin piped to cat ends at EOF",
+    args: ["exec", "-i", "web-0", "--", "cat"],
+    stdin: "foo\n",
+    expect: { code: 0, stdout: "foo\n" },
+  },
+  {
+    name: "stdout and stderr stay apart",
+    args: ["exec", "web-0", "--", "sh", "-c", "echo out; echo err >&2"],
+    expect: { code: 0, stdout: "out\n", stderr: "err\n" },
+  },
+  {
+    name: "multi-container pod: Defaulted container notice",
+    args: ["exec", "multi", "--", "echo", "x"],
+    expect: { code: 0, stderr: 'Defaulted container "a" out of: a, b\n' },
+  },
+  {
+    name: "-q silences the notice",
+    args: ["exec", "-q", "multi", "--", "echo", "x"],
+    expect: { stderr: "" },
+  },
+  {
+    name: "default-container annotation, no notice",
+    args: ["exec", "annotated", "--", "sh", "-c", "echo $KUBEXEC_CONTAINER"],
+    expect: { code: 0, stderr: "" },
+  },
+  { name: "-c picks a container", args: ["exec", "multi", "-c", "b", "--", "echo", "x"] },
+  {
+    name: "deploy/NAME resolves to a pod",
+    args: ["exec", "deploy/web", "--", "sh", "-c", "echo $HOSTNAME"],
+    expect: { code: 0, stdout: "web-0\n" },
+  },
+  { name: "svc/NAME resolves to a pod", args: ["exec", "svc/web", "--", "echo", "svc"] },
+  {
+    name: "-t without a terminal warns and continues",
+    args: ["exec", "-it", "web-0", "--", "echo", "hi"],
+    expect: {
+      code: 0,
+      stdout: "hi\n",
+      stderr: "Unable to use a TTY - input is not a terminal or the right kind of file\n",
+    },
+  },
+  {
+    name: "namespace flag",
+    args: ["exec", "-n", "other", "side", "--", "echo", "ns"],
+    expect: { stdout: "ns\n" },
+  },
+  {
+    name: "missing pod: 404",
+    args: ["exec", "nope", "--", "echo"],
+    expect: { code: 1, stderr: 'Error from server (NotFound): pods "nope" not found\n' },
+  },
+  {
+    name: "unknown container: the server's 400",
+    args: ["exec", "web-0", "-c", "zz", "--", "echo"],
+    expect: {
+      code: 1,
+      stderr: "Error from server (BadRequest): container zz is not valid for pod web-0\n",
+    },
+  },
+  {
+    name: "command not found in the container",
+    args: ["exec", "web-0", "--", "nonexistent-command-xyz"],
+    expect: { code: 1, stderrMatch: /^error: Internal error occurred: Internal error occurred: / },
+  },
+  {
+    name: "bad token: 401",
+    kubeconfig: "bad",
+    args: ["exec", "web-0", "--", "echo"],
+    differs: "kubexec adds a hint line",
+    expect: {
+      code: 1,
+      stderr:
+        "error: You must be logged in to the server (Unauthorized)\nhint: the server rejected your credentials: check the token, client certificate or exec plugin of your kubeconfig user\n",
+    },
+  },
+  {
+    name: "RBAC denial on pods/exec: 403 with the verbs hint",
+    kubeconfig: "alice",
+    args: ["exec", "web-0", "--", "echo"],
+    differs:
+      "kubectl retries over SPDY (POST, verb create); kubexec reports the WebSocket GET's denial and names both verbs",
+    expect: {
+      code: 1,
+      stderrMatch:
+        /^Error from server \(Forbidden\): pods "web-0" is forbidden: User "alice" cannot get resource "pods\/exec" in API group "" in the namespace "default"\nhint: WebSocket exec needs both "get" and "create" on pods\/exec/,
+    },
+  },
+  {
+    name: "client certificate credentials",
+    kubeconfig: "cert",
+    args: ["exec", "web-0", "--", "echo", "cert"],
+    expect: { code: 0, stdout: "cert\n" },
+  },
+  {
+    name: "lost connection mid-stream exits 255",
+    args: ["exec", "web-0", "--", "sh", "-c", "head -c 200000 /dev/zero"],
+    fault: { kind: "closeAfterBytes", bytes: 5000 },
+    differs:
+      "kubectl exits 1 with 'error reading from error stream'; kubexec says the connection was lost and exits 255",
+    expect: { code: 255, stderrMatch: /^error: connection to the server was lost/ },
+  },
+  {
+    name: "stream without status is never success",
+    args: ["exec", "web-0", "--", "echo", "hi"],
+    fault: { kind: "missingStatus" },
+    differs: "kubectl exits 0 without a status; kubexec exits 255",
+    expect: { code: 255, stdout: "hi\n", stderrMatch: /without sending the command's status/ },
+  },
+  {
+    name: "old server without v5: v4 is negotiated",
+    args: ["exec", "web-0", "--", "echo", "v4"],
+    fault: { kind: "refuseV5" },
+    differs: "kubectl falls back to SPDY, which the fake server does not serve",
+    expect: { code: 0, stdout: "v4\n" },
+  },
+  {
+    name: "proxy that drops Upgrade: 400 with a hint",
+    args: ["exec", "web-0", "--", "echo"],
+    fault: { kind: "upgradeRequired" },
+    differs: "kubectl falls back to SPDY, which the fake server does not serve",
+    expect: { code: 1, stderrMatch: /Upgrade request required\nhint: a proxy or load balancer/ },
+  },
+  {
+    name: "no subprotocol matched: bare 403 explained",
+    args: ["exec", "web-0", "--", "echo"],
+    fault: { kind: "emptyForbidden" },
+    differs: "kubectl falls back to SPDY, which the fake server does not serve",
+    expect: { code: 1, stderrMatch: /supports none of the offered subprotocols/ },
+  },
+  {
+    name: "HTML instead of an API server",
+    args: ["exec", "web-0", "--", "echo"],
+    fault: { kind: "html", code: 502 },
+    differs: "kubectl falls back to SPDY, which the fake server does not serve",
+    expect: { code: 1, stderrMatch: /with an HTML page .*\nhint: an HTML page usually comes from/ },
+  },
+  {
+    name: "server error 500 on the upgrade",
+    args: ["exec", "web-0", "--", "echo"],
+    fault: { kind: "status", code: 500, message: "boom" },
+    differs: "kubectl falls back to SPDY, which the fake server does not serve",
+    expect: { code: 1, stderr: "Error from server (InternalError): boom\n" },
+  },
+  {
+    name: "base64 protocol on request",
+    args: ["exec", "--protocol=base64.channel.k8s.io", "web-0", "--", "echo", "b64"],
+    differs: "kubectl has no --protocol flag",
+    expect: { code: 0, stdout: "b64\n" },
+  },
+];
+
+/** Exec ids the fake runtime makes up per call differ between runs. */
+function normalize(result: RunResult): RunResult {
+  return { ...result, stderr: result.stderr.replace(/"[0-9a-f]{32}"/g, '"<exec-id>"') };
+}
+
+let server: FakeApiServer;
+const kubeconfigs: Record<string, string> = {};
+
+async function setup(): Promise<void> {
+  server = await startFakeApiServer({
+    tokens: {
+      "admin-token": { name: "admin", groups: ["system:masters"] },
+      "alice-token": { name: "alice" },
+    },
+    rbac: [{ users: ["alice"], verbs: ["get", "list"], resources: ["pods"] }],
+    pods: [
+      { name: "web-0", labels: { app: "web" }, containers: [{ name: "app" }] },
+      { name: "multi", containers: [{ name: "a" }, { name: "b" }] },
+      {
+        name: "annotated",
+        annotations: { "kubectl.kubernetes.io/default-container": "b" },
+        containers: [{ name: "a" }, { name: "b" }],
+        env: { KUBEXEC_CONTAINER: "b" },
+      },
+      { name: "side", namespace: "other", containers: [{ name: "app" }] },
+    ],
+    objects: [
+      {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name: "web", namespace: "default" },
+        spec: { selector: { matchLabels: { app: "web" } } },
+      },
+      {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: "web", namespace: "default" },
+        spec: { selector: { app: "web" } },
+      },
+    ],
+  });
+  kubeconfigs.admin = await writeKubeconfig(server, { user: "token" });
+  kubeconfigs.alice = await writeKubeconfig(server, { user: "token", token: "alice-token" });
+  kubeconfigs.bad = await writeKubeconfig(server, { user: "token", token: "wrong" });
+  kubeconfigs.cert = await writeKubeconfig(server, { user: "cert" });
+}
+
+Deno.test("exec: kubexec and kubectl agree on every scenario", async (t) => {
+  await setup();
+  try {
+    if (!kubectlPath) {
+      // deno-lint-ignore no-console
+      console.log("kubectl not on PATH: comparing kubexec with its expectations only");
+    }
+    for (const scenario of scenarios) {
+      await t.step(scenario.name, async () => {
+        const args = [
+          "--kubeconfig",
+          kubeconfigs[scenario.kubeconfig ?? "admin"],
+          ...scenario.args,
+        ];
+        const options = {
+          stdin: scenario.stdin,
+          before: () => scenario.fault && server.faults.next(scenario.fault),
+        };
+        const ours = await runKubexec(args, options);
+        const { stderrMatch, ...exact } = scenario.expect ?? {};
+        for (const [key, value] of Object.entries(exact)) {
+          assert.equal(ours[key as keyof RunResult], value, `${key} of kubexec`);
+        }
+        if (stderrMatch) assert.match(ours.stderr, stderrMatch);
+        if (kubectlPath && !scenario.differs) {
+          const theirs = await runKubectl(args, options);
+          assert.deepEqual(normalize(ours), normalize(theirs), "kubexec must match kubectl");
+        }
+      });
+    }
+  } finally {
+    await server.close();
+  }
+});
