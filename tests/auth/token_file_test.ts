@@ -144,3 +144,28 @@ Deno.test("tokenFile: concurrent reads share one file read", async () => {
   ]);
   assert.equal(reads, 1);
 });
+
+Deno.test("tokenFile: a kubelet-style projected token rotation (symlink swap) is picked up", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "kubexec-sa-" });
+  try {
+    // The kubelet's atomic writer: token -> ..data/token, ..data -> ..<timestamp> (swapped).
+    await Deno.mkdir(`${dir}/..2026_01`);
+    await Deno.writeTextFile(`${dir}/..2026_01/token`, "sa-token-1");
+    await Deno.symlink("..2026_01", `${dir}/..data`);
+    await Deno.symlink("..data/token", `${dir}/token`);
+    let now = 0;
+    const provider = tokenFileProvider(`${dir}/token`, { now: () => now });
+    assert.deepEqual((await provider.get()).headers, bearer("sa-token-1"));
+
+    await Deno.mkdir(`${dir}/..2026_02`);
+    await Deno.writeTextFile(`${dir}/..2026_02/token`, "sa-token-2");
+    await Deno.symlink("..2026_02", `${dir}/..data_tmp`);
+    await Deno.rename(`${dir}/..data_tmp`, `${dir}/..data`);
+    await Deno.remove(`${dir}/..2026_01`, { recursive: true });
+    assert.deepEqual((await provider.get()).headers, bearer("sa-token-1"), "cached");
+    now += 50_000;
+    assert.deepEqual((await provider.get()).headers, bearer("sa-token-2"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
