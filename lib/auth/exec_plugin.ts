@@ -260,8 +260,14 @@ export function execPluginProvider(
       4,
       () => `running exec credential plugin ${command} (interactive: ${decision.interactive})`,
     );
-    const child = spawn(decision.interactive);
     const stdinSource = options.pluginStdin;
+    if (decision.interactive && stdinSource instanceof ReadableStream && stdinSource.locked) {
+      throw new ExecPluginError(
+        command,
+        "exec: standard input for the interactive plugin is locked by another reader",
+      );
+    }
+    const child = spawn(decision.interactive);
     const stderrSink = options.pluginStderr;
     const side: Promise<void>[] = [];
     if (decision.interactive && stdinSource !== undefined && stdinSource !== "inherit") {

@@ -437,6 +437,22 @@ Deno.test("exec: an interactive plugin reads our stdin, which stays usable after
   assert.equal(rest.join(""), "later");
 });
 
+Deno.test("exec: a locked stdin stream is reported before the plugin runs", async () => {
+  await using f = await fixture({ PLUGIN_READ_STDIN: "1" });
+  const stdin = new ReadableStream<Uint8Array>();
+  const reader = stdin.getReader();
+  const p = provider({ interactiveMode: "IfAvailable" }, f.env, {
+    stdin: { isTerminal: true, inUse: false },
+    pluginStdin: stdin,
+  });
+  await assert.rejects(
+    p.get(),
+    /^ExecPluginError: getting credentials: exec: standard input for the interactive plugin is locked by another reader$/,
+  );
+  assert.deepEqual(await f.runs(), []);
+  reader.releaseLock();
+});
+
 Deno.test("exec: a non-interactive plugin never sees our stdin", async () => {
   await using f = await fixture({ PLUGIN_READ_STDIN: "1" });
   const stdin = new ReadableStream<Uint8Array>({
