@@ -29,7 +29,7 @@ import {
   RemoteToolMissingError,
   VerificationError,
 } from "./errors.ts";
-import { type ExtractProgress, extractTar } from "./extract.ts";
+import { type ExtractProgress, type ExtractResult, extractTar } from "./extract.ts";
 import {
   cleanRemotePath,
   joinRemotePath,
@@ -142,8 +142,9 @@ async function verifySha256(
   remotePath: string,
   localDigest: string,
   reporter: Reporter,
+  remoteDigestPromise?: Promise<string | undefined>,
 ): Promise<"sha256" | "unavailable"> {
-  const remoteDigest = await remoteSha256(exec, remotePath);
+  const remoteDigest = await (remoteDigestPromise ?? remoteSha256(exec, remotePath));
   if (remoteDigest === undefined) {
     reporter.local(
       `could not verify ${JSON.stringify(remotePath)}: sha256sum is not available in the container`,
@@ -460,12 +461,19 @@ async function downloadWithTar(
   const verify = options.verify ?? true;
   const pipe = new TransformStream<Uint8Array, Uint8Array>();
   const sink = pipe.writable.getWriter();
+  // Hash the remote file while it streams (the remote sha256sum is often the slower side).
+  let remoteDigest: Promise<string | undefined> | undefined;
   const extraction = extractTar(pipe.readable, localPath, {
     prefix: remoteArchivePrefix(source),
     preserve: !options.noPreserve,
     fileIntoExistingDirectory: true,
     hashRootFile: verify,
     rootSymlink: mode === "plain" ? "report" : "warn",
+    onRootFile: () => {
+      if (!verify) return;
+      remoteDigest = remoteSha256(exec, source);
+      remoteDigest.catch(() => {});
+    },
     maxEntries: options.maxEntries,
     maxEntrySize: options.maxEntrySize,
     maxTotalSize: options.maxTotalSize,
@@ -478,9 +486,10 @@ async function downloadWithTar(
   const tarFlags = mode === "dereference" ? "chf" : "cf";
   const tarPath = mode === "directory-contents" ? `${source}/.` : source;
   const firstCommand = ["tar", tarFlags, "-", tarPath];
-  let outcome: ResumableOutcome;
+  let extracted: ExtractResult;
+  let retries: number;
   try {
-    outcome = await streamWithResume(
+    const outcome = await streamWithResume(
       exec,
       (offset) =>
         offset === 0
@@ -490,35 +499,44 @@ async function downloadWithTar(
       options,
       stderr,
     );
+    if (outcome.kind === "missing") {
+      await sink.abort(new Error("tar is missing")).catch(() => {});
+      await extraction.catch(() => {});
+      return "missing";
+    }
+    if (outcome.kind === "sinkFailed") {
+      await extraction; // rejects with the extraction's own error
+      throw new Error("extraction stopped without an error");
+    }
+    await sink.close().catch(() => {});
+    if (outcome.exitCode !== 0) {
+      await extraction.catch(() => {});
+      throw new RemoteCommandError(firstCommand, outcome.exitCode, outcome.stderrTail);
+    }
+    retries = outcome.retries;
+    extracted = await extraction;
   } catch (error) {
     await sink.abort(error).catch(() => {});
     await extraction.catch(() => {});
+    // Do not leave the verification command running behind a failed copy.
+    await remoteDigest?.catch(() => {});
     throw error;
   }
-  if (outcome.kind === "missing") {
-    await sink.abort(new Error("tar is missing")).catch(() => {});
-    await extraction.catch(() => {});
-    return "missing";
-  }
-  if (outcome.kind === "sinkFailed") {
-    await extraction; // rejects with the extraction's own error
-    throw new Error("extraction stopped without an error");
-  }
-  await sink.close().catch(() => {});
-  if (outcome.exitCode !== 0) {
-    await extraction.catch(() => {});
-    throw new RemoteCommandError(firstCommand, outcome.exitCode, outcome.stderrTail);
-  }
-  const extracted = await extraction;
   const result: CopyResult = {
     files: extracted.files,
     bytes: extracted.bytes,
     warnings: reporter.warnings,
     target: extracted.rootFile?.path ?? localPath,
-    retries: outcome.retries,
+    retries,
   };
   if (verify && extracted.rootFile?.sha256 !== undefined) {
-    result.verified = await verifySha256(exec, source, extracted.rootFile.sha256, reporter);
+    result.verified = await verifySha256(
+      exec,
+      source,
+      extracted.rootFile.sha256,
+      reporter,
+      remoteDigest,
+    );
   }
   return { result, rootSymlink: extracted.rootSymlink };
 }

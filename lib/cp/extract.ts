@@ -53,6 +53,8 @@ export interface ExtractOptions {
    * so the caller can fetch the target instead.
    */
   rootSymlink?: "warn" | "report";
+  /** Called when the root member turns out to be a regular file, before its body is written. */
+  onRootFile?: (header: TarHeader) => void;
   /** Compute the sha256 of the root member when it is a regular file (single-file verification). */
   hashRootFile?: boolean;
   /** Largest accepted member body, in bytes. */
@@ -311,6 +313,7 @@ class Extraction {
     const path = join(this.#root, target);
     await this.clearForNonDirectory(path, header.name);
     const isRoot = parts.length === 0;
+    if (isRoot) this.#options.onRootFile?.(header);
     const hash = isRoot && this.#options.hashRootFile ? sha256() : undefined;
     const file = await Deno.open(path, {
       write: true,

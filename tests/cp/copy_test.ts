@@ -214,7 +214,7 @@ Deno.test("cp: a cut download without retries fails with the connection error", 
     download(twiceCut.exec, `${work.path}/f.bin`, `${work.path}/out2.bin`, { retries: 1 }),
     (error: unknown) => error instanceof RemoteExecError && error.connectionLost,
   );
-  assert.equal(twiceCut.commands.length, 2);
+  assert.equal(twiceCut.commands.filter((c) => c[0] === "tar" || c[0] === "sh").length, 2);
 });
 
 Deno.test("cp: resumed attempts keep tar's exit status, not tail's", async () => {
@@ -277,6 +277,25 @@ Deno.test("cp: without tar in the container single files fall back to cat both w
     (error: unknown) =>
       error instanceof RemoteToolMissingError && /directory needs tar/.test(error.hint),
   );
+});
+
+Deno.test("cp: with neither tar nor the fallback tools the error names what is missing", async () => {
+  await using work = await tempDir();
+  await using sandbox = await localExec({ tools: ["test", "sha256sum"] });
+  await Deno.writeTextFile(`${work.path}/f`, "x");
+  await assert.rejects(
+    upload(sandbox.exec, `${work.path}/f`, `${work.path}/g`),
+    (error: unknown) =>
+      error instanceof RemoteToolMissingError &&
+      error.message === '"tar" not found in the container' &&
+      /neither tar nor sh/.test(error.hint),
+  );
+  await assert.rejects(
+    download(sandbox.exec, `${work.path}/f`, `${work.path}/h`),
+    (error: unknown) =>
+      error instanceof RemoteToolMissingError && /neither tar nor cat/.test(error.hint),
+  );
+  assert.equal(await Deno.lstat(`${work.path}/h`).catch(() => null), null);
 });
 
 Deno.test("cp: the cat fallback also resumes after a cut", async () => {

@@ -11,7 +11,10 @@ import { type RemoteExec, RemoteExecError } from "../../lib/cp/remote_exec.ts";
 export interface LocalExecOptions {
   /** Tools the "container" has; each becomes a symlink in a private bin directory on PATH. */
   tools?: string[];
-  /** Per attempt (call index among stdout-streaming calls): cut the connection after this many stdout bytes. */
+  /**
+   * Per data-streaming call (tar, sh, cat, tail — not probes like test or sha256sum, in call order):
+   * cut the connection after this many stdout bytes.
+   */
   cutStdoutAfter?: Array<number | undefined>;
   /** Replaces the stdout of calls whose argv[0] matches with these bytes (malicious producers). */
   fakeStdout?: { command: string; data: Uint8Array; exitCode?: number };
@@ -24,6 +27,9 @@ export interface LocalExec extends AsyncDisposable {
   commands: string[][];
 }
 
+const STREAMING_COMMANDS = new Set(["tar", "sh", "cat", "tail"]);
+
+/** The tools a default sandbox has. */
 export const DEFAULT_TOOLS = ["tar", "sh", "cat", "tail", "test", "sha256sum", "echo"];
 
 async function which(tool: string): Promise<string> {
@@ -57,8 +63,8 @@ export async function localExec(options: LocalExecOptions = {}): Promise<LocalEx
 
   const exec: RemoteExec = async (command, streams) => {
     commands.push(command);
-    const attempt = streamingCalls++;
-    const cutAfter = options.cutStdoutAfter?.[attempt];
+    const streaming = STREAMING_COMMANDS.has(command[0]);
+    const cutAfter = streaming ? options.cutStdoutAfter?.[streamingCalls++] : undefined;
     const fake = options.fakeStdout?.command === command[0] ? options.fakeStdout : undefined;
     const program = fake !== undefined ? "true" : command[0];
     let resolved: string | undefined;
