@@ -1,0 +1,156 @@
+/**
+ * HTTP/1.1 parsing over an in-memory {@linkcode ByteConn}: response heads, Content-Length,
+ * chunked and EOF-delimited bodies, body caps and malformed input.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { BufferedReader } from "../../lib/transport/buffered_reader.ts";
+import { BodyTooLargeError, HttpProtocolError } from "../../lib/transport/errors.ts";
+import {
+  encodeRequestHead,
+  MAX_RESPONSE_HEAD_BYTES,
+  readResponseBody,
+  readResponseHead,
+  writeRequest,
+} from "../../lib/transport/http1.ts";
+import type { ByteConn } from "../../lib/transport/types.ts";
+
+/** A connection that yields `chunks` one read at a time (split reads exercise the parser). */
+function scripted(chunks: (string | Uint8Array)[]): ByteConn & { written: Uint8Array[] } {
+  const queue = chunks.map((c) => typeof c === "string" ? new TextEncoder().encode(c) : c);
+  const written: Uint8Array[] = [];
+  return {
+    written,
+    read(buffer) {
+      const next = queue.shift();
+      if (!next) return Promise.resolve(null);
+      const count = Math.min(next.length, buffer.length);
+      buffer.set(next.subarray(0, count));
+      if (count < next.length) queue.unshift(next.subarray(count));
+      return Promise.resolve(count);
+    },
+    writeAll(data) {
+      written.push(data.slice());
+      return Promise.resolve();
+    },
+    closeWrite: () => Promise.resolve(),
+    close() {},
+  };
+}
+
+async function parse(chunks: (string | Uint8Array)[], limit = 1024, method?: string) {
+  const reader = new BufferedReader(scripted(chunks), 4096);
+  const head = await readResponseHead(reader);
+  const body = await readResponseBody(reader, head, { limit, method });
+  return { head, text: new TextDecoder().decode(body), reader };
+}
+
+Deno.test("status line, repeated headers and a Content-Length body split across reads", async () => {
+  const { head, text } = await parse([
+    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-A: 1\r\nX-",
+    'A: 2\r\nContent-Length: 10\r\n\r\n{"a":',
+    "1234}",
+  ]);
+  assert.equal(head.status, 200);
+  assert.equal(head.statusText, "OK");
+  assert.equal(head.headers.get("x-a"), "1, 2");
+  assert.deepEqual(head.rawHeaders.filter(([n]) => n === "X-A"), [["X-A", "1"], ["X-A", "2"]]);
+  assert.equal(text, '{"a":1234}');
+});
+
+Deno.test("chunked bodies with extensions and trailers", async () => {
+  const { text } = await parse([
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+    "5;name=x\r\nhello\r\n",
+    "1\r\n \r\n6\r\nwor",
+    "ld!\r\n0\r\nX-Trailer: yes\r\n\r\n",
+  ]);
+  assert.equal(text, "hello world!");
+});
+
+Deno.test("a body without length runs to the end of the connection", async () => {
+  const { text } = await parse(["HTTP/1.0 500 Internal Server Error\r\n\r\nboom", " again"]);
+  assert.equal(text, "boom again");
+});
+
+Deno.test("interim 100 responses are skipped; 204 and HEAD have no body", async () => {
+  const { head, text } = await parse([
+    "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n",
+  ]);
+  assert.equal(head.status, 204);
+  assert.equal(text, "");
+  const headResponse = await parse(["HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n"], 1024, "HEAD");
+  assert.equal(headResponse.text, "");
+});
+
+Deno.test("bodies over the cap throw BodyTooLargeError, or are truncated on request", async () => {
+  const big = "x".repeat(2000);
+  await assert.rejects(
+    parse([`HTTP/1.1 200 OK\r\nContent-Length: ${big.length}\r\n\r\n${big}`], 1000),
+    (error: Error) => error instanceof BodyTooLargeError && error.limit === 1000,
+  );
+  await assert.rejects(
+    parse(
+      [`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n7d0\r\n${big}\r\n0\r\n\r\n`],
+      1000,
+    ),
+    BodyTooLargeError,
+  );
+  await assert.rejects(parse([`HTTP/1.1 200 OK\r\n\r\n${big}`], 1000), BodyTooLargeError);
+  const reader = new BufferedReader(scripted([`HTTP/1.1 403 Forbidden\r\n\r\n${big}`]), 4096);
+  const head = await readResponseHead(reader);
+  const body = await readResponseBody(reader, head, { limit: 1000, truncate: true });
+  assert.equal(body.length, 1000);
+});
+
+Deno.test("malformed and truncated responses throw HttpProtocolError", async () => {
+  const cases: [string, (string | Uint8Array)[], RegExp][] = [
+    ["not HTTP", ["SSH-2.0-OpenSSH\r\n\r\n"], /malformed HTTP response/],
+    ["no response", [], /without a response/],
+    ["cut head", ["HTTP/1.1 200 OK\r\nA: b"], /middle of the response head/],
+    ["bad header", ["HTTP/1.1 200 OK\r\nno colon here\r\n\r\n"], /malformed HTTP header/],
+    ["short body", ["HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"], /before the body ended/],
+    ["bad length", ["HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n"], /invalid Content-Length/],
+    ["bad chunk", ["HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"], /chunk size/],
+    [
+      "cut chunk",
+      ["HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab"],
+      /before the body ended/,
+    ],
+    [
+      "bad chunk end",
+      ["HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nabc\r\n"],
+      /chunk terminator/,
+    ],
+    [
+      "huge head",
+      [`HTTP/1.1 200 OK\r\nA: ${"x".repeat(MAX_RESPONSE_HEAD_BYTES)}\r\n\r\n`],
+      /larger than/,
+    ],
+  ];
+  for (const [name, chunks, pattern] of cases) {
+    const reader = new BufferedReader(scripted(chunks), MAX_RESPONSE_HEAD_BYTES * 2);
+    await assert.rejects(
+      (async () => {
+        const head = await readResponseHead(reader);
+        await readResponseBody(reader, head, { limit: 1024 });
+      })(),
+      (error: Error) => error instanceof HttpProtocolError && pattern.test(error.message),
+      name,
+    );
+  }
+});
+
+Deno.test("requests: one write with Content-Length; header injection refused", async () => {
+  const conn = scripted([]);
+  await writeRequest(conn, "POST", "/api", [["Host", "h"]], new TextEncoder().encode("{}"));
+  assert.equal(
+    new TextDecoder().decode(conn.written[0]),
+    "POST /api HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\n{}",
+  );
+  assert.throws(() => encodeRequestHead("GET", "/", [["X", "a\r\nInjected: 1"]]), TypeError);
+  assert.throws(() => encodeRequestHead("GET", "/", [["Bad Name", "v"]]), TypeError);
+  assert.throws(() => encodeRequestHead("GET", "/a b", []), TypeError);
+  assert.throws(() => encodeRequestHead("GE T", "/", []), TypeError);
+});

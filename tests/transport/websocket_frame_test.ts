@@ -1,0 +1,83 @@
+/**
+ * RFC 6455 frame encoding and decoding: the three length encodings, word-wise masking against a
+ * byte-wise reference, header parsing and close payloads.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import {
+  decodeClosePayload,
+  encodeClientFrame,
+  encodeClosePayload,
+  FrameHeaderError,
+  maskInPlace,
+  Opcode,
+  parseFrameHeader,
+} from "../../lib/transport/websocket_frame.ts";
+
+function unmaskReference(frame: Uint8Array, headerLength: number, key: Uint8Array): Uint8Array {
+  return frame.slice(headerLength).map((byte, i) => byte ^ key[i % 4]);
+}
+
+Deno.test("client frames: FIN, mask bit, each length encoding, payload masked correctly", () => {
+  const key = Uint8Array.of(0xa1, 0xb2, 0xc3, 0xd4);
+  for (const length of [0, 1, 3, 15, 16, 17, 125, 126, 127, 65535, 65536, 70001]) {
+    const payload = new Uint8Array(length).map((_, i) => (i * 31 + 7) & 0xff);
+    const frame = encodeClientFrame(Opcode.binary, payload, key);
+    const header = parseFrameHeader(frame);
+    assert.ok(typeof header === "object");
+    assert.equal(header.fin, true);
+    assert.equal(header.opcode, Opcode.binary);
+    assert.equal(header.masked, true);
+    assert.equal(header.payloadLength, length);
+    assert.equal(header.headerLength, length < 126 ? 6 : length < 65536 ? 8 : 14);
+    assert.deepEqual(header.maskKey, key);
+    assert.equal(frame.length, header.headerLength + length);
+    assert.equal((frame.byteOffset + header.headerLength) % 4, 0, "payload is word-aligned");
+    assert.deepEqual(unmaskReference(frame, header.headerLength, key), payload);
+  }
+});
+
+Deno.test("maskInPlace is its own inverse, aligned or not", () => {
+  const key = Uint8Array.of(1, 2, 3, 250);
+  const buffer = new Uint8Array(1027);
+  crypto.getRandomValues(buffer);
+  for (const offset of [0, 1, 2, 3]) {
+    const view = buffer.subarray(offset, offset + 1000);
+    const original = view.slice();
+    maskInPlace(view, key);
+    assert.deepEqual(view, original.map((byte, i) => byte ^ key[i % 4]));
+    maskInPlace(view, key);
+    assert.deepEqual(view, original);
+  }
+});
+
+Deno.test("frame headers: partial input, server frames, oversize lengths", () => {
+  assert.equal(parseFrameHeader(Uint8Array.of(0x82)), 2);
+  assert.equal(parseFrameHeader(Uint8Array.of(0x82, 126, 0)), 4);
+  assert.equal(parseFrameHeader(Uint8Array.of(0x82, 127, 0, 0)), 10);
+  const fragment = parseFrameHeader(Uint8Array.of(0x01, 0x05));
+  assert.ok(typeof fragment === "object");
+  assert.equal(fragment.fin, false);
+  assert.equal(fragment.opcode, Opcode.text);
+  assert.equal(fragment.masked, false);
+  const reserved = parseFrameHeader(Uint8Array.of(0xc2, 0));
+  assert.ok(typeof reserved === "object" && reserved.reserved === 4);
+  const big = parseFrameHeader(Uint8Array.of(0x82, 127, 0, 0, 0, 1, 0, 0, 0, 0));
+  assert.ok(typeof big === "object" && big.payloadLength === 2 ** 32);
+  assert.throws(
+    () => parseFrameHeader(Uint8Array.of(0x82, 127, 0xff, 0, 0, 0, 0, 0, 0, 0)),
+    FrameHeaderError,
+  );
+});
+
+Deno.test("close payloads: code and reason, empty means 1005, long reasons truncated", () => {
+  assert.deepEqual(decodeClosePayload(encodeClosePayload(4001, "bye")), {
+    code: 4001,
+    reason: "bye",
+  });
+  assert.deepEqual(decodeClosePayload(new Uint8Array()), { code: 1005, reason: "" });
+  const long = encodeClosePayload(1000, "é".repeat(200));
+  assert.ok(long.length <= 125);
+  assert.ok(decodeClosePayload(long).reason.startsWith("éé"));
+});
