@@ -60,6 +60,7 @@ export {
   currentContextName,
   type JsonValue,
   renderJson,
+  renderYaml,
   sortKeysDeep,
   tabulate,
   viewConfig,

@@ -3,13 +3,13 @@
  * kubeconfig file that defined the user, as client-go's `PersisterForUser`/`ModifyConfig` does.
  *
  * Only that user's `auth-provider.config` changes; the rest of the document is kept (comments are
- * lost because the file is re-serialized, as with kubectl). The file is written as JSON, which is
- * YAML and which every kubeconfig reader accepts. The file is replaced atomically
+ * lost because the file is re-serialized, as with kubectl). The file is replaced atomically
  * through a temporary file in the same directory, keeping its permission bits.
  *
  * @module
  */
 import { parse } from "../yaml/parse.ts";
+import { stringify } from "../yaml/stringify.ts";
 import { FileReadError, goReason, KubeconfigError } from "./errors.ts";
 import { dirname } from "./paths.ts";
 
@@ -61,7 +61,7 @@ export async function persistAuthProviderConfig(
   user["auth-provider"] = provider;
   const temporary = await Deno.makeTempFile({ dir: dirname(file), prefix: ".kubeconfig-" });
   try {
-    await Deno.writeTextFile(temporary, `${JSON.stringify(document, null, 2)}\n`, {
+    await Deno.writeTextFile(temporary, stringify(document), {
       mode: mode === null ? 0o600 : mode & 0o777,
     });
     if (mode !== null) await Deno.chmod(temporary, mode & 0o777).catch(() => {});

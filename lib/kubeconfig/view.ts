@@ -10,6 +10,7 @@ import type { AuthInfo, Cluster, Context } from "./types.ts";
 import { type LoadedConfig, resolveEntryPath } from "./config.ts";
 import { FileReadError, goReason, KubeconfigError } from "./errors.ts";
 import { encodeBase64 } from "./base64.ts";
+import { stringify } from "../yaml/stringify.ts";
 
 /** Options of {@linkcode viewConfig}, named after kubectl's flags. */
 export interface ViewOptions {
@@ -300,6 +301,20 @@ export function renderJson(value: JsonValue): string {
     .replaceAll("\u2028", "\\u2028")
     .replaceAll("\u2029", "\\u2029");
   return `${text}\n`;
+}
+
+/**
+ * Renders a view as kubectl's default `-o yaml` does (sigs.k8s.io/yaml: keys sorted, go-yaml
+ * layout).
+ *
+ * @example
+ * ```ts
+ * import { renderYaml } from "./view.ts";
+ * renderYaml({ kind: "Config", apiVersion: "v1" }); // "apiVersion: v1\nkind: Config\n"
+ * ```
+ */
+export function renderYaml(value: JsonValue): string {
+  return stringify(value, { sortKeys: true });
 }
 
 /**

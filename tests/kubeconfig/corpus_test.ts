@@ -2,13 +2,14 @@
  * The kubeconfig corpus against kubectl: for every file in `corpus/` (read with `--kubeconfig`)
  * and every directory (its `KUBECONFIG` file lists the files to merge, in order), kubexec's
  * `config view` output must equal kubectl's, compared as JSON values, in every mode: redacted,
- * `--raw`, `--minify`, `--minify --raw`, `--flatten` (and the error line when kubectl fails).
+ * `--raw`, `--minify`, `--minify --raw`, `--flatten` (and the error line when kubectl fails);
+ * the default YAML output (redacted and `--raw`) must equal kubectl's byte for byte.
  * When kubectl is not on PATH the comparison is skipped and the test name says so; the
  * kubectl-independent checks (everything loads, nothing secret in redacted output) always run.
  */
 import assert from "node:assert/strict";
 import { loadStartingConfig } from "../../lib/kubeconfig/load.ts";
-import { renderJson, viewConfig } from "../../lib/kubeconfig/view.ts";
+import { renderJson, renderYaml, viewConfig } from "../../lib/kubeconfig/view.ts";
 import { envFrom } from "./support.ts";
 
 const CORPUS = new URL("./corpus/", import.meta.url).pathname;
@@ -36,6 +37,7 @@ function corpusCases(): CorpusCase[] {
 }
 
 const MODES: string[][] = [[], ["--raw"], ["--minify"], ["--minify", "--raw"], ["--flatten"]];
+const YAML_MODES: string[][] = [[], ["--raw"]];
 
 async function kubectlAvailable(): Promise<boolean> {
   try {
@@ -55,21 +57,24 @@ async function kubectlView(
   testCase: CorpusCase,
   flags: string[],
   home: string,
-): Promise<{ json?: unknown; error?: string }> {
+  output = "json",
+): Promise<{ json?: unknown; text?: string; error?: string }> {
   const env: Record<string, string> = { HOME: home, PATH: Deno.env.get("PATH") ?? "" };
   if (testCase.list) env.KUBECONFIG = testCase.list;
-  const args = ["config", "view", "-o", "json", ...flags];
+  const args = ["config", "view", "-o", output, ...flags];
   if (testCase.kubeconfig) args.push(`--kubeconfig=${testCase.kubeconfig}`);
-  const output = await new Deno.Command("kubectl", { args, env, clearEnv: true }).output();
-  const stdout = new TextDecoder().decode(output.stdout);
-  const stderr = new TextDecoder().decode(output.stderr).trim();
-  return output.success ? { json: JSON.parse(stdout) } : { error: stderr.replace(/^error: /, "") };
+  const result = await new Deno.Command("kubectl", { args, env, clearEnv: true }).output();
+  const stdout = new TextDecoder().decode(result.stdout);
+  const stderr = new TextDecoder().decode(result.stderr).trim();
+  if (!result.success) return { error: stderr.replace(/^error: /, "") };
+  return output === "json" ? { json: JSON.parse(stdout) } : { text: stdout };
 }
 
 async function kubexecView(
   testCase: CorpusCase,
   flags: string[],
   home: string,
+  output = "json",
 ): Promise<{ json?: unknown; text?: string; error?: string }> {
   try {
     const config = await loadStartingConfig({
@@ -81,6 +86,7 @@ async function kubexecView(
       minify: flags.includes("--minify"),
       flatten: flags.includes("--flatten"),
     });
+    if (output === "yaml") return { text: renderYaml(view) };
     const text = renderJson(view);
     return { json: JSON.parse(text), text };
   } catch (error) {
@@ -123,6 +129,13 @@ for (const testCase of cases) {
     fn: async () => {
       const home = await Deno.makeTempDir();
       try {
+        await Promise.all(YAML_MODES.map(async (flags) => {
+          const [theirs, ours] = await Promise.all([
+            kubectlView(testCase, flags, home, "yaml"),
+            kubexecView(testCase, flags, home, "yaml"),
+          ]);
+          assert.equal(ours.text, theirs.text, `yaml ${flags.join(" ")}: output differs`);
+        }));
         await Promise.all(MODES.map(async (flags) => {
           const [theirs, ours] = await Promise.all([
             kubectlView(testCase, flags, home),

@@ -1,12 +1,14 @@
 /**
  * The malformed corpus: every file in `malformed/` is broken in one way and must produce one clear
  * line naming the file (or the missing file it refers to) and the problem, matching the
- * `# expect: <regexp>` on its first line, with no secret in it.
+ * `# expect: <regexp>` on its first line, with no secret in it; through the CLI, exit code 1 and
+ * no stack trace.
  */
 import assert from "node:assert/strict";
 import { resolveRestConfig } from "../../lib/kubeconfig/resolve.ts";
 import { KubeconfigError } from "../../lib/kubeconfig/errors.ts";
 import { envFrom } from "./support.ts";
+import { runKubexec } from "../support/oracle.ts";
 
 const DIRECTORY = new URL("./malformed/", import.meta.url).pathname;
 const files = [...Deno.readDirSync(DIRECTORY)].map((entry) => entry.name).sort();
@@ -36,3 +38,25 @@ for (const name of files) {
     );
   });
 }
+
+Deno.test("the malformed corpus through the CLI: exit code 1, one error line, no stack trace", async () => {
+  const pending = [...files];
+  const failures: string[] = [];
+  const worker = async () => {
+    for (let name = pending.shift(); name !== undefined; name = pending.shift()) {
+      const path = `${DIRECTORY}${name}`;
+      const result = await runKubexec(["--kubeconfig", path, "exec", "web-0", "--", "true"]);
+      const lines = result.stderr.trimEnd().split("\n");
+      const problems = [
+        result.code !== 1 && `exit code ${result.code}`,
+        lines.length !== 1 && `${lines.length} lines`,
+        !lines[0].startsWith("error: ") && "no 'error: ' prefix",
+        / at .*\.ts:\d+/.test(result.stderr) && "a stack trace",
+        result.stderr.includes("malformed-secret") && "a secret",
+      ].filter(Boolean);
+      if (problems.length > 0) failures.push(`${name}: ${problems.join(", ")}: ${result.stderr}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, worker));
+  assert.deepEqual(failures, []);
+});
