@@ -54,6 +54,10 @@ export async function connectCluster(
   const credentials = createCredentialProvider(config.auth, {
     stdinIsTerminal: io.stdinIsTerminal,
     stdinInUse: options.stdinInUse,
+    // kubectl skips an exec plugin when a client certificate is configured.
+    clientCertConfigured: Boolean(config.tls.certPem),
+    // An interactive plugin prompts on the real terminal, which only exists outside tests.
+    pluginStdin: io.stdinIsTerminal ? "inherit" : undefined,
     pluginStderr: io.stderr,
     logger: global.logger,
   });

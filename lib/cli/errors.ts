@@ -10,6 +10,8 @@
  */
 import { FlagError } from "./flags.ts";
 import { UsageError } from "./command.ts";
+import { ConnectError, ProxyError, TlsError, TransportTimeoutError } from "../transport/errors.ts";
+import { ExecPluginError, OidcError } from "../auth/errors.ts";
 
 /** What to print and the code to exit with. */
 export interface RenderedError {
@@ -21,6 +23,21 @@ interface ErrorFacts {
   hint?: unknown;
   exitCode?: unknown;
   userMessage?: unknown;
+}
+
+/** kubectl's wording for failures to reach the server (client-go's `Unable to connect …`). */
+function connectionMessage(error: Error): string | undefined {
+  if (error instanceof ConnectError && error.failure === "refused") {
+    return `The connection to the server ${error.address} was refused - did you specify the right host or port?`;
+  }
+  if (
+    error instanceof ConnectError || error instanceof TlsError || error instanceof ProxyError ||
+    error instanceof TransportTimeoutError || error instanceof ExecPluginError ||
+    error instanceof OidcError
+  ) {
+    return `Unable to connect to the server: ${error.message}`;
+  }
+  return undefined;
 }
 
 /**
@@ -55,7 +72,7 @@ export function renderError(
   const facts = error as Error & ErrorFacts;
   const first = typeof facts.userMessage === "string"
     ? facts.userMessage
-    : `error: ${error.message}`;
+    : connectionMessage(error) ?? `error: ${error.message}`;
   let text = `${first}\n`;
   if (typeof facts.hint === "string" && facts.hint !== "") text += `hint: ${facts.hint}\n`;
   if (context.verbosity >= 6 && error.stack) text += `${error.stack}\n`;

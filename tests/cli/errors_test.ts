@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { runCli } from "../../lib/cli/app.ts";
+import { rootCommand } from "../../lib/cli/root.ts";
+import { renderError } from "../../lib/cli/errors.ts";
+import { ConnectError, TlsError } from "../../lib/transport/errors.ts";
+import { captureIo } from "../support/cli_io.ts";
+
+async function kubeconfig(user: string): Promise<string> {
+  const path = await Deno.makeTempFile({ suffix: ".yaml" });
+  await Deno.writeTextFile(
+    path,
+    `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: ${user}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+`,
+  );
+  return path;
+}
+
+Deno.test("a refused connection reads like kubectl's", async () => {
+  const path = await kubeconfig("{token: abc}");
+  try {
+    const captured = captureIo();
+    const code = await runCli(
+      rootCommand,
+      ["--kubeconfig", path, "exec", "p", "--", "ls"],
+      captured.io,
+    );
+    assert.equal(code, 1);
+    assert.equal(
+      captured.stderr(),
+      "The connection to the server 127.0.0.1:1 was refused - did you specify the right host or port?\n",
+    );
+  } finally {
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("a missing exec plugin: Unable to connect, client-go's help and the install hint", async () => {
+  const path = await kubeconfig(
+    '{exec: {apiVersion: client.authentication.k8s.io/v1, command: kubexec-no-such-plugin, interactiveMode: Never, installHint: "brew install it"}}',
+  );
+  try {
+    const captured = captureIo({ env: { PATH: "/nonexistent" } });
+    const code = await runCli(
+      rootCommand,
+      ["--kubeconfig", path, "exec", "p", "--", "ls"],
+      captured.io,
+    );
+    assert.equal(code, 1);
+    assert.match(
+      captured.stderr(),
+      /^Unable to connect to the server: getting credentials: exec: executable kubexec-no-such-plugin not found\n\nIt looks like you are trying to use a client-go credential plugin that is not installed\.\n[\s\S]*\nbrew install it\n/,
+    );
+  } finally {
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("transport errors render as Unable to connect; stacks only from -v=6", () => {
+  const tls = new TlsError(
+    "unknown-authority",
+    "localhost",
+    "x509: certificate signed by unknown authority",
+  );
+  assert.equal(
+    renderError(tls, { commandPath: "kubexec exec", verbosity: 0 }).text,
+    "Unable to connect to the server: tls: failed to verify certificate: x509: certificate signed by unknown authority\n",
+  );
+  const dns = new ConnectError("dns", "nowhere.invalid", "no such host");
+  const verbose = renderError(dns, { commandPath: "kubexec exec", verbosity: 6 });
+  assert.match(
+    verbose.text,
+    /^Unable to connect to the server: dial tcp: lookup nowhere\.invalid: no such host\n/,
+  );
+  assert.match(verbose.text, /at /);
+  const carrying = Object.assign(new Error("x"), { exitCode: 255, hint: "try y" });
+  assert.deepEqual(renderError(carrying, { commandPath: "k", verbosity: 0 }), {
+    text: "error: x\nhint: try y\n",
+    exitCode: 255,
+  });
+});
