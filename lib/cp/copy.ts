@@ -278,8 +278,8 @@ async function runWithStdin(
   try {
     ({ exitCode } = await exec(command, {
       stdin: pipe.readable,
-      stdout: stdout.writable,
-      stderr: stderr.writable,
+      stdout: stdout.stream(),
+      stderr: stderr.stream(),
     }));
   } catch (error) {
     abort.abort();
@@ -381,7 +381,7 @@ async function streamWithResume(
       },
     });
     try {
-      const { exitCode } = await exec(commandAt(received), { stdout, stderr: stderr.writable });
+      const { exitCode } = await exec(commandAt(received), { stdout, stderr: stderr.stream() });
       stderr.flush();
       if (sinkFailed) return { kind: "sinkFailed" };
       if (attempt === 0 && received === 0 && isMissingExecutableExit(exitCode, stderr.tail())) {

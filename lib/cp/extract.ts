@@ -140,7 +140,8 @@ class Extraction {
   #declaredTotal = 0;
 
   constructor(destination: string, options: ExtractOptions) {
-    this.#root = destination;
+    const trimmed = destination.replace(/[\\/]+$/, "");
+    this.#root = trimmed === "" ? destination.slice(0, 1) : trimmed;
     this.#options = options;
     this.#prefix = components(options.prefix ?? "");
     this.#preserve = options.preserve ?? true;

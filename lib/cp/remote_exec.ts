@@ -8,7 +8,11 @@
 
 /** The streams of one remote command. Without `stdin` the command gets none (EOF / no stdin channel). */
 export interface RemoteExecStreams {
-  /** Bytes for the command's stdin; read with back-pressure, then stdin is closed (half-close). */
+  /**
+   * Bytes for the command's stdin; read with back-pressure, then stdin is closed (half-close). If this
+   * stream errors, end the session without half-closing (the remote side must not take a truncated
+   * stream for a complete one).
+   */
   stdin?: ReadableStream<Uint8Array>;
   /** Receives the command's stdout. A rejected write means "stop": the implementation ends the session. */
   stdout: WritableStream<Uint8Array>;
@@ -21,12 +25,13 @@ export interface RemoteExecStreams {
  *
  * Contract for implementations:
  * - resolve `{ exitCode }` once the remote side reported the command's exit (0 on success);
- * - the implementation closes neither `stdout` nor `stderr` (they may be reused across retries);
- *   it stops writing to them before resolving or rejecting;
+ * - every call gets its own `stdout`/`stderr` streams; the implementation may close them, and stops
+ *   writing to them before resolving or rejecting; it awaits each write (back-pressure);
  * - throw {@linkcode RemoteExecError} with `connectionLost: true` when the stream broke before an exit
  *   status arrived (cp resumes downloads on that), and with `connectionLost: false` when the command
  *   could not start — keep the runtime's message, e.g.
- *   `exec: "tar": executable file not found in $PATH`, so cp can recognize a missing tool;
+ *   `exec: "tar": executable file not found in $PATH`, so cp can recognize a missing tool (resolving
+ *   with exit code 126/127 and that message on stderr works too);
  * - other errors (HTTP 403, pod not found) may be thrown as the caller's own types; cp passes them on.
  *
  * @example

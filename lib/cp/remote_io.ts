@@ -8,7 +8,11 @@ import { looksLikeMissingExecutable, type RemoteExec, RemoteExecError } from "./
 
 /** A stderr sink that reports complete lines and remembers the last few. */
 export interface LineSink {
-  writable: WritableStream<Uint8Array>;
+  /**
+   * A fresh stream feeding this sink, one per command: an implementation that closes the streams it
+   * was given cannot break later commands (retries) that share the sink.
+   */
+  stream(): WritableStream<Uint8Array>;
   /** Reports a final unterminated line, if any. */
   flush(): void;
   /** The last lines seen (at most 20), for error hints. */
@@ -23,7 +27,7 @@ export interface LineSink {
  * import { lineSink } from "./remote_io.ts";
  * const lines: string[] = [];
  * const sink = lineSink((line) => lines.push(line));
- * const writer = sink.writable.getWriter();
+ * const writer = sink.stream().getWriter();
  * await writer.write(new TextEncoder().encode("a\nb"));
  * sink.flush(); // lines: ["a", "b"]
  * ```
@@ -37,20 +41,19 @@ export function lineSink(onLine: (line: string) => void): LineSink {
     if (recent.length > 20) recent.shift();
     onLine(line);
   };
+  const write = (chunk: Uint8Array) => {
+    const text = partial + decoder.decode(chunk, { stream: true });
+    const lines = text.split("\n");
+    partial = lines.pop() ?? "";
+    // Bound memory when a command writes a huge line without newlines.
+    if (partial.length > 64 * 1024) {
+      lines.push(partial);
+      partial = "";
+    }
+    for (const line of lines) emit(line.replace(/\r$/, ""));
+  };
   return {
-    writable: new WritableStream<Uint8Array>({
-      write(chunk) {
-        const text = partial + decoder.decode(chunk, { stream: true });
-        const lines = text.split("\n");
-        partial = lines.pop() ?? "";
-        // Bound memory when a command writes a huge line without newlines.
-        if (partial.length > 64 * 1024) {
-          emit(partial);
-          partial = "";
-        }
-        for (const line of lines) emit(line.replace(/\r$/, ""));
-      },
-    }),
+    stream: () => new WritableStream<Uint8Array>({ write }),
     flush() {
       const rest = partial + decoder.decode();
       partial = "";

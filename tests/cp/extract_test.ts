@@ -321,6 +321,14 @@ Deno.test("extract: a single file goes to the named path, or into an existing di
   assert.equal(await Deno.readTextFile(`${s.dest}/app.log`), "log line");
 });
 
+Deno.test("extract: a destination with a trailing slash names the same path", async () => {
+  await using s = await scene();
+  const archive = buildArchive([file("app.log", "log")]);
+  const result = await extractTar(chunked(archive), `${s.dest}/new/`, { prefix: "app.log" });
+  assert.equal(result.rootFile?.path, `${s.dest}/new`);
+  assert.equal(await Deno.readTextFile(`${s.dest}/new`), "log");
+});
+
 Deno.test("extract: unsupported member types are skipped with a warning", async () => {
   await using s = await scene();
   const archive = buildArchive([file("a")]);

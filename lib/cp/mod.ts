@@ -1,0 +1,40 @@
+/**
+ * kubectl cp as a library: copy files and trees into and out of a container over any
+ * {@linkcode RemoteExec}, with safe extraction, resume, verification and progress.
+ *
+ * ```ts
+ * import { download, planCopy, upload } from "./mod.ts";
+ * import type { RemoteExec } from "./mod.ts";
+ * declare const execIn: (pod: string) => RemoteExec;
+ * const plan = planCopy("web-0:/var/log/app", "./logs");
+ * const exec = execIn(plan.remote.pod);
+ * if (plan.direction === "download") await download(exec, plan.remote.path, plan.localPath);
+ * else await upload(exec, plan.localPath, plan.remote.path);
+ * ```
+ *
+ * @module
+ */
+export {
+  type CopyOptions,
+  type CopyProgress,
+  type CopyResult,
+  download,
+  type DownloadOptions,
+  upload,
+} from "./copy.ts";
+export {
+  ExtractError,
+  ExtractLimitError,
+  FileSpecError,
+  RemoteCommandError,
+  RemoteToolMissingError,
+  TarFormatError,
+  TarWriteError,
+  VerificationError,
+} from "./errors.ts";
+export { type ExtractOptions, type ExtractResult, extractTar } from "./extract.ts";
+export { type CopyPlan, type CopySpec, parseCopySpec, planCopy } from "./file_spec.ts";
+export { packLocalPath, type PackOptions } from "./pack.ts";
+export { type RemoteExec, RemoteExecError, type RemoteExecStreams } from "./remote_exec.ts";
+export { readTar, type TarEntry } from "./tar_reader.ts";
+export { createTarStream, type TarWriterEntry, type TarWriterInput } from "./tar_writer.ts";
