@@ -145,6 +145,7 @@ export function createApiClient(
         logger,
         userAgent: agent,
         strictCaTrust: options.strictCaTrust,
+        timeoutMs: config.timeoutMs,
       });
       if (abandoned) {
         opened.close();
@@ -230,6 +231,7 @@ export function createApiClient(
               logger,
               userAgent: agent,
               strictCaTrust: options.strictCaTrust,
+              timeoutMs: config.timeoutMs,
             });
             if (abandoned) {
               opened.close();

@@ -103,6 +103,7 @@ async function dialSteps(
         port: proxyPort,
         tls: { caPem: target.tls.caPem, insecure: target.tls.insecure },
         strictCaTrust: target.strictCaTrust,
+        onOpen: track,
       });
       tunnel = track(viaTls.conn);
     } else {
@@ -122,6 +123,7 @@ async function dialSteps(
     clientCert: target.clientCert,
     tunnel,
     strictCaTrust: target.strictCaTrust,
+    onOpen: track,
   });
   logger(
     6,

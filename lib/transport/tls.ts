@@ -26,6 +26,10 @@
  * A `tls-server-name` is used both as SNI and as the name verified, as in Go; an IP address without
  * one is verified against the certificate's IP SANs and sent without SNI.
  *
+ * Timeouts: both engines give up on a stalled handshake when the caller's deadline passes, but
+ * only the `node:tls` engine can close the socket then; `Deno.connectTls` offers no way to cancel
+ * its handshake, so that socket lingers until the peer or the kernel ends it (the CLI exits first).
+ *
  * @module
  */
 import * as nodeTls from "node:tls";
@@ -52,6 +56,11 @@ export interface TlsConnectOptions {
   tunnel?: ByteConn;
   /** Trust only `tls.caPem` when set (client-go's rule), at the cost of the slower engine. */
   strictCaTrust?: boolean;
+  /**
+   * Receives each connection as soon as it is open, before the handshake, so a caller enforcing a
+   * deadline can close it while the handshake is stalled.
+   */
+  onOpen?: (conn: ByteConn) => void;
 }
 
 /** An established TLS connection. */
@@ -102,7 +111,11 @@ export async function connectTls(options: TlsConnectOptions): Promise<TlsConnect
     strictCaTrust: options.strictCaTrust,
   });
   if (engine === "Deno.connectTls") {
-    return { conn: await denoTls(options.host, options.port, tls.caPem, cert), engine, serverName };
+    return {
+      conn: await denoTls(options.host, options.port, tls.caPem, cert, options.onOpen),
+      engine,
+      serverName,
+    };
   }
   return { conn: await nodeTlsConnect(options, cert, serverName), engine, serverName };
 }
@@ -112,24 +125,23 @@ async function denoTls(
   port: number,
   caPem: string | undefined,
   cert: ClientCertificate | undefined,
+  onOpen: ((conn: ByteConn) => void) | undefined,
 ): Promise<ByteConn> {
-  let conn: Deno.TlsConn | undefined;
+  let conn: ByteConn | undefined;
   try {
-    conn = await Deno.connectTls({
+    const tlsConn = await Deno.connectTls({
       hostname: host,
       port,
       alpnProtocols: ["http/1.1"],
       ...(caPem ? { caCerts: [caPem] } : {}),
       ...(cert ? { cert: cert.certPem, key: cert.keyPem } : {}),
     });
-    await conn.handshake();
-    return denoByteConn(conn);
+    conn = denoByteConn(tlsConn);
+    onOpen?.(conn);
+    await tlsConn.handshake();
+    return conn;
   } catch (error) {
-    try {
-      conn?.close();
-    } catch {
-      // The failed handshake may already have closed it.
-    }
+    conn?.close();
     throw classifyConnectionError(error, `${formatAuthority(host, port)}`, host);
   }
 }
@@ -142,6 +154,7 @@ async function nodeTlsConnect(
   const { tls } = options;
   const verifyName = serverName ?? options.host;
   const transport = options.tunnel ?? await connectTcp(options.host, options.port);
+  if (!options.tunnel) options.onOpen?.(transport);
   const gate = new ReadGate();
   return await new Promise((resolve, reject) => {
     const socket = nodeTls.connect({
@@ -161,9 +174,13 @@ async function nodeTlsConnect(
         classifyConnectionError(error, formatAuthority(options.host, options.port), verifyName),
       );
     };
+    const onClose = () =>
+      onError(new Deno.errors.ConnectionReset("connection closed during the TLS handshake"));
     socket.once("error", onError);
+    socket.once("close", onClose);
     socket.once("secureConnect", () => {
       socket.off("error", onError);
+      socket.off("close", onClose);
       resolve(nodeByteConn(socket, gate));
     });
   });

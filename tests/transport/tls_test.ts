@@ -6,9 +6,10 @@
  * @module
  */
 import assert from "node:assert/strict";
+import * as net from "node:net";
 import type { TlsConfig } from "../../lib/kubeconfig/types.ts";
 import { createApiClient } from "../../lib/transport/api_client.ts";
-import { ConnectError, TlsError } from "../../lib/transport/errors.ts";
+import { ConnectError, TlsError, TransportTimeoutError } from "../../lib/transport/errors.ts";
 import type { ClientCertificate } from "../../lib/auth/types.ts";
 import { testPki } from "../support/pki.ts";
 import { noCredentials } from "../support/transport_credentials.ts";
@@ -269,5 +270,46 @@ Deno.test("with a configured CA, strict mode trusts only it; the default engine 
     assert.equal(await run(false), "ok 200");
   } finally {
     await server.close();
+  }
+});
+
+Deno.test("a server that never completes the TLS handshake hits the timeout", async () => {
+  // A TCP server that reads the ClientHello and never answers; it counts client hang-ups. Only
+  // the node:tls engine can hang up mid-handshake: Deno.connectTls's handshake cannot be
+  // cancelled, so its socket lingers until the peer gives up (documented in tls.ts).
+  let hungUp = 0;
+  const sockets = new Set<net.Socket>();
+  const stalled = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on("data", () => {});
+    socket.on("error", () => {});
+    socket.on("close", () => hungUp++);
+  });
+  await new Promise<void>((resolve) => stalled.listen(0, "127.0.0.1", resolve));
+  const port = (stalled.address() as net.AddressInfo).port;
+  try {
+    for (const strictCaTrust of [false, true]) {
+      const client = createApiClient(
+        {
+          server: `https://127.0.0.1:${port}`,
+          tls: { caPem: (await testPki()).ca.certPem },
+          auth: {},
+          namespace: "default",
+          namespaceExplicit: false,
+          timeoutMs: 100,
+        },
+        noCredentials(),
+        { env: () => undefined, strictCaTrust },
+      );
+      await assert.rejects(client.request({ path: "/" }), TransportTimeoutError);
+      await assert.rejects(client.upgrade("/", ["v5.channel.k8s.io"]), TransportTimeoutError);
+    }
+    for (let wait = 0; wait < 100 && hungUp < 2; wait++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(hungUp, 2, "both node:tls connections were closed by the client");
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => stalled.close(() => resolve()));
   }
 });
