@@ -76,6 +76,11 @@ export interface DownloadOptions extends CopyOptions {
   retries?: number;
   /** Called before each resume with kubectl's numbers (`Resuming copy at <offset> bytes, retry <attempt>/<retries>`). */
   onRetry?: (retry: { attempt: number; retries: number; offset: number; error: Error }) => void;
+  /**
+   * Pause before a resume, in ms (default 100): doubled after every attempt that received nothing, up
+   * to 5 s, so unlimited retries against a dead pod do not spin.
+   */
+  retryDelayMs?: number;
   /** Extraction limits (see {@linkcode extractTar}). */
   maxEntrySize?: number;
   maxTotalSize?: number;
@@ -368,7 +373,10 @@ async function streamWithResume(
   const retries = options.retries ?? 0;
   let received = 0;
   let sinkFailed = false;
+  const baseDelay = options.retryDelayMs ?? 100;
+  let delay = baseDelay;
   for (let attempt = 0;; attempt++) {
+    const receivedBefore = received;
     const stdout = new WritableStream<Uint8Array>({
       async write(chunk) {
         try {
@@ -398,6 +406,8 @@ async function streamWithResume(
         (retries < 0 || attempt < retries);
       if (!canRetry) throw error;
       options.onRetry?.({ attempt: attempt + 1, retries, offset: received, error });
+      delay = received > receivedBefore ? baseDelay : Math.min(delay * 2, 5000);
+      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
 }
