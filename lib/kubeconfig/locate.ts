@@ -47,8 +47,10 @@ function findMatch(text: string, pattern: RegExp, from: number, skip = 0): RegEx
 }
 
 function findKey(text: string, key: string, from: number): number | undefined {
+  // A quoted key may be followed by anything (compact JSON); a plain one needs a space after `:`.
+  const name = escapeRegExp(key);
   const pattern = new RegExp(
-    `(^|[\\s{,])(["']?)${escapeRegExp(key)}\\2\\s*:(?=[\\s"'\\[{]|$)`,
+    `(^|[\\s{,])(?:"${name}"\\s*:|'${name}'\\s*:|${name}\\s*:(?=[\\s"'\\[{]|$))`,
     "gm",
   );
   const match = findMatch(text, pattern, from);
