@@ -168,6 +168,8 @@ export function composeStream(text: string, filename?: string): ComposedStream {
 }
 
 class Composer {
+  /** The text as given, and with the end sentinel appended. */
+  readonly text: string;
   readonly input: string;
   readonly length: number;
   readonly filename: string | undefined;
@@ -204,6 +206,7 @@ class Composer {
 
   constructor(text: string, filename?: string) {
     this.filename = filename;
+    this.text = text;
     this.length = text.length;
     // The sentinel 0 marks the end; it cannot occur inside the text (see NON_PRINTABLE).
     this.input = text + "\0";
@@ -212,7 +215,7 @@ class Composer {
   readStream(): ComposedStream {
     const documents: unknown[] = [];
     const offsets: number[] = [];
-    const nonPrintable = NON_PRINTABLE.exec(this.input.slice(0, this.length));
+    const nonPrintable = NON_PRINTABLE.exec(this.text);
     if (nonPrintable !== null) {
       this.fail(
         `character U+${
