@@ -131,7 +131,8 @@ export class BodyTooLargeError extends Error {
 /**
  * The server answered a WebSocket upgrade with something other than `101 Switching Protocols`.
  * `body` holds up to 64 KiB of the response body (a `metav1.Status` JSON, an HTML page, or empty
- * for a subprotocol mismatch).
+ * for a subprotocol mismatch). Status 0 means the status is unknown (Deno's native `WebSocket`
+ * does not expose it); `statusText` then carries the runtime's message.
  *
  * @example
  * ```ts
@@ -147,7 +148,10 @@ export class UpgradeError extends Error {
   readonly headers: Headers;
   readonly body: Uint8Array;
   constructor(status: number, statusText: string, headers: Headers, body: Uint8Array) {
-    super(`unable to upgrade connection: ${status} ${statusText}`.trimEnd());
+    super(
+      `unable to upgrade connection: ${status === 0 ? statusText : `${status} ${statusText}`}`
+        .trimEnd(),
+    );
     this.status = status;
     this.statusText = statusText;
     this.headers = headers;

@@ -124,7 +124,7 @@ export function openNativeWebSocket(options: NativeWebSocketOptions): Promise<We
     socket.onerror = (event) => {
       if (socket.readyState === WebSocket.OPEN) return;
       clearTimeout(timer);
-      const message = (event as ErrorEvent).message ?? "";
+      const message = ((event as ErrorEvent).message ?? "").replace(/^NetworkError: /, "");
       const status = /status code:? (\d{3})|(\d{3}) [A-Z]/.exec(message);
       reject(
         new UpgradeError(

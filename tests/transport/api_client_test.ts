@@ -346,3 +346,40 @@ Deno.test("the native transport refuses settings it cannot honour", async () => 
     );
   }
 });
+
+Deno.test("IPv6 literal servers and plain ws:// upgrades, raw and native", async () => {
+  const pki = await testPki();
+  const handler = async (request: TestRequest, conn: ServerConn) => {
+    if (request.headers.get("upgrade") === "websocket") {
+      await (await acceptWebSocket(request, conn)).echo();
+    } else {
+      await conn.respond(200, "OK", "v6");
+    }
+  };
+  const secure = await startTestServer({
+    host: "::1",
+    tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem },
+    handler,
+  });
+  const plain = await startTestServer({ handler });
+  try {
+    for (const transport of ["raw", "native"] as const) {
+      for (const server of [secure, plain]) {
+        const client = createApiClient(
+          await configFor(server.url.href, server === plain ? { tls: {} } : {}),
+          noCredentials(),
+          { env: () => undefined, transport },
+        );
+        assert.equal(new TextDecoder().decode((await client.request({ path: "/" })).body), "v6");
+        const ws = await client.upgrade("/ws", ["v4.channel.k8s.io"]);
+        await ws.send(Uint8Array.of(4, 2));
+        assert.deepEqual((await ws.receive())?.data, Uint8Array.of(4, 2));
+        await ws.close(1000);
+      }
+    }
+    assert.equal(secure.requests[0].headers.get("host"), `[::1]:${secure.port}`);
+  } finally {
+    await secure.close();
+    await plain.close();
+  }
+});

@@ -285,13 +285,18 @@ Deno.test("a proxy that cannot reach the server answers 502 / SOCKS refusal", as
   }
 });
 
-Deno.test("native WebSocket upgrades go through an HTTP CONNECT proxy", async () => {
-  const proxy = await startConnectProxy();
+Deno.test("native WebSocket upgrades go through HTTP CONNECT and authenticated SOCKS5 proxies", async () => {
+  const http = await startConnectProxy();
+  const socks = await startSocks5Proxy({ credentials: { username: "u", password: "p" } });
   try {
-    const { error, port } = await throughProxy(proxy.url.href, { transport: "native" });
-    assert.equal(error, undefined);
-    assert.deepEqual(proxy.targets, [`127.0.0.1:${port}`, `127.0.0.1:${port}`]);
+    const viaHttp = await throughProxy(http.url.href, { transport: "native" });
+    assert.equal(viaHttp.error, undefined);
+    assert.deepEqual(http.targets, [`127.0.0.1:${viaHttp.port}`, `127.0.0.1:${viaHttp.port}`]);
+    const viaSocks = await throughProxy(withCredentials(socks, "u", "p"), { transport: "native" });
+    assert.equal(viaSocks.error, undefined);
+    assert.deepEqual(socks.targets, [`127.0.0.1:${viaSocks.port}`, `127.0.0.1:${viaSocks.port}`]);
   } finally {
-    await proxy.close();
+    await http.close();
+    await socks.close();
   }
 });
