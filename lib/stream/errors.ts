@@ -62,7 +62,13 @@ export class ProtocolError extends Error {
 }
 
 /** Why a connection counts as lost. */
-export type ConnectionLossCause = "closed-without-status" | "no-pong";
+export type ConnectionLossCause =
+  /** The connection closed (with a close frame, or dropped: 1006) before a status arrived. */
+  | "closed-without-status"
+  /** Reading from the connection failed (reset, TLS or framing error) before a status arrived. */
+  | "read-error"
+  /** The server stopped answering pings. */
+  | "no-pong";
 
 /** Facts about a lost connection. */
 export interface ConnectionLostDetails {
@@ -73,6 +79,8 @@ export interface ConnectionLostDetails {
   closeReason?: string;
   /** For `no-pong`: how long the server stayed silent. */
   silentMs?: number;
+  /** For `read-error`: the transport's error, kept as the standard `cause`. */
+  readError?: unknown;
 }
 
 /**
@@ -84,7 +92,9 @@ export interface ConnectionLostDetails {
  * ```ts
  * import { ConnectionLostError } from "./errors.ts";
  * const error = new ConnectionLostError({ cause: "closed-without-status", closeCode: 1006 });
- * error.message; // "connection to the server was lost before the command finished (close code 1006)"
+ * error.message;
+ * // "connection to the server was lost before the command finished: the connection dropped
+ * //  without a WebSocket close (code 1006)"
  * ```
  */
 export class ConnectionLostError extends Error {
@@ -97,7 +107,10 @@ export class ConnectionLostError extends Error {
   readonly silentMs: number | undefined;
 
   constructor(details: ConnectionLostDetails) {
-    super(connectionLostMessage(details));
+    super(
+      connectionLostMessage(details),
+      details.readError === undefined ? undefined : { cause: details.readError },
+    );
     this.lossCause = details.cause;
     this.closeCode = details.closeCode;
     this.closeReason = details.closeReason;
@@ -112,9 +125,17 @@ function connectionLostMessage(details: ConnectionLostDetails): string {
     }`;
   }
   const base = "connection to the server was lost before the command finished";
+  if (details.cause === "read-error") {
+    const error = details.readError;
+    return `${base}: ${error instanceof Error ? error.message : String(error)}`;
+  }
   if (details.closeCode === undefined) return base;
+  if (details.closeCode === 1006) {
+    return `${base}: the connection dropped without a WebSocket close (code 1006)`;
+  }
   const reason = details.closeReason ? `: ${details.closeReason}` : "";
-  return `${base} (close code ${details.closeCode}${reason})`;
+  return `${base}: the server closed the stream (code ${details.closeCode}${reason}) ` +
+    "without sending the command's status";
 }
 
 /**

@@ -13,7 +13,8 @@
  * - Messages on channels the session does not know are logged and dropped, as client-go and the
  *   API server do for ids they have no stream for, so a future channel does not break old clients.
  * - Channel 4 is written only with a TTY: without one nothing on the server consumes it and its
- *   read loop can stall.
+ *   read loop can stall. The first size goes out before any stdin and once more after the first
+ *   output, because some runtimes drop a size that arrives before the remote PTY exists.
  * - Keepalive pings every `keepaliveMs`; with no pong for `deadPeerMs` the peer counts as dead
  *   (client-go: 5 s and 61 s). Data does not count as a pong, as in client-go.
  *
@@ -34,7 +35,7 @@ import {
 import { protocolHandler } from "./protocol.ts";
 import { encodeTerminalSize, type TerminalSize } from "./resize.ts";
 import { type CommandOutcome, decodeStatusJson, decodeStatusText, type Status } from "./status.ts";
-import type { WebSocketConn } from "../transport/types.ts";
+import type { WebSocketConn, WebSocketMessage } from "../transport/types.ts";
 import { type Logger, silentLogger } from "../log.ts";
 
 /** The local ends of a session, named by role as in client-go's `StreamOptions`. */
@@ -153,6 +154,12 @@ export async function runStreamSession(
   return await new StreamSession(ws, protocol, streams, options).run();
 }
 
+function closeActionFor(error: unknown): CloseAction {
+  if (error instanceof ProtocolError) return { code: 1002, reason: "protocol error" };
+  if (error instanceof ConnectionLostError) return {};
+  return { code: 1000 };
+}
+
 class StreamSession {
   readonly #log: Logger;
   readonly #outcome = Promise.withResolvers<SessionResult>();
@@ -172,6 +179,10 @@ class StreamSession {
   #resizeIterator: AsyncIterator<TerminalSize> | undefined;
   #closeGraceTimer: Timer | undefined;
   #farewell: Promise<void> = Promise.resolve();
+  #lastSize: TerminalSize | undefined;
+  #sizeResent = false;
+  /** Set when reading failed after the status arrived: the connection is dropped, not closed. */
+  #readFailed = false;
 
   constructor(
     readonly ws: WebSocketConn,
@@ -298,6 +309,7 @@ class StreamSession {
           if (next === STOPPED || next.done) return;
           const size = next.value;
           this.#log(6, () => `terminal size ${size.width}x${size.height}`);
+          this.#lastSize = size;
           const sent = await this.#sendChannel(Channel.resize, encodeTerminalSize(size));
           initialSizeSent.resolve();
           if (!sent) return;
@@ -365,12 +377,13 @@ class StreamSession {
   ): Promise<void> {
     try {
       while (true) {
-        const message = await this.#untilStopped(this.ws.receive());
+        const message = await this.#untilStopped(this.#receive());
         if (message === STOPPED) return;
         if (message === null) return this.#onServerClosed();
         const { channel, data } = this.protocol.decode(message);
         if (data.length === 0) continue;
         if (channel === Channel.stdout || channel === Channel.stderr) {
+          if (channel === Channel.stdout) this.#resendSizeAfterFirstOutput();
           const writer = channel === Channel.stdout ? stdout : stderr;
           if (!writer) {
             this.#log(
@@ -390,12 +403,36 @@ class StreamSession {
       }
     } catch (error) {
       if (this.#finished) return;
-      this.#fail(
-        error,
-        error instanceof ProtocolError ? { code: 1002, reason: "protocol error" } : {
-          code: 1000,
-        },
-      );
+      this.#fail(error, closeActionFor(error));
+    }
+  }
+
+  /**
+   * Sends the current size once more after the first output: runtimes that got the first size
+   * before the remote PTY existed drop it, leaving $COLUMNS and full-screen programs wrong until
+   * the next resize (kubernetes#47990). An unchanged size is a no-op for a PTY that has it.
+   */
+  #resendSizeAfterFirstOutput(): void {
+    if (this.#sizeResent || !this.#lastSize) return;
+    this.#sizeResent = true;
+    const size = this.#lastSize;
+    this.#log(6, () => `terminal size ${size.width}x${size.height} again after the first output`);
+    this.#sendChannel(Channel.resize, encodeTerminalSize(size)).catch((error) => {
+      this.#log(4, () => `resending the terminal size failed: ${error}`);
+    });
+  }
+
+  /** Reads the next message; a transport failure is a lost connection unless the status is in. */
+  async #receive(): Promise<WebSocketMessage | null> {
+    try {
+      return await this.ws.receive();
+    } catch (readError) {
+      this.#log(4, () => `reading from the server failed: ${readError}`);
+      if (this.protocol.statusFormat === "status-json" && this.#statusBytes > 0) {
+        this.#readFailed = true;
+        return null;
+      }
+      throw new ConnectionLostError({ cause: "read-error", readError });
     }
   }
 
@@ -452,7 +489,7 @@ class StreamSession {
       });
     if (this.protocol.statusFormat === "status-json") {
       if (this.#statusBytes === 0) return this.#fail(lost(), "none");
-      return this.#settleStatus("none");
+      return this.#settleStatus(this.#readFailed ? {} : "none");
     }
     try {
       decodeStatusText(this.#statusPayload());

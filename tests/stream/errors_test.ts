@@ -17,7 +17,24 @@ Deno.test("errors are named, carry their facts and the exit code the design assi
   assert.equal(lost.exitCode, 255);
   assert.equal(
     lost.message,
-    "connection to the server was lost before the command finished (close code 1001: going away)",
+    "connection to the server was lost before the command finished: the server closed the " +
+      "stream (code 1001: going away) without sending the command's status",
+  );
+  assert.equal(
+    new ConnectionLostError({ cause: "closed-without-status", closeCode: 1006 }).message,
+    "connection to the server was lost before the command finished: the connection dropped " +
+      "without a WebSocket close (code 1006)",
+  );
+  const reset = new Error("connection reset by peer");
+  const readFailed = new ConnectionLostError({ cause: "read-error", readError: reset });
+  assert.equal(
+    readFailed.message,
+    "connection to the server was lost before the command finished: connection reset by peer",
+  );
+  assert.equal(readFailed.cause, reset);
+  assert.match(
+    new ConnectionLostError({ cause: "read-error", readError: "odd" }).message,
+    /finished: odd$/,
   );
   assert.equal(
     new ConnectionLostError({ cause: "closed-without-status" }).message,

@@ -249,9 +249,14 @@ Deno.test("with a TTY the first size goes out before stdin, later sizes as they 
   sizes.push({ width: 132, height: 43 });
   const third = await server.receive();
   assert.equal(decoder.decode(third!.data), '\x04{"Width":132,"Height":43}\n');
+  await server.send(frame(1, "$ "));
+  const again = await server.receive();
+  assert.equal(decoder.decode(again!.data), '\x04{"Width":132,"Height":43}\n', "resent once");
+  await server.send(frame(1, "more"));
   await server.send(frame(3, SUCCESS));
   await server.close(1000);
   assert.equal((await session).exitCode, 0);
+  assert.deepEqual(await drain(server), [], "the size goes out again only once");
   assert.equal(sizes.closed, true, "the session ends the size iteration");
 });
 
@@ -326,7 +331,7 @@ for (const protocol of ["v5.channel.k8s.io", "v4.channel.k8s.io", "v4.base64.cha
       assert.equal(error.exitCode, 255);
       assert.equal(error.closeCode, 1000);
       assert.equal(error.closeReason, "bye");
-      assert.match(error.message, /connection to the server was lost.*\(close code 1000: bye\)/);
+      assert.match(error.message, /connection to the server was lost.*\(code 1000: bye\)/);
       return true;
     });
   });
@@ -344,6 +349,43 @@ Deno.test("a dropped connection mid-stream is ConnectionLostError with close cod
     return true;
   });
   assert.equal(stdout.text(), "partial");
+});
+
+/** Wraps a connection so that `receive` fails once the queued messages are read. */
+function failingReads(ws: MemoryWebSocket, error: Error): MemoryWebSocket {
+  return Object.assign(Object.create(ws), {
+    receive: async () => {
+      if (ws.queued > 0) return await ws.receive();
+      throw error;
+    },
+    send: ws.send.bind(ws),
+    close: ws.close.bind(ws),
+    ping: ws.ping.bind(ws),
+  });
+}
+
+Deno.test("a failing read before the status is ConnectionLostError carrying the transport error", async () => {
+  const { client, server } = memoryWebSocketPair();
+  const reset = new Error("connection reset by peer");
+  const session = runStreamSession(failingReads(client, reset), { tty: false });
+  await assert.rejects(session, (error: unknown) => {
+    assert.ok(error instanceof ConnectionLostError);
+    assert.equal(error.lossCause, "read-error");
+    assert.equal(error.cause, reset);
+    assert.equal(error.exitCode, 255);
+    return true;
+  });
+  assert.deepEqual(await drain(server), []);
+  assert.equal(server.closeInfo?.code, 1006, "a broken connection is dropped");
+});
+
+Deno.test("a failing read after the status keeps the status", async () => {
+  const { client, server } = memoryWebSocketPair();
+  await server.send(frame(3, exitStatus(5)));
+  const result = await runStreamSession(failingReads(client, new Error("reset")), { tty: false });
+  assert.equal(result.exitCode, 5);
+  assert.deepEqual(await drain(server), []);
+  assert.equal(server.closeInfo?.code, 1006, "the broken connection is dropped");
 });
 
 Deno.test("a status followed by a dropped connection still counts", async () => {
