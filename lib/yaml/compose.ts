@@ -240,8 +240,7 @@ class Composer {
         continue;
       }
       offsets.push(this.pos);
-      const ended = this.readDocument(directivesAllowed, documents);
-      directivesAllowed = ended;
+      directivesAllowed = this.readDocument(directivesAllowed, documents);
     }
     return { documents, offsets };
   }
@@ -262,10 +261,8 @@ class Composer {
     }
     if (this.pos === this.lineStart && this.isDocumentMarker(MINUS)) {
       this.pos += 3;
-      const start = this.pos;
-      if (!this.composeNode(-1, BLOCK_OUT, true, false) && this.pos === start) {
-        this.result = null;
-      }
+      // Content may share the marker's line, but a block collection may not start there.
+      this.composeNode(-1, BLOCK_OUT, true, false);
     } else if (hasDirectives) {
       this.fail('a directives end marker "---" is expected after directives');
     } else {
@@ -829,7 +826,6 @@ class Composer {
           key = value = null;
         }
         this.skipSeparationSpace(true);
-        code = this.code();
       }
       code = this.code();
       if ((this.line === entryLine || this.lineIndent > nodeIndent) && code !== 0) {
