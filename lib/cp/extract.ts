@@ -86,6 +86,8 @@ export interface ExtractResult {
 }
 
 const SEPARATOR = Deno.build.os === "windows" ? "\\" : "/";
+/** Windows has no POSIX permission bits (Deno.chmod throws there). */
+const SUPPORTS_CHMOD = Deno.build.os !== "windows";
 const NAME_SPLIT = Deno.build.os === "windows" ? /[\\/]/ : /\//;
 
 function components(name: string): string[] {
@@ -338,7 +340,7 @@ class Extraction {
       file.close();
     }
     if (this.#preserve) {
-      await Deno.chmod(path, header.mode & 0o777);
+      if (SUPPORTS_CHMOD) await Deno.chmod(path, header.mode & 0o777);
       await Deno.utime(path, header.mtime, header.mtime);
     }
     this.result.files++;
@@ -440,7 +442,7 @@ class Extraction {
   async finish(): Promise<void> {
     // Deepest first, so setting a parent's mtime is not undone by touching its children.
     for (const { path, mode, mtime } of this.#deferredDirectories.reverse()) {
-      await Deno.chmod(path, mode);
+      if (SUPPORTS_CHMOD) await Deno.chmod(path, mode);
       await Deno.utime(path, mtime, mtime);
     }
   }

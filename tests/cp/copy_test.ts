@@ -372,6 +372,23 @@ Deno.test("cp: an extraction error stops the remote command and is what the call
   );
 });
 
+Deno.test("cp: sockets and FIFOs in an uploaded tree are skipped with a warning", async () => {
+  await using work = await tempDir();
+  await using sandbox = await localExec();
+  await Deno.mkdir(`${work.path}/src`);
+  await Deno.writeTextFile(`${work.path}/src/a`, "a");
+  assert.equal((await run("mkfifo", [`${work.path}/src/pipe`])).code, 0);
+  const warnings: string[] = [];
+  const result = await upload(sandbox.exec, `${work.path}/src`, `${work.path}/dst`, {
+    warn: (m, source) => source === "local" && warnings.push(m),
+  });
+  assert.equal(result.files, 1);
+  assert.deepEqual(warnings, [
+    `skipping "${work.path}/src/pipe": not a regular file, directory or symlink`,
+  ]);
+  assert.deepEqual([...Deno.readDirSync(`${work.path}/dst`)].map((e) => e.name), ["a"]);
+});
+
 Deno.test("cp: uploading a missing local path fails with kubectl's message", async () => {
   await using sandbox = await localExec();
   await assert.rejects(

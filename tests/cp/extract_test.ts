@@ -188,6 +188,25 @@ Deno.test("extract: hard links outside the destination are skipped, inside ones 
   assert.equal(await Deno.readTextFile(`${s.outside}/secret`), "secret");
 });
 
+Deno.test("extract: hard links to directories or to members never extracted are skipped", async () => {
+  await using s = await scene();
+  const result = await extractTar(
+    chunked(
+      buildArchive([
+        dir("d"),
+        hardlink("to-dir", "d"),
+        hardlink("to-missing", "nowhere/x"),
+        hardlink("root", ""),
+      ]),
+    ),
+    s.dest,
+  );
+  assert.deepEqual(await listing(s.dest), ["d"]);
+  assert.match(result.warnings[0], /to-dir" -> "d" \(its target is not a regular file\)/);
+  assert.match(result.warnings[1], /to-missing" -> "nowhere\/x" \(its target was not extracted\)/);
+  assert.match(result.warnings[2], /root" -> "" \(its target is not a regular file\)/);
+});
+
 Deno.test("extract: a truncated header is a TarFormatError", async () => {
   await using s = await scene();
   const archive = buildArchive([file("a"), file("b")]);

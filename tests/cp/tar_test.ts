@@ -142,6 +142,11 @@ Deno.test("tar writer: bodies shorter or longer than declared are errors", async
     (error: unknown) => error instanceof TarWriteError && /shrank/.test(error.message),
   );
   assert.throws(() => encodeTarHeader({ name: "", type: "file" }), TarWriteError);
+  assert.throws(() => encodeTarHeader({ name: "a", type: "file", size: -1 }), /invalid size -1/);
+  async function* bodiless(): AsyncGenerator<TarWriterInput> {
+    yield { entry: { name: "a", type: "file", size: 1 } };
+  }
+  await assert.rejects(collect(createTarStream(bodiless())), /file entry without body/);
 });
 
 Deno.test("tar reader: GNU tar archives (gnu and posix formats, long names, base-256 ids) read correctly", async () => {
@@ -226,6 +231,27 @@ Deno.test("tar reader: malformed archives fail with TarFormatError", async () =>
   const badPax = concat([paxHeader, new Uint8Array(1024)]);
   badPax.set(encoder.encode("999 path=x\n"), 512);
   cases.push(["malformed PAX", badPax, /malformed PAX extended header/]);
+  const badPaxSize = concat([
+    encodeTarHeader({ name: "PaxHeaders/a", type: "file", size: 13 }).slice(0, 512),
+    encoder.encode("13 size=12x4\n"),
+  ]);
+  badPaxSize[156] = "x".charCodeAt(0);
+  sealHeader(badPaxSize.subarray(0, 512));
+  cases.push([
+    "invalid PAX size",
+    concat([
+      badPaxSize,
+      new Uint8Array(512 - 13),
+      encodeTarHeader({ name: "a", type: "file" }),
+      new Uint8Array(1024),
+    ]),
+    /invalid PAX size "12x4"/,
+  ]);
+  cases.push([
+    "truncated extended header",
+    paxHeader.slice(0, 600),
+    /unexpected end of archive in an extended header/,
+  ]);
   for (const [label, archive, pattern] of cases) {
     await assert.rejects(
       (async () => {
