@@ -4,9 +4,10 @@
  * must then do exactly what kubectl did, unless the row records a deliberate `difference` (each one
  * is listed in `tests/e2e/README.md`).
  *
- * The kubexec side runs only once `deno run -A main.ts exec --help` succeeds (or when
- * `KUBEXEC_E2E_KUBEXEC=1`), so the comparisons light up by themselves when exec lands;
- * `KUBEXEC_E2E_KUBEXEC=0` turns them off.
+ * The kubexec side of a row runs only once `deno run -A main.ts VERB --help` succeeds for the row's
+ * verb (or when `KUBEXEC_E2E_KUBEXEC=1`), so the comparisons light up by themselves as each command
+ * lands; `KUBEXEC_E2E_KUBEXEC=0` turns them off. `KUBEXEC_E2E_KUBEXEC_ROOT` names another checkout
+ * whose `main.ts` plays kubexec (to try a fix without committing it).
  *
  * @module
  */
@@ -51,8 +52,11 @@ export interface Outcome {
 /** stdout larger than this is only hashed. */
 export const TEXT_LIMIT = 1 << 20;
 
-/** Repository root: kubexec runs as `deno run -A main.ts` from here. */
+/** Repository root. */
 export const repoRoot = new URL("../..", import.meta.url).pathname;
+
+/** Where kubexec runs as `deno run -A main.ts`: the repository root unless overridden. */
+export const kubexecRoot = Deno.env.get("KUBEXEC_E2E_KUBEXEC_ROOT") || repoRoot;
 
 /** A guard against hangs only; no test asserts on time. */
 const HANG_GUARD_MS = 180_000;
@@ -189,7 +193,7 @@ export async function runTool(
   const [program, ...programArgs] = commandLine(tool, kubeconfig(user), args);
   const child = new Deno.Command(program, {
     args: programArgs,
-    cwd: repoRoot,
+    cwd: tool === "kubexec" ? kubexecRoot : repoRoot,
     env: clientEnv(),
     clearEnv: true,
     stdin: stdin === undefined ? "null" : "piped",
@@ -243,8 +247,23 @@ export function assertOutcome(tool: Tool, outcome: Outcome, expect: Expectation)
 }
 
 /**
+ * kubexec's stderr without its `hint: …` lines. kubexec may follow an error line with one hint
+ * naming the likely cause and fix (docs: "Errors the user sees"); kubectl never prints one, so
+ * comparisons leave them out. This is the one difference every row allows (see README.md).
+ *
+ * @example
+ * ```ts
+ * import { withoutHints } from "./compare.ts";
+ * withoutHints("error: x\nhint: y\n"); // "error: x\n"
+ * ```
+ */
+export function withoutHints(stderr: string): string {
+  return stderr.split("\n").filter((line) => !line.startsWith("hint: ")).join("\n");
+}
+
+/**
  * Asserts that kubexec did exactly what kubectl did: same exit code, same stdout bytes, same
- * stderr text.
+ * stderr text (less kubexec's hint lines).
  *
  * @example
  * ```ts
@@ -257,35 +276,66 @@ export function assertSameOutcome(kubectl: Outcome, kubexec: Outcome): void {
   const context = `${describe("kubectl", kubectl)}\n${describe("kubexec", kubexec)}`;
   assert.equal(kubexec.code, kubectl.code, `exit codes differ\n${context}`);
   assert.equal(kubexec.stdoutSha256, kubectl.stdoutSha256, `stdout differs\n${context}`);
-  assert.equal(kubexec.stderr, kubectl.stderr, `stderr differs\n${context}`);
+  assert.equal(withoutHints(kubexec.stderr), kubectl.stderr, `stderr differs\n${context}`);
 }
 
-async function probeKubexec(): Promise<{ ready: boolean; reason: string }> {
+/** Whether kubexec's side of a comparison runs, and why. */
+export interface KubexecStatus {
+  ready: boolean;
+  reason: string;
+}
+
+async function probeKubexec(verb: string): Promise<KubexecStatus> {
   const forced = Deno.env.get("KUBEXEC_E2E_KUBEXEC");
   if (forced === "0") return { ready: false, reason: "KUBEXEC_E2E_KUBEXEC=0" };
   if (forced === "1") return { ready: true, reason: "KUBEXEC_E2E_KUBEXEC=1" };
   if (!cluster) return { ready: false, reason: "no cluster" };
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--quiet", "main.ts", "exec", "--help"],
-    cwd: repoRoot,
+    args: ["run", "--allow-all", "--quiet", "main.ts", verb, "--help"],
+    cwd: kubexecRoot,
     stdout: "null",
     stderr: "piped",
   }).output();
-  if (output.success) return { ready: true, reason: "main.ts exec --help works" };
+  if (output.success) return { ready: true, reason: `main.ts ${verb} --help works` };
   const firstLine = new TextDecoder().decode(output.stderr).split("\n")[0];
-  return { ready: false, reason: `main.ts exec --help failed: ${firstLine}` };
+  return { ready: false, reason: `main.ts ${verb} --help failed: ${firstLine}` };
 }
 
+const probes = new Map<string, Promise<KubexecStatus>>();
+
 /**
- * Whether the kubexec side of each comparison runs, and why.
+ * Whether kubexec implements `verb` yet (its `--help` succeeds), probed once per verb. The kubexec
+ * side of a comparison runs only then, so comparisons light up as each command lands.
  *
  * @example
  * ```ts
  * import { kubexecStatus } from "./compare.ts";
- * if (!kubexecStatus.ready) console.log(kubexecStatus.reason);
+ * const status = await kubexecStatus("exec");
+ * if (!status.ready) console.log(status.reason);
  * ```
  */
-export const kubexecStatus: { ready: boolean; reason: string } = await probeKubexec();
+export function kubexecStatus(verb: string): Promise<KubexecStatus> {
+  let probe = probes.get(verb);
+  if (!probe) {
+    probe = probeKubexec(verb);
+    probes.set(verb, probe);
+  }
+  return probe;
+}
+
+/** The verbs the e2e suite drives, probed before tests register (so `ignore` is known). */
+export const kubexecReady: Record<string, KubexecStatus> = Object.fromEntries(
+  await Promise.all(
+    ["exec", "attach", "port-forward", "cp"].map(async (verb) =>
+      [verb, await kubexecStatus(verb)] as const
+    ),
+  ),
+);
+
+/** The kubectl verb of a row: its first argument that names one. */
+function verbOf(row: Scenario): string {
+  return row.args.find((arg) => arg in kubexecReady) ?? "";
+}
 
 /**
  * Registers a scenario as a test: kubectl must meet `expect`; then kubexec must match kubectl (or
@@ -307,7 +357,7 @@ export function scenarioTest(row: Scenario): void {
       assertOutcome("kubectl", kubectl, row.expect);
       await t.step({
         name: `kubexec ${row.difference ? "(documented difference)" : "matches kubectl"}`,
-        ignore: !kubexecStatus.ready,
+        ignore: !kubexecReady[verbOf(row)]?.ready,
         fn: async () => {
           const kubexec = await runTool("kubexec", user, row.args, row.stdin);
           if (row.difference) {

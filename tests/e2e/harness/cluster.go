@@ -31,7 +31,7 @@ const (
 	image      = "registry.invalid/kubexec-e2e:none"
 	// attachScript is the main process of the attach pod: it answers each
 	// line it reads and exits on "quit" (and is then restarted).
-	attachScript = `echo "attach: started"; while read -r line; do echo "attach: $line"; echo "attach-err: $line" >&2; if [ "$line" = quit ]; then exit 0; fi; done`
+	attachScript = `while read -r line; do echo "attach: $line"; echo "attach-err: $line" >&2; if [ "$line" = quit ]; then exit 0; fi; done`
 )
 
 // podPlan describes one pod to create.
