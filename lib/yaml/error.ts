@@ -9,6 +9,14 @@
 /** Widest excerpt of the offending line shown in a message; base64 lines can be megabytes long. */
 const EXCERPT_WIDTH = 80;
 
+/**
+ * A `key: value` line whose key names a secret (kubeconfig `token`, `password`, `client-key-data`,
+ * `client-secret`, `refresh-token`, ...): its value is masked in excerpts, since error messages
+ * end up in terminals and logs.
+ */
+const SECRET_LINE =
+  /^(\s*(?:-\s+)?["']?[^"':#]*?(?:token|password|secret|passphrase|key-data|credential)[^"':#]*["']?\s*:)(.*)$/i;
+
 /** Position and wording of a YAML problem, the facts a {@linkcode YamlError} is built from. */
 export interface YamlErrorDetails {
   /** What is wrong, lower-case, without position, e.g. `duplicated mapping key "a"`. */
@@ -26,7 +34,8 @@ export interface YamlErrorDetails {
 /**
  * A syntax or limit error in a YAML stream. The message reads
  * `~/.kube/config:12:3: <reason>` (or `line 12, column 3: <reason>` without a filename) followed by
- * the offending line and a caret.
+ * the offending line and a caret. On lines whose key names a secret (`token:`, `password:`,
+ * `client-key-data:`, ...) the value is masked with `*`.
  *
  * @example
  * ```ts
@@ -60,6 +69,9 @@ export class YamlError extends Error {
 
 /** Renders the line (shortened around the column when long) with a caret under the column. */
 function excerpt(lineText: string, column: number): string {
+  const secret = SECRET_LINE.exec(lineText);
+  // Masking character by character keeps the caret under the right column.
+  if (secret !== null) lineText = secret[1] + secret[2].replace(/[^\s]/g, "*");
   let start = 0;
   let text = lineText;
   if (text.length > EXCERPT_WIDTH) {

@@ -264,3 +264,13 @@ Deno.test("limits: nesting deeper than MAX_NESTING_DEPTH is rejected, not a stac
   yamlError(() => parse("- ".repeat(depth + 1) + "x"));
   yamlError(() => parse("[".repeat(100_000)));
 });
+
+Deno.test("YamlError: values of secret-named keys are masked in the excerpt", () => {
+  const error = yamlError(() => parse('users:\n- user:\n    token: "abc.def\n'));
+  ok(!error.message.includes("abc.def"), error.message);
+  ok(error.message.includes("    token: ********\n"), error.message);
+  const password = yamlError(() => parse("password: s3cr3t: x\n"));
+  ok(!password.message.includes("s3cr3t"), password.message);
+  const plain = yamlError(() => parse("server: https://x: y\n"));
+  ok(plain.message.includes("server: https://x: y"), plain.message);
+});
