@@ -74,8 +74,19 @@ function stringAt(value: unknown, path: PathStep[]): string | undefined {
   return value;
 }
 
+/**
+ * kubectl reads YAML 1.1, where these plain words are booleans; a YAML 1.2 parser leaves them
+ * strings. Accepting them in boolean fields keeps such kubeconfigs working (`"true"` in quotes
+ * stays an error, as it is for kubectl).
+ */
+const YAML11_BOOLEANS = new Map<string, boolean>([
+  ..."y Y yes Yes YES on On ON".split(" ").map((word): [string, boolean] => [word, true]),
+  ..."n N no No NO off Off OFF".split(" ").map((word): [string, boolean] => [word, false]),
+]);
+
 function boolAt(value: unknown, path: PathStep[]): boolean | undefined {
   if (value === null || value === undefined) return undefined;
+  if (typeof value === "string" && YAML11_BOOLEANS.has(value)) return YAML11_BOOLEANS.get(value);
   if (typeof value !== "boolean") throw wrongType(path, "a boolean (true or false)", value);
   return value;
 }

@@ -431,12 +431,20 @@ async function tlsFor(
   return tls;
 }
 
-function execClusterInfo(server: string, cluster: Cluster, tls: TlsConfig): ExecClusterInfo {
+async function execClusterInfo(server: string, cluster: Cluster): Promise<ExecClusterInfo> {
   const info: ExecClusterInfo = { server };
   if (cluster["tls-server-name"]) info["tls-server-name"] = cluster["tls-server-name"];
   if (cluster["insecure-skip-tls-verify"]) info["insecure-skip-tls-verify"] = true;
-  if (tls.caPem !== undefined) {
-    info["certificate-authority-data"] = encodeBase64(new TextEncoder().encode(tls.caPem));
+  // The plugin gets the CA bytes as they are, so they are not round-tripped through text.
+  if (cluster["certificate-authority-data"]) {
+    info["certificate-authority-data"] = cluster["certificate-authority-data"];
+  } else if (cluster["certificate-authority"]) {
+    const path = cluster["certificate-authority"];
+    try {
+      info["certificate-authority-data"] = encodeBase64(await Deno.readFile(path));
+    } catch (error) {
+      throw new FileReadError("open", path, goReason(error));
+    }
   }
   if (cluster["proxy-url"]) info["proxy-url"] = cluster["proxy-url"];
   if (cluster["disable-compression"]) info["disable-compression"] = true;
@@ -448,7 +456,6 @@ function execClusterInfo(server: string, cluster: Cluster, tls: TlsConfig): Exec
 async function authFor(
   selection: Selection,
   server: string,
-  tls: TlsConfig,
   persistTarget: string,
 ): Promise<AuthConfig> {
   const { user, cluster } = selection;
@@ -476,7 +483,7 @@ async function authFor(
   if (user.exec) {
     const exec: AuthConfig["exec"] = { ...user.exec };
     if (exec.installHint) exec.installHint = cleanAnsiEscapeCodes(exec.installHint);
-    if (exec.provideClusterInfo) exec.cluster = execClusterInfo(server, cluster, tls);
+    if (exec.provideClusterInfo) exec.cluster = await execClusterInfo(server, cluster);
     auth.exec = exec;
   }
   return auth;
@@ -573,7 +580,7 @@ export async function resolveLoadedConfig(
     restConfig.tls = await tlsFor(cluster, user, selection.clusterOrigin);
     const persistTarget = selection.userOrigin ||
       (await loadingPrecedence({ kubeconfig: overrides.kubeconfig, env })).paths[0] || "";
-    restConfig.auth = await authFor(selection, server, restConfig.tls, persistTarget);
+    restConfig.auth = await authFor(selection, server, persistTarget);
   } else {
     options.logger?.(
       2,

@@ -180,3 +180,24 @@ Deno.test("config get-contexts: only -o name is accepted", async () => {
     "error: --output json is not available in kubexec config get-contexts; resetting to default output format\n",
   );
 });
+
+Deno.test("config commands print no secret at the highest verbosity (except view --raw)", async () => {
+  const runs: [string[], Record<string, string>?][] = [
+    [["config", "view", "-v=9"], { KUBECONFIG: `${CORPUS}12-user-fields.kubeconfig` }],
+    [["config", "view", "--minify", "-o", "json", "-v=9"], {
+      KUBECONFIG: `${CORPUS}32-merge-two/first.kubeconfig:${CORPUS}32-merge-two/second.kubeconfig`,
+    }],
+    [["config", "get-contexts", "-v=9"], { KUBECONFIG: `${CORPUS}08-openshift.kubeconfig` }],
+    [["config", "current-context", "-v=9"], { KUBECONFIG: `${CORPUS}14-basic-auth.kubeconfig` }],
+    [["config", "view", "-v=9", `--kubeconfig=${MALFORMED}17-bad-base64-key.kubeconfig`]],
+    [["config", "view", "-v=9", `--kubeconfig=${MALFORMED}03-unclosed-quote.kubeconfig`]],
+  ];
+  for (const [args, env] of runs) {
+    const captured = captureIo({ env: { HOME, ...env } });
+    await runCli(root, args, captured.io);
+    const everything = captured.stdout() + captured.stderr() + captured.logs.join("\n");
+    for (const secret of ["corpus-secret", "malformed-secret"]) {
+      assert.ok(!everything.includes(secret), `${args.join(" ")} printed a secret`);
+    }
+  }
+});
