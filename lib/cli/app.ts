@@ -8,7 +8,12 @@
 import { formatFlagHelp, parseFlags } from "./flags.ts";
 import type { FlagSpec } from "./flags.ts";
 import { type Command, FlagValues } from "./command.ts";
-import { GLOBAL_FLAGS, type GlobalOptions, overridesFromFlags } from "./global_flags.ts";
+import {
+  GLOBAL_FLAGS,
+  type GlobalOptions,
+  overridesFromFlags,
+  transportFromFlags,
+} from "./global_flags.ts";
 import { type Io, writeText } from "./io.ts";
 import { renderError } from "./errors.ts";
 import { createLogger } from "./logging.ts";
@@ -142,6 +147,7 @@ export async function runCli(root: Command, argv: string[], io: Io): Promise<num
       verbosity,
       color,
       logger: createLogger(verbosity, io.log),
+      transport: transportFromFlags(flags),
     };
     return await command.run({
       args: parsed.args,

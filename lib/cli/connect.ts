@@ -61,6 +61,10 @@ export async function connectCluster(
     pluginStderr: io.stderr,
     logger: global.logger,
   });
-  const client = createApiClient(config, credentials, { logger: global.logger, env: io.env });
+  const client = createApiClient(config, credentials, {
+    logger: global.logger,
+    env: io.env,
+    transport: global.transport,
+  });
   return { config, client };
 }
