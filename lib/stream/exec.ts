@@ -16,7 +16,9 @@
  *   read loop can stall. The first size goes out before any stdin and once more after the first
  *   output, because some runtimes drop a size that arrives before the remote PTY exists.
  * - Keepalive pings every `keepaliveMs`; with no pong for `deadPeerMs` the peer counts as dead
- *   (client-go: 5 s and 61 s). Data does not count as a pong, as in client-go.
+ *   (client-go: 5 s and 61 s). Data does not count as a pong, as in client-go. Unlike client-go,
+ *   time spent blocked on a slow local stdout/stderr does not count either: pongs are only read
+ *   between messages, so a paused pager must not make a live server look dead.
  *
  * The session owns `ws` from the call on and closes it on every path. It never closes the caller's
  * stdout/stderr (they may be the process' own); it cancels stdin when the session ends early.
@@ -172,7 +174,9 @@ class StreamSession {
   #bytesIn = 0;
   #bytesOut = 0;
   #lastActivity = Date.now();
-  readonly #startedAt = Date.now();
+  /** While a local write is pending, pongs cannot be read: the dead-peer clock pauses. */
+  #writingLocally = false;
+  #readingResumedAt = Date.now();
   #sendChain: Promise<unknown> = Promise.resolve();
   #stdinReader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   #stdinClosed = false;
@@ -392,7 +396,11 @@ class StreamSession {
             );
             continue;
           }
-          if (await this.#untilStopped(writer.write(data)) === STOPPED) return;
+          this.#writingLocally = true;
+          const written = await this.#untilStopped(writer.write(data));
+          this.#writingLocally = false;
+          this.#readingResumedAt = Date.now();
+          if (written === STOPPED) return;
           this.#countBytes("in", data.length);
           this.options.onOutput?.(channel, data);
         } else if (channel === Channel.status) {
@@ -507,8 +515,8 @@ class StreamSession {
     const deadPeerMs = this.options.deadPeerMs ?? DEFAULT_DEAD_PEER_MS;
     if (keepaliveMs > 0) {
       const keepalive = () => {
-        const lastSign = Math.max(this.ws.lastPongAt, this.#startedAt);
-        if (Date.now() - lastSign > deadPeerMs) {
+        const lastSign = Math.max(this.ws.lastPongAt, this.#readingResumedAt);
+        if (!this.#writingLocally && Date.now() - lastSign > deadPeerMs) {
           this.#log(2, () => `no pong from the server in ${formatDuration(deadPeerMs)}`);
           this.#fail(new ConnectionLostError({ cause: "no-pong", silentMs: deadPeerMs }), {});
           return;

@@ -567,6 +567,31 @@ Deno.test("a server that stops answering pings is a lost connection", async () =
   assert.equal(server.closeInfo?.code, 1006, "a dead peer is dropped, not closed politely");
 });
 
+Deno.test("time blocked on a slow local stdout does not count against the server", async () => {
+  const { client, server } = memoryWebSocketPair();
+  server.autoPong = false;
+  const gate = Promise.withResolvers<void>();
+  const stdout = recorder({ gate: gate.promise });
+  let settled = false;
+  const session = runStreamSession(client, { stdout: stdout.stream, tty: false }, {
+    keepaliveMs: 1,
+    deadPeerMs: 10,
+  }).finally(() => settled = true);
+  await server.send(frame(1, "page"));
+  while (stdout.writes < 1) await tick();
+  const pingsBefore = server.pingsReceived;
+  while (server.pingsReceived < pingsBefore + 30) await tick();
+  assert.equal(settled, false, "a blocked local write must not count as a dead server");
+  gate.resolve();
+  await assert.rejects(session, (error: unknown) => {
+    assert.ok(error instanceof ConnectionLostError);
+    assert.equal(error.lossCause, "no-pong");
+    return true;
+  });
+  assert.equal(stdout.text(), "page");
+  await drain(server);
+});
+
 Deno.test("keepalive 0 sends no pings", async () => {
   const { client, server } = memoryWebSocketPair();
   server.autoPong = false;
