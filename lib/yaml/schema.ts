@@ -6,10 +6,26 @@
  * @module
  */
 
-/** The prefix of the tags the YAML specification defines (`!!str` expands to `${YAML_TAG_PREFIX}str`). */
+/**
+ * The prefix of the tags the YAML specification defines (`!!str` expands to `${YAML_TAG_PREFIX}str`).
+ *
+ * @example
+ * ```ts
+ * import { YAML_TAG_PREFIX } from "./schema.ts";
+ * `${YAML_TAG_PREFIX}int`; // "tag:yaml.org,2002:int"
+ * ```
+ */
 export const YAML_TAG_PREFIX = "tag:yaml.org,2002:";
 
-/** The non-specific tag `!`: the scalar is a string whatever it looks like. */
+/**
+ * The non-specific tag `!`: the scalar is a string whatever it looks like.
+ *
+ * @example
+ * ```ts
+ * import { NON_SPECIFIC_TAG, resolveScalar } from "./schema.ts";
+ * resolveScalar("12", NON_SPECIFIC_TAG, true); // "12"
+ * ```
+ */
 export const NON_SPECIFIC_TAG = "!";
 
 const NULL_PATTERN = /^(?:~|null|Null|NULL|)$/;
@@ -21,7 +37,15 @@ const FLOAT_PATTERN = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)
 const INFINITY_PATTERN = /^[-+]?\.(?:inf|Inf|INF)$/;
 const NAN_PATTERN = /^\.(?:nan|NaN|NAN)$/;
 
-/** Raised when a scalar does not fit the tag it carries; the parser adds the position. */
+/**
+ * Raised when a scalar does not fit the tag it carries; the parser adds the position.
+ *
+ * @example
+ * ```ts
+ * import { TagMismatchError } from "./schema.ts";
+ * new TagMismatchError("tag:yaml.org,2002:int", "abc").message; // 'cannot resolve "abc" as !!int'
+ * ```
+ */
 export class TagMismatchError extends Error {
   override name = "TagMismatchError";
   /** The full tag, e.g. `tag:yaml.org,2002:int`. */

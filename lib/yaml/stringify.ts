@@ -24,7 +24,15 @@ export interface StringifyOptions {
   sortKeys?: boolean;
 }
 
-/** Raised for values YAML cannot hold: functions, symbols, cycles. */
+/**
+ * Raised for values YAML cannot hold: functions, symbols, cycles.
+ *
+ * @example
+ * ```ts
+ * import { StringifyError } from "./stringify.ts";
+ * new StringifyError("cyclic value", "users[0]").message; // "cyclic value at users[0]"
+ * ```
+ */
 export class StringifyError extends Error {
   override name = "StringifyError";
   /** Where in the value the problem is, as a path like `clusters[0].cluster`. */
