@@ -6,7 +6,8 @@
  *
  * The TLS connection to an https proxy uses the kubeconfig's CA and `insecure-skip-tls-verify` (as
  * Go's transport does) with the proxy's own host name; the client certificate is only presented to
- * the API server.
+ * the API server. Failing to reach the proxy is a `ProxyError` whose `cause` is the `ConnectError`
+ * or `TlsError` (`proxyconnect tcp: http://proxy:3128: dial tcp …: connect: connection refused`).
  *
  * @module
  */
@@ -14,6 +15,7 @@ import type { ClientCertificate } from "../auth/types.ts";
 import type { TlsConfig } from "../kubeconfig/types.ts";
 import { type Logger, silentLogger } from "../log.ts";
 import { withDeadline } from "./deadline.ts";
+import { ConnectError, ProxyError, TlsError } from "./errors.ts";
 import { httpConnect } from "./proxy_connect.ts";
 import { displayProxyUrl, hostOf, portOf, type ProxyRoute } from "./proxy.ts";
 import { socks5Connect } from "./socks5.ts";
@@ -77,6 +79,32 @@ export function dial(target: DialTarget): Promise<ByteConn> {
   );
 }
 
+/** Connects to the proxy itself (TCP, or TLS for an https proxy), naming the proxy in failures. */
+async function openProxyLeg(
+  target: DialTarget,
+  proxy: ProxyRoute,
+  track: (conn: ByteConn) => ByteConn,
+): Promise<ByteConn> {
+  const host = hostOf(proxy.url);
+  const port = portOf(proxy.url);
+  try {
+    if (proxy.kind !== "https") return track(await tcp(host, port));
+    const viaTls = await connectTls({
+      host,
+      port,
+      tls: { caPem: target.tls.caPem, insecure: target.tls.insecure },
+      strictCaTrust: target.strictCaTrust,
+      onOpen: track,
+    });
+    return track(viaTls.conn);
+  } catch (error) {
+    if (error instanceof ConnectError || error instanceof TlsError) {
+      throw new ProxyError(displayProxyUrl(proxy.url), error.message, undefined, { cause: error });
+    }
+    throw error;
+  }
+}
+
 async function dialSteps(
   target: DialTarget,
   track: (conn: ByteConn) => ByteConn,
@@ -88,8 +116,6 @@ async function dialSteps(
   let tunnel: ByteConn | undefined;
   const proxy = target.proxy;
   if (proxy) {
-    const proxyHost = hostOf(proxy.url);
-    const proxyPort = portOf(proxy.url);
     logger(
       6,
       () =>
@@ -97,18 +123,7 @@ async function dialSteps(
           displayProxyUrl(proxy.url)
         } (from ${proxy.source})`,
     );
-    if (proxy.kind === "https") {
-      const viaTls = await connectTls({
-        host: proxyHost,
-        port: proxyPort,
-        tls: { caPem: target.tls.caPem, insecure: target.tls.insecure },
-        strictCaTrust: target.strictCaTrust,
-        onOpen: track,
-      });
-      tunnel = track(viaTls.conn);
-    } else {
-      tunnel = track(await tcp(proxyHost, proxyPort));
-    }
+    tunnel = await openProxyLeg(target, proxy, track);
     if (proxy.kind === "socks5" || proxy.kind === "socks5h") {
       await socks5Connect(tunnel, proxy.url, host, port);
     } else {

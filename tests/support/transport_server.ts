@@ -28,10 +28,16 @@ export class ServerConn {
   #waiters: (() => void)[] = [];
   #ended = false;
   #paused = false;
+  #counted: number | undefined;
 
   constructor(socket: net.Socket) {
     this.socket = socket;
     socket.on("data", (chunk: Uint8Array) => {
+      if (this.#counted !== undefined) {
+        this.#counted += chunk.length;
+        this.#wake();
+        return;
+      }
       const joined = new Uint8Array(this.#buffer.length + chunk.length);
       joined.set(this.#buffer);
       joined.set(chunk, this.#buffer.length);
@@ -61,6 +67,19 @@ export class ServerConn {
   pauseReading(): void {
     this.#paused = true;
     this.socket.pause();
+  }
+
+  /**
+   * From now on only counts incoming bytes (for throughput runs) and resolves once `count` bytes
+   * arrived or the stream ended, with the number seen.
+   */
+  async countIncoming(count: number): Promise<number> {
+    this.#counted = this.#buffer.length;
+    this.#buffer = new Uint8Array(0);
+    while (this.#counted < count && !this.#ended) {
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+    return this.#counted;
   }
 
   /** Waits until `count` bytes are buffered; `null` at end of stream. */

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { createApiClient } from "../../lib/transport/api_client.ts";
-import { ProxyError } from "../../lib/transport/errors.ts";
+import { ConnectError, ProxyError, TlsError } from "../../lib/transport/errors.ts";
 import { parseProxyUrl, resolveProxy, useProxy } from "../../lib/transport/proxy.ts";
 import { proxyAuthorization } from "../../lib/transport/proxy_connect.ts";
 import { testPki } from "../support/pki.ts";
@@ -298,5 +298,45 @@ Deno.test("native WebSocket upgrades go through HTTP CONNECT and authenticated S
   } finally {
     await http.close();
     await socks.close();
+  }
+});
+
+Deno.test("an unreachable or untrusted proxy is a ProxyError naming it, with the cause", async () => {
+  const pki = await testPki();
+  const gone = await startConnectProxy();
+  const goneUrl = gone.url;
+  await gone.close();
+  const refused = await throughProxy(goneUrl.href);
+  assert.ok(refused.error instanceof ProxyError);
+  assert.equal(
+    refused.error.message,
+    `proxyconnect tcp: ${goneUrl.origin}: dial tcp ${goneUrl.host}: connect: connection refused`,
+  );
+  assert.ok(refused.error.cause instanceof ConnectError);
+  const proxyCert = await pki.issueServer({ names: ["127.0.0.1"], name: "proxy-cert" });
+  const untrusted = await startConnectProxy({
+    tls: { certPem: proxyCert.certPem, keyPem: proxyCert.keyPem },
+  });
+  try {
+    const client = createApiClient(
+      {
+        server: "https://127.0.0.1:1",
+        tls: { caPem: pki.otherCa.certPem },
+        auth: {},
+        namespace: "default",
+        namespaceExplicit: false,
+        proxyUrl: untrusted.url.href,
+      },
+      noCredentials(),
+      { env: () => undefined },
+    );
+    await assert.rejects(
+      client.request({ path: "/" }),
+      (error: Error) =>
+        error instanceof ProxyError && error.cause instanceof TlsError &&
+        error.message.endsWith("x509: certificate signed by unknown authority"),
+    );
+  } finally {
+    await untrusted.close();
   }
 });

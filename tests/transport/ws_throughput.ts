@@ -1,6 +1,7 @@
 /**
  * A throughput sanity check run by hand (not a test, nothing asserted): a TLS test server sends
- * 256 MiB as 32 KiB binary WebSocket messages and each client variant receives them, printing MB/s.
+ * 256 MiB as 32 KiB binary WebSocket messages and each client variant receives them, then each
+ * variant sends the same amount (masked client frames, each `send` awaited), printing MB/s.
  *
  * ```sh
  * deno run -A tests/transport/ws_throughput.ts [MiB]
@@ -41,13 +42,23 @@ async function client(
     { transport, env: () => undefined },
   );
   const ws = await api.upgrade(`/stream?bytes=${total}`, ["v5.channel.k8s.io"]);
-  const started = performance.now();
+  let started = performance.now();
   let received = 0;
   for (let message = await ws.receive(); message; message = await ws.receive()) {
     received += message.data.length;
   }
-  const seconds = (performance.now() - started) / 1000;
-  print(JSON.stringify({ received, mbPerSecond: received / 1e6 / seconds }));
+  const receiveSeconds = (performance.now() - started) / 1000;
+  const upload = await api.upgrade(`/upload?bytes=${total}`, ["v5.channel.k8s.io"]);
+  const chunk = crypto.getRandomValues(new Uint8Array(MESSAGE_BYTES));
+  started = performance.now();
+  for (let sent = 0; sent < total; sent += MESSAGE_BYTES) await upload.send(chunk);
+  await upload.receive();
+  const sendSeconds = (performance.now() - started) / 1000;
+  print(JSON.stringify({
+    received,
+    receiveMbPerSecond: received / 1e6 / receiveSeconds,
+    sendMbPerSecond: total / 1e6 / sendSeconds,
+  }));
 }
 
 async function main() {
@@ -59,6 +70,12 @@ async function main() {
     tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem },
     handler: async (request, conn) => {
       const ws = await acceptWebSocket(request, conn);
+      if (request.target.startsWith("/upload")) {
+        await conn.countIncoming((total / MESSAGE_BYTES) * (MESSAGE_BYTES + 8));
+        await ws.sendClose(1000);
+        conn.end();
+        return;
+      }
       for (let sent = 0; sent < total; sent += MESSAGE_BYTES) await conn.write(frame);
       await ws.sendClose(1000);
       await ws.readFrame();
@@ -80,7 +97,11 @@ async function main() {
         stderr: "inherit",
       }).output();
       const result = JSON.parse(new TextDecoder().decode(output.stdout));
-      print(`${name}: ${result.mbPerSecond.toFixed(0)} MB/s (${result.received} bytes)`);
+      print(
+        `${name}: receive ${result.receiveMbPerSecond.toFixed(0)} MB/s, send ${
+          result.sendMbPerSecond.toFixed(0)
+        } MB/s`,
+      );
     }
   }
   await server.close();
