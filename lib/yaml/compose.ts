@@ -830,9 +830,12 @@ class Composer {
       code = this.code();
       if ((this.line === entryLine || this.lineIndent > nodeIndent) && code !== 0) {
         if (this.atDocumentBoundary()) break;
+        const sameLine = this.line === entryLine;
         this.fail(
-          this.line === entryLine && code === COLON
+          sameLine && code === COLON
             ? "mapping values are not allowed in this context"
+            : sameLine && code === MINUS && isBlankOrEnd(this.peek(1))
+            ? "block sequence entries are not allowed in this context"
             : "bad indentation of a mapping entry",
         );
       }

@@ -274,3 +274,10 @@ Deno.test("YamlError: values of secret-named keys are masked in the excerpt", ()
   const plain = yamlError(() => parse("server: https://x: y\n"));
   ok(plain.message.includes("server: https://x: y"), plain.message);
 });
+
+Deno.test("YamlError: go-yaml's wording for a block sequence on a key's line", () => {
+  const error = yamlError(() => parse("a: -1\nb: - x\n"));
+  strictEqual(error.reason, "block sequence entries are not allowed in this context");
+  strictEqual(error.line, 2);
+  strictEqual(error.column, 4);
+});
