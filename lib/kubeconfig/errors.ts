@@ -5,7 +5,15 @@
  * @module
  */
 
-/** Base class of every kubeconfig problem; the message is one line, worded like kubectl's. */
+/**
+ * Base class of every kubeconfig problem; the message is one line, worded like kubectl's.
+ *
+ * @example
+ * ```ts
+ * import { KubeconfigError } from "./errors.ts";
+ * new KubeconfigError('context "x" does not exist') instanceof Error; // true
+ * ```
+ */
 export class KubeconfigError extends Error {
   /** @param message the problem, kubectl-worded, free of secrets */
   constructor(message: string, options?: { cause?: unknown }) {

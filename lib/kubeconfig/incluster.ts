@@ -11,7 +11,15 @@ import type { RestConfig } from "./types.ts";
 import { FileReadError, goReason, KubeconfigError } from "./errors.ts";
 import { defaultEnv, type EnvLookup } from "./load.ts";
 
-/** Where the service account is mounted in every pod. */
+/**
+ * Where the service account is mounted in every pod.
+ *
+ * @example
+ * ```ts
+ * import { SERVICE_ACCOUNT_DIRECTORY } from "./incluster.ts";
+ * `${SERVICE_ACCOUNT_DIRECTORY}/token`; // "/var/run/secrets/kubernetes.io/serviceaccount/token"
+ * ```
+ */
 export const SERVICE_ACCOUNT_DIRECTORY = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 /** Inputs of in-cluster configuration. */

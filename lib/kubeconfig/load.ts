@@ -39,7 +39,15 @@ export interface LoadingPrecedence {
   fromEnvironment: boolean;
 }
 
-/** The default environment lookup, tolerant of a missing `--allow-env`. */
+/**
+ * The default environment lookup, tolerant of a missing `--allow-env`.
+ *
+ * @example
+ * ```ts
+ * import { defaultEnv } from "./load.ts";
+ * defaultEnv("KUBECONFIG"); // the variable, or undefined
+ * ```
+ */
 export const defaultEnv: EnvLookup = (name) => {
   try {
     return Deno.env.get(name);

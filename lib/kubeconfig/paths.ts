@@ -82,7 +82,16 @@ export function absolutePath(path: string, windows = WINDOWS): string {
   return isAbsolute(path, windows) ? path : joinPath(Deno.cwd(), path, windows);
 }
 
-/** Whether a string contains the OS path separator (`exec.command` is path-resolved only then). */
+/**
+ * Whether a string contains the OS path separator (`exec.command` is path-resolved only then).
+ *
+ * @example
+ * ```ts
+ * import { hasPathSeparator } from "./paths.ts";
+ * hasPathSeparator("./bin/helper", false); // true
+ * hasPathSeparator("aws", false); // false
+ * ```
+ */
 export function hasPathSeparator(path: string, windows = WINDOWS): boolean {
   return windows ? path.includes("\\") : path.includes("/");
 }

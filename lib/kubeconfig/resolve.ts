@@ -41,7 +41,15 @@ import { hasPathSeparator } from "./paths.ts";
 import { decodeBase64, encodeBase64 } from "./base64.ts";
 import { persistAuthProviderConfig } from "./persist.ts";
 
-/** Extension name whose value an exec plugin receives as `spec.cluster.config`. */
+/**
+ * Extension name whose value an exec plugin receives as `spec.cluster.config`.
+ *
+ * @example
+ * ```ts
+ * import { EXEC_CLUSTER_EXTENSION } from "./resolve.ts";
+ * EXEC_CLUSTER_EXTENSION; // "client.authentication.k8s.io/exec"
+ * ```
+ */
 export const EXEC_CLUSTER_EXTENSION = "client.authentication.k8s.io/exec";
 
 /** Options of {@linkcode resolveRestConfig}. */

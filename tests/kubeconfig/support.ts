@@ -5,7 +5,14 @@
  * @module
  */
 
-/** An environment lookup backed by a plain object (nothing else is visible). */
+/**
+ * An environment lookup backed by a plain object (nothing else is visible).
+ *
+ * @example
+ * ```ts
+ * envFrom({ HOME: "/h" })("HOME"); // "/h"
+ * ```
+ */
 export function envFrom(values: Record<string, string>): (name: string) => string | undefined {
   return (name) => Object.hasOwn(values, name) ? values[name] : undefined;
 }
@@ -27,7 +34,14 @@ export async function withTempDir<T>(body: (dir: string) => Promise<T>): Promise
   }
 }
 
-/** Writes `files` (relative path → text) under `dir`, creating directories. */
+/**
+ * Writes `files` (relative path → text) under `dir`, creating directories.
+ *
+ * @example
+ * ```ts
+ * await withTempDir((dir) => writeFiles(dir, { "k/config": "current-context: x\n" }));
+ * ```
+ */
 export async function writeFiles(dir: string, files: Record<string, string>): Promise<void> {
   for (const [path, text] of Object.entries(files)) {
     const full = `${dir}/${path}`;
@@ -36,7 +50,14 @@ export async function writeFiles(dir: string, files: Record<string, string>): Pr
   }
 }
 
-/** A one-context kubeconfig (JSON, which is YAML) for a cluster, user and context. */
+/**
+ * A one-context kubeconfig (JSON, which is YAML) for a cluster `c`, user `u` and context `x`.
+ *
+ * @example
+ * ```ts
+ * kubeconfigText({ user: { token: "t" }, context: { namespace: "n" } });
+ * ```
+ */
 export function kubeconfigText(
   parts: {
     cluster?: Record<string, unknown>;

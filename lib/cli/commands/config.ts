@@ -153,7 +153,15 @@ const getContextsCommand: Command = {
   },
 };
 
-/** The `config` command group. */
+/**
+ * The `config` command group.
+ *
+ * @example
+ * ```ts
+ * import { configCommand } from "./config.ts";
+ * configCommand.subcommands?.map((command) => command.name); // ["current-context", "get-contexts", "view"]
+ * ```
+ */
 export const configCommand: Command = {
   name: "config",
   short: "Display kubeconfig settings",
