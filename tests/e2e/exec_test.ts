@@ -118,3 +118,14 @@ scenarioTest({
     stderr: "Error from server (BadRequest): container nope is not valid for pod shell\n",
   },
 });
+
+scenarioTest({
+  name: "exec: -it with stdin that is not a terminal falls back to no TTY, with a notice",
+  args: ["exec", "-it", "shell", "--", "sh", "-c", "echo hi; cat"],
+  stdin: "x\n",
+  expect: {
+    code: 0,
+    stdout: "hi\nx\n",
+    stderr: "Unable to use a TTY - input is not a terminal or the right kind of file\n",
+  },
+});
