@@ -261,8 +261,9 @@ type StdinOutcome =
   | { kind: "missing" };
 
 /**
- * Runs `command` with `input` as stdin. The input is piped through an abortable pipe so that, whatever
- * the remote side did, local files are closed when the command ends; a local read error wins over the
+ * Runs `command` with `input` as stdin. Errors reading `input` are told apart from the remote side
+ * going away (a remote tar that exits early breaks the pipe; that is not a local failure), the input
+ * is cancelled when the command ends so local files are closed, and a local read error wins over the
  * remote outcome.
  */
 async function runWithStdin(
@@ -273,22 +274,33 @@ async function runWithStdin(
 ): Promise<StdinOutcome> {
   const stderr = lineSink(reporter.remote);
   const stdout = lineSink(reporter.remote);
-  const pipe = new TransformStream<Uint8Array, Uint8Array>();
-  const abort = new AbortController();
+  const source = input.getReader();
   let localError: unknown;
-  const piping = input.pipeTo(pipe.writable, { signal: abort.signal }).catch((error) => {
-    if (!abort.signal.aborted) localError = error;
-  });
+  const stdin = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let next: ReadableStreamReadResult<Uint8Array>;
+      try {
+        next = await source.read();
+      } catch (error) {
+        localError = error;
+        throw error;
+      }
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+    cancel(reason) {
+      return source.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
   let exitCode: number;
   try {
     ({ exitCode } = await exec(command, {
-      stdin: pipe.readable,
+      stdin,
       stdout: stdout.stream(),
       stderr: stderr.stream(),
     }));
   } catch (error) {
-    abort.abort();
-    await piping;
+    await source.cancel().catch(() => {});
     if (localError !== undefined) throw localError;
     if (isMissingExecutableError(error)) return { kind: "missing" };
     throw error;
@@ -296,8 +308,7 @@ async function runWithStdin(
     stdout.flush();
     stderr.flush();
   }
-  abort.abort();
-  await piping;
+  await source.cancel().catch(() => {});
   if (localError !== undefined) throw localError;
   if (isMissingExecutableExit(exitCode, stderr.tail())) return { kind: "missing" };
   return { kind: "exited", exitCode, stderrTail: stderr.tail() };

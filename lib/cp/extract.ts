@@ -16,7 +16,7 @@
  *   fails the copy ({@linkcode ExtractError}); sockets, devices, FIFOs and sparse files are skipped.
  * - Modes (permission bits only, never setuid/setgid/sticky) and mtimes are applied unless
  *   `preserve: false`; directory modes and mtimes are applied at the end so that read-only directories
- *   can still be filled.
+ *   can still be filled. A destination directory that already existed keeps its own.
  * - Optional limits on member size, total size and member count.
  *
  * @module
@@ -123,6 +123,8 @@ class Extraction {
   /** The destination as given; becomes its real path once it exists. */
   #root: string;
   #rootReady = false;
+  /** Whether this extraction created the destination directory (else its mode and mtime are kept). */
+  #rootCreated = false;
   /** Relative paths (joined with "/") known to be real directories. */
   readonly #directories = new Set<string>();
   /** Relative paths of symlinks this extraction created. */
@@ -197,6 +199,7 @@ class Extraction {
     const info = await lstatOrNull(this.#root);
     if (info === null) {
       await Deno.mkdir(this.#root, { recursive: true });
+      this.#rootCreated = true;
     } else if (
       !info.isDirectory && !(info.isSymlink && (await Deno.stat(this.#root)).isDirectory)
     ) {
@@ -253,7 +256,8 @@ class Extraction {
   async directory(header: TarHeader, parts: string[]): Promise<void> {
     if (parts.length === 0) {
       await this.prepareRootDirectory();
-      this.#deferDirectory(this.#root, header);
+      // Merging into a directory the user already had must not change its mode (think of ".").
+      if (this.#rootCreated) this.#deferDirectory(this.#root, header);
       this.result.directories++;
       return;
     }

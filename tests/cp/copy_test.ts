@@ -5,9 +5,10 @@ import {
   FileSpecError,
   RemoteCommandError,
   RemoteToolMissingError,
+  TarWriteError,
   VerificationError,
 } from "../../lib/cp/errors.ts";
-import { RemoteExecError } from "../../lib/cp/remote_exec.ts";
+import { type RemoteExec, RemoteExecError } from "../../lib/cp/remote_exec.ts";
 import { packLocalPath } from "../../lib/cp/pack.ts";
 import {
   buildArchive,
@@ -387,6 +388,44 @@ Deno.test("cp: sockets and FIFOs in an uploaded tree are skipped with a warning"
     `skipping "${work.path}/src/pipe": not a regular file, directory or symlink`,
   ]);
   assert.deepEqual([...Deno.readDirSync(`${work.path}/dst`)].map((e) => e.name), ["a"]);
+});
+
+Deno.test("cp: an upload whose remote tar exits early fails with its exit code and does not hang", async () => {
+  await using work = await tempDir();
+  await using sandbox = await localExec();
+  await writeRandomFile(`${work.path}/big.bin`, 8 * 1024 * 1024);
+  const remote: string[] = [];
+  await assert.rejects(
+    upload(sandbox.exec, `${work.path}/big.bin`, `${work.path}/no/such/dir/x`, {
+      warn: (m, source) => source === "remote" && remote.push(m),
+    }),
+    (error: unknown) => error instanceof RemoteCommandError && error.exitCode === 2,
+  );
+  assert.ok(remote.some((line) => /Cannot (open|chdir)/.test(line)), remote.join("\n"));
+});
+
+Deno.test("cp: a local file shrinking mid-upload fails the copy with the local error", async () => {
+  await using work = await tempDir();
+  await writeRandomFile(`${work.path}/f.bin`, 4 * 1024 * 1024);
+  const exec: RemoteExec = async (command, { stdin }) => {
+    if (command[0] === "test") return { exitCode: 1 };
+    const reader = stdin!.getReader();
+    await reader.read();
+    await Deno.truncate(`${work.path}/f.bin`, 0);
+    try {
+      while (!(await reader.read()).done) {
+        // A remote tar would keep reading until the stream ends or fails.
+      }
+    } catch {
+      return { exitCode: 2 };
+    }
+    return { exitCode: 0 };
+  };
+  await assert.rejects(
+    upload(exec, `${work.path}/f.bin`, "/remote/f.bin"),
+    (error: unknown) =>
+      error instanceof TarWriteError && /file shrank while being read/.test(error.message),
+  );
 });
 
 Deno.test("cp: uploading a missing local path fails with kubectl's message", async () => {

@@ -322,6 +322,19 @@ Deno.test("extract: modes and mtimes are applied (setuid dropped), or not with p
   assert.equal(plain.mode! & 0o7000, 0);
 });
 
+Deno.test("extract: merging into an existing directory keeps that directory's mode", async () => {
+  await using s = await scene();
+  await Deno.mkdir(s.dest);
+  await Deno.chmod(s.dest, 0o755);
+  const archive = buildArchive([
+    { entry: { name: "app", type: "directory", mode: 0o700, mtime: 1_500_000_000 } },
+    file("app/a"),
+  ]);
+  await extractTar(chunked(archive), s.dest, { prefix: "app" });
+  assert.equal((await Deno.stat(s.dest)).mode! & 0o777, 0o755);
+  assert.equal(await Deno.readTextFile(`${s.dest}/a`), "data");
+});
+
 Deno.test("extract: a single file goes to the named path, or into an existing directory", async () => {
   await using s = await scene();
   const archive = buildArchive([file("var/log/app.log", "log line")]);
