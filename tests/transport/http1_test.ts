@@ -14,33 +14,10 @@ import {
   readResponseHead,
   writeRequest,
 } from "../../lib/transport/http1.ts";
-import type { ByteConn } from "../../lib/transport/types.ts";
-
-/** A connection that yields `chunks` one read at a time (split reads exercise the parser). */
-function scripted(chunks: (string | Uint8Array)[]): ByteConn & { written: Uint8Array[] } {
-  const queue = chunks.map((c) => typeof c === "string" ? new TextEncoder().encode(c) : c);
-  const written: Uint8Array[] = [];
-  return {
-    written,
-    read(buffer) {
-      const next = queue.shift();
-      if (!next) return Promise.resolve(null);
-      const count = Math.min(next.length, buffer.length);
-      buffer.set(next.subarray(0, count));
-      if (count < next.length) queue.unshift(next.subarray(count));
-      return Promise.resolve(count);
-    },
-    writeAll(data) {
-      written.push(data.slice());
-      return Promise.resolve();
-    },
-    closeWrite: () => Promise.resolve(),
-    close() {},
-  };
-}
+import { scriptedConn } from "../support/transport_scripted.ts";
 
 async function parse(chunks: (string | Uint8Array)[], limit = 1024, method?: string) {
-  const reader = new BufferedReader(scripted(chunks), 4096);
+  const reader = new BufferedReader(scriptedConn(chunks), 4096);
   const head = await readResponseHead(reader);
   const body = await readResponseBody(reader, head, { limit, method });
   return { head, text: new TextDecoder().decode(body), reader };
@@ -98,7 +75,7 @@ Deno.test("bodies over the cap throw BodyTooLargeError, or are truncated on requ
     BodyTooLargeError,
   );
   await assert.rejects(parse([`HTTP/1.1 200 OK\r\n\r\n${big}`], 1000), BodyTooLargeError);
-  const reader = new BufferedReader(scripted([`HTTP/1.1 403 Forbidden\r\n\r\n${big}`]), 4096);
+  const reader = new BufferedReader(scriptedConn([`HTTP/1.1 403 Forbidden\r\n\r\n${big}`]), 4096);
   const head = await readResponseHead(reader);
   const body = await readResponseBody(reader, head, { limit: 1000, truncate: true });
   assert.equal(body.length, 1000);
@@ -130,7 +107,7 @@ Deno.test("malformed and truncated responses throw HttpProtocolError", async () 
     ],
   ];
   for (const [name, chunks, pattern] of cases) {
-    const reader = new BufferedReader(scripted(chunks), MAX_RESPONSE_HEAD_BYTES * 2);
+    const reader = new BufferedReader(scriptedConn(chunks), MAX_RESPONSE_HEAD_BYTES * 2);
     await assert.rejects(
       (async () => {
         const head = await readResponseHead(reader);
@@ -143,7 +120,7 @@ Deno.test("malformed and truncated responses throw HttpProtocolError", async () 
 });
 
 Deno.test("requests: one write with Content-Length; header injection refused", async () => {
-  const conn = scripted([]);
+  const conn = scriptedConn([]);
   await writeRequest(conn, "POST", "/api", [["Host", "h"]], new TextEncoder().encode("{}"));
   assert.equal(
     new TextDecoder().decode(conn.written[0]),
