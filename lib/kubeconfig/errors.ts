@@ -115,6 +115,11 @@ export class FileReadError extends KubeconfigError {
 export class ConfigurationInvalidError extends KubeconfigError {
   /** Every problem found, in client-go's order. */
   readonly problems: string[];
+  /**
+   * What kubectl prints instead of `error: <message>`, when it differs: `Error in configuration: `
+   * followed by one `* <problem>` line per problem, or on the same line for a missing context.
+   */
+  readonly userMessage?: string;
 
   /** @param problems the problems, each kubectl-worded */
   constructor(problems: string[]) {
@@ -123,6 +128,13 @@ export class ConfigurationInvalidError extends KubeconfigError {
     );
     this.name = "ConfigurationInvalidError";
     this.problems = problems;
+    if (problems.length > 1) {
+      this.userMessage = `Error in configuration: \n${
+        problems.map((problem) => `* ${problem}`).join("\n")
+      }`;
+    } else if (problems[0]?.startsWith("context was not found for specified context")) {
+      this.userMessage = `Error in configuration: ${problems[0]}`;
+    }
   }
 }
 

@@ -50,7 +50,7 @@ Deno.test("the malformed corpus through the CLI: exit code 1, one error line, no
       const problems = [
         result.code !== 1 && `exit code ${result.code}`,
         lines.length !== 1 && `${lines.length} lines`,
-        !lines[0].startsWith("error: ") && "no 'error: ' prefix",
+        !/^(error|Error in configuration): /.test(lines[0]) && "no kubectl-style prefix",
         / at .*\.ts:\d+/.test(result.stderr) && "a stack trace",
         result.stderr.includes("malformed-secret") && "a secret",
       ].filter(Boolean);

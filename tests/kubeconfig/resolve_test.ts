@@ -69,9 +69,13 @@ Deno.test("an unknown context is reported as kubectl does, with and without -n",
     resolveText(text, { context: "nope", namespace: "n" }),
     'context "nope" does not exist',
   );
-  await rejectsWith(
-    resolveText(kubeconfigText({ user: { token: "t" }, currentContext: "gone" })),
-    "context was not found for specified context: gone",
+  await assert.rejects(
+    () => resolveText(kubeconfigText({ user: { token: "t" }, currentContext: "gone" })),
+    (error: unknown) =>
+      error instanceof ConfigurationInvalidError &&
+      error.message === "context was not found for specified context: gone" &&
+      error.userMessage ===
+        "Error in configuration: context was not found for specified context: gone",
   );
 });
 
@@ -423,6 +427,10 @@ Deno.test("validation problems are aggregated in client-go's order", async () =>
         /^unable to read certificate-authority \/nonexistent\/ca.crt/,
       );
       assert.ok(error.message.startsWith("invalid configuration: ["));
+      assert.equal(
+        error.userMessage,
+        `Error in configuration: \n${error.problems.map((problem) => `* ${problem}`).join("\n")}`,
+      );
       assert.ok(!error.message.includes("\n"));
       return true;
     },
