@@ -128,7 +128,9 @@ export function formatGoNumber(value: number): string {
 /**
  * Orders map keys as go-yaml v2 does: letters before other characters, runs of digits compared
  * by value (`item2` before `item10`), otherwise by code point. Returns a negative number when `a`
- * comes first.
+ * comes first. Go's comparison is not transitive for some keys that mix digits and letters
+ * (`a0b` < `a1` < `a01` < `a0b`); for such maps kubectl's own output order changes from run to
+ * run (Go walks maps in random order before sorting), so no fixed order can match it.
  *
  * @example
  * ```ts
