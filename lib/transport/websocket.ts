@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { redactHeaderValue } from "../log.ts";
 import { BufferedReader } from "./buffered_reader.ts";
 import { UpgradeError, WebSocketClosedError, WebSocketProtocolError } from "./errors.ts";
 import { readResponseBody, readResponseHead, type ResponseHead, writeRequest } from "./http1.ts";
@@ -30,6 +31,8 @@ export const MAX_SEND_MESSAGE_BYTES = 32 * 1024;
 export const MAX_RECEIVE_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** How much of a refused upgrade's body is kept (client-go reads the same amount). */
 export const MAX_UPGRADE_ERROR_BODY_BYTES = 64 * 1024;
+/** How long a refused upgrade's body may take to arrive before the error is raised without it. */
+export const REFUSAL_BODY_WAIT_MS = 2000;
 /** How long {@linkcode WebSocketConn.close} waits for the server's close frame. */
 export const CLOSE_HANDSHAKE_TIMEOUT_MS = 5000;
 
@@ -45,6 +48,8 @@ export interface WebSocketHandshake {
   protocols: string[];
   /** Further header lines (authorization, user agent, impersonation, …). */
   headers?: [string, string][];
+  /** How long to wait for a refused upgrade's body (default {@linkcode REFUSAL_BODY_WAIT_MS}). */
+  refusalBodyWaitMs?: number;
 }
 
 function base64(bytes: Uint8Array): string {
@@ -104,10 +109,17 @@ export async function openWebSocket(
     const reader = new BufferedReader(conn);
     const head = await readResponseHead(reader);
     if (head.status !== 101) {
+      // A refusal without a length is delimited by the connection closing; a proxy that keeps it
+      // open must not hold the error back, so the connection is closed after a short wait.
+      const timer = setTimeout(
+        () => conn.close(),
+        handshake.refusalBodyWaitMs ?? REFUSAL_BODY_WAIT_MS,
+      );
       const body = await readResponseBody(reader, head, {
         limit: MAX_UPGRADE_ERROR_BODY_BYTES,
         truncate: true,
       }).catch(() => new Uint8Array());
+      clearTimeout(timer);
       throw new UpgradeError(head.status, head.statusText, head.headers, body);
     }
     if (head.headers.get("upgrade")?.toLowerCase() !== "websocket") {
@@ -131,7 +143,9 @@ export async function openWebSocket(
       throw new WebSocketProtocolError(
         protocol === ""
           ? "the server did not choose a subprotocol"
-          : `the server chose subprotocol ${JSON.stringify(protocol)}, which was not offered`,
+          : `the server chose subprotocol ${
+            JSON.stringify(redactHeaderValue("Sec-WebSocket-Protocol", protocol))
+          }, which was not offered`,
       );
     }
     return new RawWebSocket(reader, protocol, head);

@@ -16,6 +16,7 @@
  * @module
  */
 import type { ClientCertificate } from "../auth/types.ts";
+import { redactHeaderValue } from "../log.ts";
 import type { TlsConfig } from "../kubeconfig/types.ts";
 import {
   NativeTransportUnsupportedError,
@@ -113,7 +114,7 @@ export function openNativeWebSocket(options: NativeWebSocketOptions): Promise<We
         reject(
           new WebSocketProtocolError(
             `the server chose subprotocol ${
-              JSON.stringify(socket.protocol)
+              JSON.stringify(redactHeaderValue("Sec-WebSocket-Protocol", socket.protocol))
             }, which was not offered`,
           ),
         );

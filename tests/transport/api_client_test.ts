@@ -235,6 +235,12 @@ Deno.test("timeoutMs bounds REST calls and the upgrade handshake, not the stream
       (error: Error) => error instanceof TransportTimeoutError && error.timeoutMs === 150,
     );
     await assert.rejects(client.upgrade("/slow", ["v5.channel.k8s.io"]), TransportTimeoutError);
+    const native = createApiClient(
+      await configFor(silent.url.href, { timeoutMs: 150 }),
+      noCredentials(),
+      { env: () => undefined, transport: "native" },
+    );
+    await assert.rejects(native.upgrade("/slow", ["v5.channel.k8s.io"]), TransportTimeoutError);
 
     const streaming = createApiClient(
       await configFor(echo.url.href, { timeoutMs: 150 }),

@@ -126,6 +126,15 @@ Deno.test("requests: one write with Content-Length; header injection refused", a
     new TextDecoder().decode(conn.written[0]),
     "POST /api HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\n{}",
   );
+  const large = new Uint8Array(100 * 1024).fill(7);
+  const split = scriptedConn([]);
+  await writeRequest(split, "PUT", "/big", [["Content-Length", String(large.length)]], large);
+  assert.equal(split.written.length, 2, "a large body is written after the head, not copied");
+  assert.match(
+    new TextDecoder().decode(split.written[0]),
+    /^PUT \/big HTTP\/1.1\r\nContent-Length: 102400\r\n\r\n$/,
+  );
+  assert.deepEqual(split.written[1], large);
   assert.throws(() => encodeRequestHead("GET", "/", [["X", "a\r\nInjected: 1"]]), TypeError);
   assert.throws(() => encodeRequestHead("GET", "/", [["Bad Name", "v"]]), TypeError);
   assert.throws(() => encodeRequestHead("GET", "/a b", []), TypeError);

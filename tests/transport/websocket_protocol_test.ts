@@ -6,7 +6,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { WebSocketProtocolError } from "../../lib/transport/errors.ts";
+import { UpgradeError, WebSocketProtocolError } from "../../lib/transport/errors.ts";
 import type { ByteConn } from "../../lib/transport/types.ts";
 import { expectedAccept, openWebSocket } from "../../lib/transport/websocket.ts";
 import { ServerWebSocket } from "../support/transport_server.ts";
@@ -167,4 +167,35 @@ Deno.test("close() without a code drops the connection; sending afterwards fails
   assert.ok(conn.closed);
   await assert.rejects(ws.send(Uint8Array.of(1)), /closed/);
   await assert.rejects(ws.ping(), /closed/);
+});
+
+Deno.test("a refusal without a length on a kept-open connection yields what arrived", async () => {
+  const pending = Promise.withResolvers<void>();
+  let sent = false;
+  const conn: ByteConn & { closed: boolean } = {
+    closed: false,
+    async read(buffer) {
+      if (!sent) {
+        sent = true;
+        const bytes = new TextEncoder().encode("HTTP/1.1 403 Forbidden\r\n\r\npartial");
+        buffer.set(bytes);
+        return bytes.length;
+      }
+      await pending.promise;
+      return null;
+    },
+    writeAll: () => Promise.resolve(),
+    closeWrite: () => Promise.resolve(),
+    close() {
+      conn.closed = true;
+      pending.resolve();
+    },
+  };
+  await assert.rejects(
+    openWebSocket(conn, { ...handshake, refusalBodyWaitMs: 50 }),
+    (error: Error) =>
+      error instanceof UpgradeError && error.status === 403 &&
+      new TextDecoder().decode(error.body) === "partial",
+  );
+  assert.ok(conn.closed);
 });
