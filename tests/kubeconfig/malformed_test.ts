@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { resolveRestConfig } from "../../lib/kubeconfig/resolve.ts";
 import { KubeconfigError } from "../../lib/kubeconfig/errors.ts";
 import { envFrom } from "./support.ts";
-import { runKubexec } from "../support/oracle.ts";
+import { kubectlPath, runKubectl, runKubexec } from "../support/oracle.ts";
 
 const DIRECTORY = new URL("./malformed/", import.meta.url).pathname;
 const files = [...Deno.readDirSync(DIRECTORY)].map((entry) => entry.name).sort();
@@ -59,4 +59,38 @@ Deno.test("the malformed corpus through the CLI: exit code 1, one error line, no
   };
   await Promise.all(Array.from({ length: 4 }, worker));
   assert.deepEqual(failures, []);
+});
+
+/** Files kubectl reads differently on purpose, and why. */
+const KNOWN_DIFFERENCES = new Map([
+  [
+    "05-duplicate-key.kubeconfig",
+    "kubectl's YAML reader keeps the last of duplicate keys; YAML 1.2 (kubexec) rejects them",
+  ],
+]);
+
+Deno.test({
+  name: kubectlPath
+    ? "malformed corpus: configuration errors are worded as kubectl's (plus the file)"
+    : "malformed corpus: kubectl wording comparison skipped: kubectl is not on PATH",
+  ignore: !kubectlPath,
+  fn: async () => {
+    let compared = 0;
+    const pending = files.filter((name) => !KNOWN_DIFFERENCES.has(name));
+    const worker = async () => {
+      for (let name = pending.shift(); name !== undefined; name = pending.shift()) {
+        const path = `${DIRECTORY}${name}`;
+        const args = ["--kubeconfig", path, "--request-timeout=1s", "exec", "web-0", "--", "true"];
+        const theirs = await runKubectl(args);
+        // Decoding errors are ours by design (file:line:col, field path); compare the rest.
+        if (theirs.stderr.startsWith("error: error loading config file")) continue;
+        const ours = await runKubexec(args);
+        assert.equal(ours.stderr.replaceAll(` (in ${path})`, ""), theirs.stderr, name);
+        assert.equal(ours.code, theirs.code, name);
+        compared++;
+      }
+    };
+    await Promise.all(Array.from({ length: 4 }, worker));
+    assert.ok(compared >= 14, `only ${compared} compared`);
+  },
 });
