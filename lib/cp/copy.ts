@@ -593,7 +593,7 @@ async function downloadWithCat(
   const fileSink = new WritableStream<Uint8Array>({
     async write(chunk) {
       let offset = 0;
-      while (offset < chunk.length) offset += await file.write(chunk.subarray(offset));
+      while (offset < chunk.length) offset += file.writeSync(chunk.subarray(offset));
       hash?.update(chunk);
       bytes += chunk.length;
       options.onProgress?.({ bytes, file: target });

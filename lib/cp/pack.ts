@@ -2,6 +2,9 @@
  * Turns a local file or directory tree into a tar stream, walking the tree lazily: one directory
  * listing and one open file at a time, bounded memory whatever the sizes, no temporary files.
  *
+ * File system calls are synchronous: each is short (metadata, or one chunk from the page cache), and
+ * a thread-pool round trip per call made a 1,000-file upload about four times slower.
+ *
  * @module
  */
 import { createTarStream, type TarWriterEntry, type TarWriterInput } from "./tar_writer.ts";
@@ -53,13 +56,13 @@ async function* members(
     if (info.isDirectory) {
       yield { entry: { ...baseEntry(info), name, type: "directory" } };
       const children: string[] = [];
-      for await (const child of Deno.readDir(path)) children.push(child.name);
+      for (const child of Deno.readDirSync(path)) children.push(child.name);
       children.sort();
       for (const child of children) {
         const childPath = joinLocal(path, child);
         let childInfo: Deno.FileInfo;
         try {
-          childInfo = await Deno.lstat(childPath);
+          childInfo = Deno.lstatSync(childPath);
         } catch (error) {
           if (!(error instanceof Deno.errors.NotFound)) throw error;
           options.onWarning?.(`skipping ${JSON.stringify(childPath)}: it vanished during the copy`);
@@ -68,7 +71,7 @@ async function* members(
         yield* visit(childPath, `${name}/${child}`, childInfo);
       }
     } else if (info.isSymlink) {
-      const target = await Deno.readLink(path);
+      const target = Deno.readLinkSync(path);
       yield { entry: { ...baseEntry(info), name, type: "symlink", linkname: target, mode: 0o777 } };
     } else if (info.isFile) {
       const inodeKey = info.nlink !== null && info.nlink > 1 && info.ino !== null
@@ -80,15 +83,15 @@ async function* members(
         return;
       }
       if (inodeKey !== undefined) seenInodes.set(inodeKey, name);
-      const file = await Deno.open(path, { read: true });
+      const file = Deno.openSync(path, { read: true });
       try {
         // Size as of opening: a file that grows meanwhile is copied up to this size.
-        const size = (await file.stat()).size;
+        const size = file.statSync().size;
         options.onFile?.({ localPath: path, archiveName: name, size });
         const onBody = options.onBody;
         yield {
           entry: { ...baseEntry(info), name, type: "file", size },
-          body: file,
+          body: { read: (buffer: Uint8Array) => Promise.resolve(file.readSync(buffer)) },
           onBody: onBody === undefined ? undefined : (bytes) => onBody(bytes, name),
         };
       } finally {
