@@ -7,9 +7,8 @@
  * deno run -A tests/transport/ws_throughput.ts [MiB]
  * ```
  *
- * Variants: the raw client over `node:tls` (used when a CA is configured), the raw client over
- * `Deno.connectTls` (no CA: the test CA is put into `DENO_CERT` so Deno's roots trust it), and the
- * native `WebSocket`. Each variant runs in its own process.
+ * Variants: the raw client over `Deno.connectTls` (the default), the raw client over `node:tls`
+ * (`strictCaTrust`), and the native `WebSocket`. Each variant runs in its own process.
  *
  * @module
  */
@@ -26,20 +25,21 @@ function print(line: string): void {
 
 async function client(
   url: string,
-  ca: string | undefined,
+  ca: string,
   transport: "raw" | "native",
+  strictCaTrust: boolean,
   total: number,
 ) {
   const api = createApiClient(
     {
       server: url,
-      tls: ca ? { caPem: await Deno.readTextFile(ca) } : {},
+      tls: { caPem: await Deno.readTextFile(ca) },
       auth: {},
       namespace: "default",
       namespaceExplicit: false,
     },
     noCredentials(),
-    { transport, env: () => undefined },
+    { transport, env: () => undefined, strictCaTrust },
   );
   const ws = await api.upgrade(`/stream?bytes=${total}`, ["v5.channel.k8s.io"]);
   let started = performance.now();
@@ -83,16 +83,24 @@ async function main() {
     },
   });
   const url = `https://localhost:${server.port}`;
-  const variants: [string, string[], Record<string, string>][] = [
-    ["raw over node:tls (CA configured)", ["raw", pki.ca.certFile], {}],
-    ["raw over Deno.connectTls (no CA)", ["raw", ""], { DENO_CERT: pki.ca.certFile }],
-    ["native WebSocket (CA configured)", ["native", pki.ca.certFile], {}],
+  const variants: [string, string[]][] = [
+    ["raw over Deno.connectTls (default)", ["raw", "default"]],
+    ["raw over node:tls (strictCaTrust)", ["raw", "strict"]],
+    ["native WebSocket", ["native", "default"]],
   ];
   for (let run = 0; run < 3; run++) {
-    for (const [name, args, env] of variants) {
+    for (const [name, args] of variants) {
       const output = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", import.meta.filename!, "--client", url, ...args, String(total)],
-        env,
+        args: [
+          "run",
+          "-A",
+          import.meta.filename!,
+          "--client",
+          url,
+          pki.ca.certFile,
+          ...args,
+          String(total),
+        ],
         stdout: "piped",
         stderr: "inherit",
       }).output();
@@ -108,8 +116,8 @@ async function main() {
 }
 
 if (Deno.args[0] === "--client") {
-  const [, url, transport, ca, total] = Deno.args;
-  await client(url, ca || undefined, transport as "raw" | "native", Number(total));
+  const [, url, ca, transport, trust, total] = Deno.args;
+  await client(url, ca, transport as "raw" | "native", trust === "strict", Number(total));
 } else {
   await main();
 }
