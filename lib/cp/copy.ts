@@ -68,6 +68,8 @@ export interface CopyOptions {
    * download), `"local"` for kubexec's own (skipped members, fallbacks). No `warning: ` prefix.
    */
   warn?: (message: string, source: "remote" | "local") => void;
+  /** Size of the chunks an upload hands to `exec` as stdin; default 128 KiB. */
+  chunkSize?: number;
 }
 
 /** Options of {@linkcode download}. */
@@ -231,6 +233,7 @@ export async function upload(
       currentFile = file.localPath;
     },
     onBody,
+    chunkSize: options.chunkSize,
   });
   const command = options.noPreserve
     ? ["tar", "--no-same-permissions", "--no-same-owner", "-xmf", "-", "-C", remoteDirName(target)]
