@@ -594,7 +594,7 @@ async function downloadWithCat(
   let bytes = 0;
   let closed = false;
   const fileSink = new WritableStream<Uint8Array>({
-    async write(chunk) {
+    write(chunk) {
       let offset = 0;
       while (offset < chunk.length) offset += file.writeSync(chunk.subarray(offset));
       hash?.update(chunk);

@@ -244,7 +244,7 @@ class Extraction {
   }
 
   /** Removes what is at `path` so a non-directory can be created there; directories are refused. */
-  async clearForNonDirectory(path: string, name: string): Promise<void> {
+  clearForNonDirectory(path: string, name: string): void {
     const info = lstatOrNull(path);
     if (info === null) return;
     if (info.isDirectory) {
@@ -321,7 +321,7 @@ class Extraction {
     const target = await this.#fileTarget(header, parts);
     if (target === null) return;
     const path = join(this.#root, target);
-    await this.clearForNonDirectory(path, header.name);
+    this.clearForNonDirectory(path, header.name);
     const isRoot = parts.length === 0;
     if (isRoot) this.#options.onRootFile?.(header);
     const hash = isRoot && this.#options.hashRootFile ? sha256() : undefined;
@@ -363,21 +363,21 @@ class Extraction {
     }
     const reason = parts.length === 0
       ? "the copied path itself is a symlink"
-      : await this.#symlinkEscape(target, parts);
+      : this.#symlinkEscape(target, parts);
     if (reason !== undefined) {
       this.warn(`skipping symlink: ${shown} -> ${JSON.stringify(target)} (${reason})`);
       return;
     }
     if (!(await this.prepareParents(parts, header.name))) return;
     const path = join(this.#root, parts);
-    await this.clearForNonDirectory(path, header.name);
+    this.clearForNonDirectory(path, header.name);
     Deno.symlinkSync(target, path);
     this.#createdSymlinks.add(parts.join("/"));
     this.result.symlinks++;
   }
 
   /** Why a symlink to `target` placed at `parts` could lead outside the destination, if it could. */
-  async #symlinkEscape(target: string, parts: string[]): Promise<string | undefined> {
+  #symlinkEscape(target: string, parts: string[]): string | undefined {
     if (target === "" || isAbsoluteName(target)) return "it points outside the destination";
     const targetParts = components(target);
     const ups = targetParts.findIndex((part) => part !== "..");
@@ -433,7 +433,7 @@ class Extraction {
     }
     if (!(await this.prepareParents(parts, header.name))) return;
     const path = join(this.#root, parts);
-    await this.clearForNonDirectory(path, header.name);
+    this.clearForNonDirectory(path, header.name);
     Deno.linkSync(sourcePath, path);
     this.result.files++;
   }
