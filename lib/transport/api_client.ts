@@ -31,6 +31,7 @@ import { openNativeWebSocket } from "./websocket_native.ts";
 
 /** Options of {@linkcode createApiClient}. */
 export interface ApiClientOptions {
+  /** Receives `-v` messages (level 6–8). */
   logger?: Logger;
   /** Environment lookup for `HTTPS_PROXY`/`NO_PROXY`; defaults to `Deno.env.get`. */
   env?: EnvReader;

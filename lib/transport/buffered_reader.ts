@@ -22,11 +22,13 @@ export const DEFAULT_READ_BUFFER_BYTES = 256 * 1024;
  * ```
  */
 export class BufferedReader {
+  /** The connection read from. */
   readonly conn: ByteConn;
   #buffer: Uint8Array;
   #start = 0;
   #end = 0;
 
+  /** Buffers reads from `conn` in a buffer of `bufferBytes`. */
   constructor(conn: ByteConn, bufferBytes = DEFAULT_READ_BUFFER_BYTES) {
     this.conn = conn;
     this.#buffer = new Uint8Array(bufferBytes);

@@ -28,12 +28,15 @@ import type { ByteConn } from "./types.ts";
 export interface DialTarget {
   /** The API server URL (`http:` or `https:`); only scheme, host and port are used. */
   url: URL;
+  /** CA, client certificate, server name and insecure mode from the kubeconfig. */
   tls: TlsConfig;
   /** A client certificate from the credential provider; wins over `tls.certPem`/`keyPem`. */
   clientCert?: ClientCertificate;
+  /** The proxy to tunnel through (see `resolveProxy`); direct when absent. */
   proxy?: ProxyRoute;
   /** Limit for connecting, tunnelling and the TLS handshake; 0 or absent: none. */
   timeoutMs?: number;
+  /** Receives the route and TLS details at level 6. */
   logger?: Logger;
   /** Sent to HTTP proxies in CONNECT requests. */
   userAgent?: string;

@@ -22,11 +22,13 @@ export type ConnectFailure = "refused" | "dns" | "timeout" | "unreachable" | "re
  * ```
  */
 export class ConnectError extends Error {
+  /** The error name, `ConnectError`. */
   override name = "ConnectError";
   /** What went wrong, for hints. */
   readonly failure: ConnectFailure;
   /** `host:port` that was dialled. */
   readonly address: string;
+  /** Builds the error from the facts its message needs. */
   constructor(failure: ConnectFailure, address: string, detail: string, options?: ErrorOptions) {
     super(
       failure === "dns"
@@ -58,11 +60,13 @@ export type TlsFailure =
  * ```
  */
 export class TlsError extends Error {
+  /** The error name, `TlsError`. */
   override name = "TlsError";
   /** What went wrong, for hints. */
   readonly failure: TlsFailure;
   /** The name the certificate was verified against (SNI). */
   readonly serverName: string;
+  /** Builds the error from the facts its message needs. */
   constructor(failure: TlsFailure, serverName: string, detail: string, options?: ErrorOptions) {
     super(
       failure === "handshake" ? `tls: ${detail}` : `tls: failed to verify certificate: ${detail}`,
@@ -84,11 +88,13 @@ export class TlsError extends Error {
  * ```
  */
 export class ProxyError extends Error {
+  /** The error name, `ProxyError`. */
   override name = "ProxyError";
   /** The proxy URL without userinfo. */
   readonly proxy: string;
   /** HTTP status of a refused CONNECT (407 = proxy authentication required), if any. */
   readonly status: number | undefined;
+  /** Builds the error from the facts its message needs. */
   constructor(proxy: string, detail: string, status?: number, options?: ErrorOptions) {
     super(`proxyconnect tcp: ${proxy}: ${detail}`, options);
     this.proxy = proxy;
@@ -106,6 +112,7 @@ export class ProxyError extends Error {
  * ```
  */
 export class HttpProtocolError extends Error {
+  /** The error name, `HttpProtocolError`. */
   override name = "HttpProtocolError";
 }
 
@@ -119,9 +126,11 @@ export class HttpProtocolError extends Error {
  * ```
  */
 export class BodyTooLargeError extends Error {
+  /** The error name, `BodyTooLargeError`. */
   override name = "BodyTooLargeError";
   /** The cap in bytes. */
   readonly limit: number;
+  /** Builds the error from the facts its message needs. */
   constructor(limit: number) {
     super(`response body larger than ${limit} bytes`);
     this.limit = limit;
@@ -142,11 +151,17 @@ export class BodyTooLargeError extends Error {
  * ```
  */
 export class UpgradeError extends Error {
+  /** The error name, `UpgradeError`. */
   override name = "UpgradeError";
+  /** HTTP status of the refusal; 0 when unknown (native transport). */
   readonly status: number;
+  /** Reason phrase, or the runtime's message when the status is unknown. */
   readonly statusText: string;
+  /** Response headers. */
   readonly headers: Headers;
+  /** Up to 64 KiB of the response body. */
   readonly body: Uint8Array;
+  /** Builds the error from the facts its message needs. */
   constructor(status: number, statusText: string, headers: Headers, body: Uint8Array) {
     super(
       `unable to upgrade connection: ${status === 0 ? statusText : `${status} ${statusText}`}`
@@ -170,9 +185,11 @@ export class UpgradeError extends Error {
  * ```
  */
 export class WebSocketProtocolError extends Error {
+  /** The error name, `WebSocketProtocolError`. */
   override name = "WebSocketProtocolError";
   /** The close code sent to the peer for this violation (1002 protocol error, 1009 too big). */
   readonly closeCode: number;
+  /** Builds the error from the facts its message needs. */
   constructor(message: string, closeCode = 1002) {
     super(message);
     this.closeCode = closeCode;
@@ -189,8 +206,11 @@ export class WebSocketProtocolError extends Error {
  * ```
  */
 export class TransportTimeoutError extends Error {
+  /** The error name, `TransportTimeoutError`. */
   override name = "TransportTimeoutError";
+  /** The limit that was exceeded. */
   readonly timeoutMs: number;
+  /** Builds the error from the facts its message needs. */
   constructor(what: string, timeoutMs: number) {
     super(`${what}: timed out after ${timeoutMs}ms (Client.Timeout exceeded)`);
     this.timeoutMs = timeoutMs;
@@ -208,9 +228,11 @@ export class TransportTimeoutError extends Error {
  * ```
  */
 export class NativeTransportUnsupportedError extends Error {
+  /** The error name, `NativeTransportUnsupportedError`. */
   override name = "NativeTransportUnsupportedError";
   /** The setting the native transport cannot honour. */
   readonly setting: string;
+  /** Builds the error from the facts its message needs. */
   constructor(setting: string) {
     super(`the native WebSocket transport does not support ${setting}; use the raw transport`);
     this.setting = setting;
@@ -227,9 +249,11 @@ export class NativeTransportUnsupportedError extends Error {
  * ```
  */
 export class WebSocketClosedError extends Error {
+  /** The error name, `WebSocketClosedError`. */
   override name = "WebSocketClosedError";
   /** The close code, when the connection has closed. */
   readonly code: number | undefined;
+  /** Builds the error from the facts its message needs. */
   constructor(code?: number) {
     super(
       code === undefined ? "websocket: close sent" : `websocket: connection closed (code ${code})`,

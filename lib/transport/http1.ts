@@ -22,8 +22,11 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** A parsed response status line and headers. */
 export interface ResponseHead {
+  /** Status code, e.g. `101`. */
   status: number;
+  /** Reason phrase, e.g. `Switching Protocols`. */
   statusText: string;
+  /** Headers (repeated ones joined by `, `). */
   headers: Headers;
   /** Header lines in arrival order, names as sent. */
   rawHeaders: [string, string][];

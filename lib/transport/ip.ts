@@ -79,7 +79,9 @@ function parseIpv6(text: string): IpBytes | undefined {
 
 /** A parsed CIDR block. */
 export interface Cidr {
+  /** The network address (host bits cleared). */
   network: IpBytes;
+  /** Prefix length in bits, relative to the address family. */
   prefixLength: number;
 }
 

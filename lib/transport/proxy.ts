@@ -26,6 +26,7 @@ export type ProxyKind = "http" | "https" | "socks5" | "socks5h";
 export interface ProxyRoute {
   /** The proxy URL (may carry `user:password@` for authentication). */
   url: URL;
+  /** The tunnelling protocol, from the URL scheme. */
   kind: ProxyKind;
   /** Where the proxy came from, for `-v` logs: `proxy-url`, `HTTPS_PROXY`, `http_proxy`, … */
   source: string;

@@ -49,8 +49,11 @@ export type TlsEngine = "Deno.connectTls" | "node:tls";
 export interface TlsConnectOptions {
   /** Host to dial (ignored with `tunnel`) and, without `tls.serverName`, the name to verify. */
   host: string;
+  /** Port to dial. */
   port: number;
+  /** CA, client certificate, server name and insecure mode. */
   tls: TlsConfig;
+  /** A client certificate from the credential provider; wins over `tls.certPem`. */
   clientCert?: ClientCertificate;
   /** Run TLS over this established stream (a proxy tunnel) instead of dialling. */
   tunnel?: ByteConn;
@@ -65,7 +68,9 @@ export interface TlsConnectOptions {
 
 /** An established TLS connection. */
 export interface TlsConnection {
+  /** The decrypted byte stream. */
   conn: ByteConn;
+  /** Which engine carries it. */
   engine: TlsEngine;
   /** The name sent as SNI and verified; `undefined` for an IP address without `tls-server-name`. */
   serverName: string | undefined;

@@ -6,7 +6,15 @@
  * @module
  */
 
-/** Frame opcodes. */
+/**
+ * Frame opcodes (RFC 6455 §5.2).
+ *
+ * @example
+ * ```ts
+ * import { Opcode } from "./websocket_frame.ts";
+ * Opcode.binary; // 2
+ * ```
+ */
 export const Opcode = {
   continuation: 0x0,
   text: 0x1,
@@ -18,19 +26,33 @@ export const Opcode = {
 
 /** A decoded frame header. */
 export interface FrameHeader {
+  /** Final fragment of a message. */
   fin: boolean;
   /** RSV1–3 bits (must be zero without extensions). */
   reserved: number;
+  /** Frame type (see {@linkcode Opcode}). */
   opcode: number;
+  /** Whether a masking key is present (never for server frames). */
   masked: boolean;
+  /** Payload size in bytes. */
   payloadLength: number;
   /** Header size in bytes, including the masking key if present. */
   headerLength: number;
+  /** The masking key, when masked. */
   maskKey: Uint8Array | undefined;
 }
 
-/** Reason of an unparseable header. */
+/**
+ * A frame header that cannot be represented (a length beyond 2^53).
+ *
+ * @example
+ * ```ts
+ * import { FrameHeaderError } from "./websocket_frame.ts";
+ * new FrameHeaderError("frame length exceeds 2^53");
+ * ```
+ */
 export class FrameHeaderError extends Error {
+  /** The error name, `FrameHeaderError`. */
   override name = "FrameHeaderError";
 }
 

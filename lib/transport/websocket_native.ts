@@ -36,10 +36,15 @@ const SEND_HIGH_WATER_BYTES = 1024 * 1024;
 export interface NativeWebSocketOptions {
   /** `ws:` or `wss:` URL with path and query. */
   url: URL;
+  /** Offered subprotocols. */
   protocols: string[];
+  /** Extra request headers (credentials, impersonation, user agent). */
   headers?: [string, string][];
+  /** CA and client certificate; insecure mode and server name are refused. */
   tls: TlsConfig;
+  /** A client certificate from the credential provider. */
   clientCert?: ClientCertificate;
+  /** Proxy for `Deno.createHttpClient`. */
   proxy?: ProxyRoute;
   /** Limit for the handshake; 0 or absent: none. */
   timeoutMs?: number;
