@@ -93,7 +93,7 @@ async function buildHarness(): Promise<void> {
   say("harness build: go build (a cold build of kube-apiserver takes minutes on 2 cores)");
   const started = performance.now();
   const status = await new Deno.Command("go", {
-    args: ["build", "-o", binary, "."],
+    args: ["build", "-buildvcs=false", "-o", binary, "."],
     cwd: harnessDir,
     stdout: "inherit",
     stderr: "inherit",
@@ -251,19 +251,36 @@ async function runTests(harness: RunningHarness, extraArgs: string[]): Promise<n
   return status.code;
 }
 
+/**
+ * Starts the harness, once more if the first start fails: its loopback ports are picked free and
+ * then bound, and another process may take one in between.
+ */
+async function startHarnessWithRetry(): Promise<RunningHarness> {
+  try {
+    return await startHarness();
+  } catch (error) {
+    say(`harness failed to start; retrying once:\n${(error as Error).message}`);
+    return await startHarness();
+  }
+}
+
 async function main(args: string[]): Promise<number> {
   const started = performance.now();
   const separator = args.indexOf("--");
   const testArgs = separator >= 0 ? args.slice(separator + 1) : args;
   await buildHarness();
-  const harness = await startHarness();
+  const harness = await startHarnessWithRetry();
   let code = 1;
   try {
     code = await runTests(harness, testArgs);
     if (code !== 0) complain(`--- harness log (tail)\n${await logTail(30)}`);
   } finally {
+    const stopping = performance.now();
     await stopHarness(harness);
-    say(`harness stopped, run directory removed; total ${seconds(performance.now() - started)}`);
+    say(
+      `harness stopped in ${seconds(performance.now() - stopping)}, run directory removed; ` +
+        `total ${seconds(performance.now() - started)}`,
+    );
   }
   return code;
 }
