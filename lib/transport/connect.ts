@@ -19,7 +19,7 @@ import { ConnectError, ProxyError, TlsError } from "./errors.ts";
 import { httpConnect } from "./proxy_connect.ts";
 import { displayProxyUrl, hostOf, portOf, type ProxyRoute } from "./proxy.ts";
 import { socks5Connect } from "./socks5.ts";
-import { connectTls } from "./tls.ts";
+import { connectTls, type TlsEngine } from "./tls.ts";
 import { connectTcp as tcp } from "./tcp.ts";
 import { formatAuthority } from "./tls_errors.ts";
 import type { ByteConn } from "./types.ts";
@@ -134,7 +134,7 @@ async function dialSteps(
     }
   }
   if (!secure) return tunnel ?? track(await tcp(host, port));
-  const { conn, engine, serverName } = await connectTls({
+  const { conn, engine, serverName, peer } = await connectTls({
     host,
     port,
     tls: target.tls,
@@ -150,7 +150,21 @@ async function dialSteps(
         serverName ?? "(none, IP address)"
       }, ${engine}${
         target.tls.insecure ? ", certificate NOT verified (insecure-skip-tls-verify)" : ""
-      }${target.tls.caPem ? ", trusting only the configured CA" : ""}`,
+      }${trustNote(target.tls, engine)}`,
   );
+  if (peer) {
+    logger(
+      target.tls.insecure ? 6 : 8,
+      () =>
+        `Server certificate: subject ${peer.subject}, issuer ${peer.issuer}, valid until ${peer.validTo}, SHA-256 ${peer.fingerprint256}`,
+    );
+  }
   return track(conn);
+}
+
+function trustNote(tls: TlsConfig, engine: TlsEngine): string {
+  if (tls.insecure || !tls.caPem) return "";
+  return engine === "node:tls"
+    ? ", trusting only the configured CA"
+    : ", trusting the configured CA and the default roots";
 }

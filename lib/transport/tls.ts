@@ -74,6 +74,24 @@ export interface TlsConnection {
   engine: TlsEngine;
   /** The name sent as SNI and verified; `undefined` for an IP address without `tls-server-name`. */
   serverName: string | undefined;
+  /**
+   * The server certificate's subject, issuer, validity end and SHA-256 fingerprint, when the
+   * `node:tls` engine carried the connection (always the case with `insecure-skip-tls-verify`), so
+   * an operator can see what was accepted without verification.
+   */
+  peer?: PeerCertificateSummary;
+}
+
+/** What `-v` shows of the server certificate. */
+export interface PeerCertificateSummary {
+  /** Subject common name (or the whole subject). */
+  subject: string;
+  /** Issuer common name (or the whole issuer). */
+  issuer: string;
+  /** `notAfter`, as the runtime formats it. */
+  validTo: string;
+  /** SHA-256 fingerprint, colon-separated hex. */
+  fingerprint256: string;
 }
 
 /**
@@ -122,7 +140,8 @@ export async function connectTls(options: TlsConnectOptions): Promise<TlsConnect
       serverName,
     };
   }
-  return { conn: await nodeTlsConnect(options, cert, serverName), engine, serverName };
+  const { conn, peer } = await nodeTlsConnect(options, cert, serverName);
+  return { conn, engine, serverName, peer };
 }
 
 async function denoTls(
@@ -155,7 +174,7 @@ async function nodeTlsConnect(
   options: TlsConnectOptions,
   cert: ClientCertificate | undefined,
   serverName: string | undefined,
-): Promise<ByteConn> {
+): Promise<{ conn: ByteConn; peer: PeerCertificateSummary | undefined }> {
   const { tls } = options;
   const verifyName = serverName ?? options.host;
   const transport = options.tunnel ?? await connectTcp(options.host, options.port);
@@ -186,7 +205,21 @@ async function nodeTlsConnect(
     socket.once("secureConnect", () => {
       socket.off("error", onError);
       socket.off("close", onClose);
-      resolve(nodeByteConn(socket, gate));
+      resolve({ conn: nodeByteConn(socket, gate), peer: summarize(socket.getPeerCertificate()) });
     });
   });
+}
+
+function summarize(peer: nodeTls.PeerCertificate | undefined): PeerCertificateSummary | undefined {
+  if (!peer || !peer.fingerprint256) return undefined;
+  const name = (entity: unknown) => {
+    const fields = (entity ?? {}) as Record<string, unknown>;
+    return typeof fields.CN === "string" ? fields.CN : JSON.stringify(fields);
+  };
+  return {
+    subject: name(peer.subject),
+    issuer: name(peer.issuer),
+    validTo: peer.valid_to,
+    fingerprint256: peer.fingerprint256,
+  };
 }

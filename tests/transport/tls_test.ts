@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import * as net from "node:net";
+import { X509Certificate } from "node:crypto";
 import type { TlsConfig } from "../../lib/kubeconfig/types.ts";
 import { createApiClient } from "../../lib/transport/api_client.ts";
 import { ConnectError, TlsError, TransportTimeoutError } from "../../lib/transport/errors.ts";
@@ -193,6 +194,35 @@ Deno.test("insecure-skip-tls-verify accepts an unknown, mismatched certificate",
   const pki = await testPki();
   const server = await serve({ certPem: pki.server.certPem, keyPem: pki.server.keyPem });
   try {
+    const logs: [number, string][] = [];
+    const logged = createApiClient(
+      {
+        server: server.url.href,
+        tls: { insecure: true },
+        auth: {},
+        namespace: "default",
+        namespaceExplicit: false,
+      },
+      noCredentials(),
+      { env: () => undefined, logger: (level, message) => logs.push([level, message()]) },
+    );
+    assert.equal((await logged.request({ path: "/" })).status, 200);
+    const fingerprint = new X509Certificate(pki.server.certPem).fingerprint256;
+    assert.ok(
+      logs.some(([level, line]) =>
+        level === 6 && line.includes("certificate NOT verified") && !line.includes("trusting")
+      ),
+    );
+    assert.ok(
+      logs.some(([level, line]) =>
+        level === 6 &&
+        line ===
+          `Server certificate: subject localhost, issuer ca, valid until ${
+            new X509Certificate(pki.server.certPem).validTo
+          }, SHA-256 ${fingerprint}`
+      ),
+      logs.map(([, line]) => line).join("\n"),
+    );
     const client = clientFor(
       server.url.href,
       { insecure: true, serverName: "not-in-the-cert.example" },
