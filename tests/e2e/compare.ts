@@ -119,7 +119,7 @@ export function stdinSha256(stdin: Stdin): string {
 export function commandLine(tool: Tool, kubeconfigPath: string, args: string[]): string[] {
   const common = ["--kubeconfig", kubeconfigPath, ...args];
   if (tool === "kubectl") return ["kubectl", ...common];
-  return [Deno.execPath(), "run", "--allow-all", "--quiet", "main.ts", ...common];
+  return [Deno.execPath(), "run", "--allow-all", "--quiet", `${kubexecRoot}/main.ts`, ...common];
 }
 
 /**
@@ -189,11 +189,12 @@ export async function runTool(
   user: string,
   args: string[],
   stdin?: Stdin,
+  cwd?: string,
 ): Promise<Outcome> {
   const [program, ...programArgs] = commandLine(tool, kubeconfig(user), args);
   const child = new Deno.Command(program, {
     args: programArgs,
-    cwd: tool === "kubexec" ? kubexecRoot : repoRoot,
+    cwd: cwd ?? (tool === "kubexec" ? kubexecRoot : repoRoot),
     env: clientEnv(),
     clearEnv: true,
     stdin: stdin === undefined ? "null" : "piped",
