@@ -164,6 +164,8 @@ class RawWebSocket implements WebSocketConn {
   #lastPongAt = Date.now();
   #closeSent = false;
   #receiving = false;
+  /** The receive in progress, so a close can read on once its caller abandoned it. */
+  #currentReceive: Promise<unknown> = Promise.resolve();
   #writes: Promise<void> = Promise.resolve();
   #onClosed: (() => void)[] = [];
   #fragments: Uint8Array[] = [];
@@ -204,7 +206,13 @@ class RawWebSocket implements WebSocketConn {
     return (await this.#reader.readFull(payload)) === length ? payload : null;
   }
 
-  async receive(): Promise<WebSocketMessage | null> {
+  receive(): Promise<WebSocketMessage | null> {
+    const current = this.#receiveOnce();
+    this.#currentReceive = current.catch(() => {});
+    return current;
+  }
+
+  async #receiveOnce(): Promise<WebSocketMessage | null> {
     if (this.#closeInfo) return null;
     if (this.#receiving) throw new Error("WebSocket receive() called concurrently");
     this.#receiving = true;
@@ -358,7 +366,7 @@ class RawWebSocket implements WebSocketConn {
       }
     }
     const closed = new Promise<void>((resolve) => this.#onClosed.push(resolve));
-    if (!this.#receiving) this.#drain();
+    this.#drain();
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       closed,
@@ -368,10 +376,21 @@ class RawWebSocket implements WebSocketConn {
     this.#finish({ code: 1006, reason: "" });
   }
 
-  /** Reads and discards messages until the server's close frame arrives. */
+  /**
+   * Reads and discards messages until the server's close frame arrives. A receive still in
+   * progress is waited for first: its caller may have stopped listening (a session ended by a
+   * signal abandons its read), and without reading on, the server's close frame would sit unread
+   * until the handshake timeout.
+   */
   async #drain(): Promise<void> {
     try {
-      while ((await this.receive()) !== null);
+      while (!this.#closeInfo) {
+        if (this.#receiving) {
+          await this.#currentReceive;
+          continue;
+        }
+        if ((await this.receive()) === null) return;
+      }
     } catch {
       // A protocol error during the closing handshake already ended the connection.
     }
