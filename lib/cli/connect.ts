@@ -39,7 +39,13 @@ export async function connectCluster(
   io: Io,
   options: ConnectOptions,
 ): Promise<Cluster> {
-  const config = await resolveRestConfig(global.overrides, { env: io.env });
+  const warnings: string[] = [];
+  const config = await resolveRestConfig(global.overrides, {
+    env: io.env,
+    logger: global.logger,
+    warn: (message) => void warnings.push(message),
+  });
+  for (const message of warnings) await writeText(io.stderr, `Warning: ${message}\n`);
   if (config.tls.insecure) {
     // kubectl's client-go prints no warning, but an operator on a bastion must see it.
     await writeText(

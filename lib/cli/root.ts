@@ -8,6 +8,7 @@ import { optionsCommand } from "./app.ts";
 import { versionCommand } from "./commands/version.ts";
 import { execCommand } from "./commands/exec.ts";
 import { attachCommand } from "./commands/attach.ts";
+import { configCommand } from "./commands/config.ts";
 
 /** Every top-level command, in help order. */
 export const rootCommand: Command = {
@@ -18,5 +19,5 @@ over the Kubernetes API server's WebSocket endpoints, with the credentials of yo
 
  Find more information at: https://github.com/kubexec/kubexec`,
   usage: "[flags] [options]",
-  subcommands: [execCommand, attachCommand, versionCommand, optionsCommand],
+  subcommands: [execCommand, attachCommand, configCommand, versionCommand, optionsCommand],
 };
