@@ -11,7 +11,9 @@
  * - `caCerts` are added to Deno's default roots instead of replacing them;
  * - pings cannot be sent and pongs are not observable: `ping()` does nothing and `lastPongAt`
  *   always reads as "now", so dead-peer detection must rely on other signals;
- * - without an explicit proxy Deno applies its own reading of `HTTPS_PROXY`/`NO_PROXY`.
+ * - without an explicit proxy Deno applies its own reading of `HTTPS_PROXY`/`NO_PROXY`;
+ * - Deno puts its own `User-Agent` in front of kubexec's (`Deno/2.9.6, kubexec/…`);
+ * - the `Sec-WebSocket-Accept` key is not verified by Deno (PROTOCOL.md §12).
  *
  * @module
  */

@@ -12,7 +12,8 @@ import { UpgradeError, WebSocketProtocolError } from "../../lib/transport/errors
 import type { WebSocketConn } from "../../lib/transport/types.ts";
 import { MAX_SEND_MESSAGE_BYTES } from "../../lib/transport/websocket.ts";
 import { testPki } from "../support/pki.ts";
-import { noCredentials } from "../support/transport_credentials.ts";
+import { sequenceCredentials } from "../support/transport_credentials.ts";
+import { userAgent } from "../../lib/version.ts";
 import {
   acceptWebSocket,
   type ServerConn,
@@ -45,8 +46,9 @@ async function withServer(
       auth: {},
       namespace: "default",
       namespaceExplicit: false,
+      impersonate: { user: "jane" },
     },
-    noCredentials(),
+    sequenceCredentials([[["Authorization", "Bearer ws-token"]]]),
     { transport: kind, env: () => undefined, strictCaTrust },
   );
   try {
@@ -81,6 +83,12 @@ for (const kind of ["raw", "native"] as const) {
       /^sec-websocket-protocol$/i.test(n)
     );
     assert.deepEqual(protocolLines.map(([, v]) => v), ["v5.channel.k8s.io, v4.channel.k8s.io"]);
+    assert.equal(requests[0].headers.get("authorization"), "Bearer ws-token");
+    assert.equal(requests[0].headers.get("impersonate-user"), "jane");
+    if (kind === "raw") assert.equal(requests[0].headers.get("user-agent"), userAgent());
+    // Deno's native client sends its own user agent in front of ours.
+    else assert.ok(requests[0].headers.get("user-agent")?.endsWith(userAgent()));
+    assert.equal(requests[0].target, "/ws?x=1");
     const data = seen.filter((f) => f.opcode === 1 || f.opcode === 2);
     assert.equal(data.length, 3);
     assert.ok(seen.every((f) => f.masked && f.fin));
