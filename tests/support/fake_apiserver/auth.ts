@@ -113,6 +113,12 @@ export interface Attributes {
   name?: string;
 }
 
+const SELF_REVIEWS = new Set([
+  "selfsubjectreviews",
+  "selfsubjectaccessreviews",
+  "selfsubjectrulesreviews",
+]);
+
 function matches(list: string[] | undefined, value: string): boolean {
   return list === undefined || list.includes("*") || list.includes(value);
 }
@@ -133,6 +139,8 @@ export function isAllowed(
   attributes: Attributes,
 ): boolean {
   if (!rules || user.groups?.includes("system:masters")) return true;
+  // The bootstrap role system:basic-user lets every authenticated user review itself.
+  if (attributes.verb === "create" && SELF_REVIEWS.has(attributes.resource)) return true;
   const resource = attributes.subresource
     ? `${attributes.resource}/${attributes.subresource}`
     : attributes.resource;

@@ -356,7 +356,8 @@ async function handleStreaming(
   }
   const done = session.catch(() => {}).finally(() => {
     out.stopPings();
-    socket.destroy();
+    // End rather than destroy, so a close frame still in the buffer reaches the client.
+    if (!socket.destroyed) socket.end();
     state.sessions.delete(done);
   });
   state.sessions.add(done);

@@ -174,7 +174,6 @@ export class ServerWebSocket {
   async #fail(code: number, why: string): Promise<null> {
     this.#log.protocolErrors.push(why);
     await this.close(code);
-    this.socket.destroy();
     return null;
   }
 
@@ -209,9 +208,13 @@ export class ServerWebSocket {
     this.socket.end();
   }
 
-  /** Drops the connection without a close frame. */
+  /**
+   * Drops the connection without a close frame: bytes already written are flushed, then the
+   * socket is closed (the peer sees end-of-stream mid-session).
+   */
   destroy(): void {
     this.#closeSent = true;
-    this.socket.destroy();
+    if (this.socket.destroyed) return;
+    this.socket.end(() => this.socket.destroy());
   }
 }
