@@ -1,10 +1,13 @@
 /**
  * cp through exec and tar against the real apiserver: a directory tree up to the `shell` pod and
- * back, byte-exact, and kubectl's behaviour for a missing remote or local path. Local paths are
- * relative to a per-client scratch directory and remote paths relative to the pod's working
- * directory, so both clients run the same command lines (only the fresh remote directory's name
- * differs, and no output names it). (Remote paths must stay relative: the
- * harness's containers are processes on this machine, not isolated file systems.)
+ * back, byte-exact, and kubectl's behaviour for a missing local path. A missing remote path is left
+ * out: kubectl 1.32 exits 0 and stops reading once the empty tar stream ends, so its copy of tar's
+ * complaint is cut at a random point.
+ *
+ * Local paths are relative to a per-client scratch directory and remote paths relative to the
+ * pod's working directory, so both clients run the same command lines (only the fresh remote
+ * directory's name differs, and no output names it). Remote paths must stay relative: the harness's
+ * containers are processes on this machine, not isolated file systems.
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -48,7 +51,6 @@ async function makeSourceTree(dir: string) {
 interface CpRun {
   upload: Outcome;
   download: Outcome;
-  missingRemote: Outcome;
   missingLocal: Outcome;
   source: Map<string, string>;
   copied: Map<string, string>;
@@ -62,13 +64,6 @@ async function cpRoundTrip(tool: Tool): Promise<CpRun> {
     const remote = `shell:${dir.split("/").pop()}`;
     const upload = await runTool(tool, "admin", ["cp", "src", remote], undefined, dir);
     const download = await runTool(tool, "admin", ["cp", remote, "back"], undefined, dir);
-    const missingRemote = await runTool(
-      tool,
-      "admin",
-      ["cp", "shell:no-such-path", "out"],
-      undefined,
-      dir,
-    );
     const missingLocal = await runTool(
       tool,
       "admin",
@@ -78,27 +73,20 @@ async function cpRoundTrip(tool: Tool): Promise<CpRun> {
     );
     const source = await treeDigest(`${dir}/src`);
     const copied = await treeDigest(`${dir}/back`).catch(() => new Map<string, string>());
-    return { upload, download, missingRemote, missingLocal, source, copied };
+    return { upload, download, missingLocal, source, copied };
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 }
 
 Deno.test({
-  name: "cp: a directory tree up and back byte-exact, and missing paths",
+  name: "cp: a directory tree up and back byte-exact, and a missing local path",
   ignore: !cluster,
   fn: async (t) => {
     const kubectl = await cpRoundTrip("kubectl");
     assertOutcome("kubectl", kubectl.upload, { code: 0, stdout: "", stderr: "" });
     assertOutcome("kubectl", kubectl.download, { code: 0, stdout: "", stderr: "" });
     assert.deepEqual(kubectl.copied, kubectl.source);
-    // kubectl 1.32 exits 0 here and passes the remote tar's complaint on through stdout.
-    assertOutcome("kubectl", kubectl.missingRemote, {
-      code: 0,
-      stdout: "tar: no-such-path: Cannot stat: No such file or directory\n" +
-        "tar: Exiting with failure status due to previous errors\n",
-      stderr: "",
-    });
     assertOutcome("kubectl", kubectl.missingLocal, {
       code: 1,
       stdout: "",
@@ -112,7 +100,6 @@ Deno.test({
         assert.deepEqual(kubexec.copied, kubexec.source);
         assertSameOutcome(kubectl.upload, kubexec.upload);
         assertSameOutcome(kubectl.download, kubexec.download);
-        assertSameOutcome(kubectl.missingRemote, kubexec.missingRemote);
         assertSameOutcome(kubectl.missingLocal, kubexec.missingLocal);
       },
     });

@@ -109,6 +109,8 @@ func createPod(ctx context.Context, client kubernetes.Interface, plan podPlan) (
 		c := corev1.Container{Name: name, Image: image, Env: containerEnv(plan.name, name, plan.node)}
 		if i == 0 {
 			c.Command = plan.command
+			// A container one can attach to with -i keeps its stdin open.
+			c.Stdin = len(plan.command) > 0
 			for _, port := range plan.ports {
 				c.Ports = append(c.Ports, corev1.ContainerPort{ContainerPort: port, Protocol: corev1.ProtocolTCP})
 			}

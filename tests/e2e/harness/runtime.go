@@ -227,6 +227,10 @@ func (r *localRuntime) execWithPipes(ctx context.Context, command *exec.Cmd, in 
 
 func (r *localRuntime) execWithTerminal(ctx context.Context, command *exec.Cmd, in io.Reader, out io.WriteCloser, resize <-chan remotecommandserver.TerminalSize) error {
 	command.Env = append(command.Env, "TERM=xterm")
+	// pty.StartWithSize adds Setsid and Setctty: the process leads its own
+	// session, so a process-group kill misses it; Pdeathsig and shutdown
+	// cover it.
+	command.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	size := &pty.Winsize{Rows: 24, Cols: 80}
 	// The first size usually arrives with the request; waiting briefly lets
 	// the shell start with the client's real size.
