@@ -11,7 +11,7 @@
 import { readClientMessages, readyChannel } from "./exec.ts";
 import { containerNotFound } from "./exec.ts";
 import { type RunningCommand, startCommand, type StartOptions } from "./process.ts";
-import type { SessionOutput } from "./session_io.ts";
+import { EarlyStdin, type SessionOutput } from "./session_io.ts";
 import type { TerminalSize } from "./types.ts";
 
 interface Listener {
@@ -156,19 +156,12 @@ export async function serveAttach(
   alreadyRunning: boolean,
 ): Promise<void> {
   let target: AttachedProcess | undefined;
-  let attached: () => void = () => {};
-  const ready = new Promise<void>((resolve) => (attached = resolve));
+  const early = new EarlyStdin();
   let firstSize: (size: TerminalSize) => void = () => {};
   const sized = new Promise<TerminalSize>((resolve) => (firstSize = resolve));
   const client = readClientMessages(out, {
-    stdin: async (bytes) => {
-      await ready;
-      if (params.stdin && params.containerStdin) await target?.write(bytes);
-    },
-    closeStdin: async () => {
-      await ready;
-      if (params.stdinOnce) await target?.closeStdin();
-    },
+    stdin: (bytes) => early.write(bytes),
+    closeStdin: () => early.close(),
     resize: (size) => {
       firstSize(size);
       if (params.tty) void target?.command.resize(size);
@@ -194,11 +187,19 @@ export async function serveAttach(
     }
     target = await obtain(size);
     target.listeners.add(listener);
-    attached();
+    const process = target;
+    await early.attach({
+      write: async (bytes) => {
+        if (params.stdin && params.containerStdin) await process.write(bytes);
+      },
+      close: async () => {
+        if (params.stdinOnce) await process.closeStdin();
+      },
+    });
     const outcome = await Promise.race([target.ended, client.then(() => "gone" as const)]);
     if (outcome !== "gone" && out.open) await out.status({ status: "Success" });
   } finally {
-    attached();
+    early.abandon();
     target?.listeners.delete(listener);
     out.stopPings();
     await out.finish();

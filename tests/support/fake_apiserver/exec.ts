@@ -7,7 +7,7 @@
  */
 
 import { CommandNotFoundError, type RunningCommand, startCommand } from "./process.ts";
-import { ResizeDecoder, type SessionOutput } from "./session_io.ts";
+import { EarlyStdin, ResizeDecoder, type SessionOutput } from "./session_io.ts";
 import { internalError, nonZeroExit, type StatusFields } from "./status.ts";
 import type { TerminalSize } from "./types.ts";
 import { decodeChannelMessage } from "./channels.ts";
@@ -127,18 +127,10 @@ export async function serveExec(out: SessionOutput, params: ExecParams): Promise
   let firstSize: (size: TerminalSize) => void = () => {};
   const sized = new Promise<TerminalSize>((resolve) => (firstSize = resolve));
   let stdinWriter: WritableStreamDefaultWriter<Uint8Array> | undefined;
-  let started: () => void = () => {};
-  // Stdin that arrives before the process exists waits here (back-pressuring the client).
-  const commandStarted = new Promise<void>((resolve) => (started = resolve));
+  const early = new EarlyStdin();
   const client = readClientMessages(out, {
-    stdin: async (bytes) => {
-      await commandStarted;
-      if (params.stdin) await stdinWriter?.write(bytes).catch(() => {});
-    },
-    closeStdin: async () => {
-      await commandStarted;
-      await stdinWriter?.close().catch(() => {});
-    },
+    stdin: (bytes) => early.write(bytes),
+    closeStdin: () => early.close(),
     resize: (size) => {
       firstSize(size);
       if (params.tty) void command?.resize(size);
@@ -179,7 +171,11 @@ export async function serveExec(out: SessionOutput, params: ExecParams): Promise
       return;
     }
     stdinWriter = command.stdin;
-    started();
+    const writer = params.stdin ? stdinWriter : undefined;
+    await early.attach({
+      write: async (bytes) => await writer?.write(bytes).catch(() => {}),
+      close: async () => await writer?.close().catch(() => {}),
+    });
     const running = command;
     const pumps = Promise.all([
       running.stdout ? out.pump(running.stdout, 1) : undefined,
@@ -210,7 +206,7 @@ export async function serveExec(out: SessionOutput, params: ExecParams): Promise
       );
     }
   } finally {
-    started();
+    early.abandon();
     command?.kill();
     await stdinWriter?.close().catch(() => {});
     out.stopPings();

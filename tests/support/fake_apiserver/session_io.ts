@@ -211,3 +211,71 @@ export class ResizeDecoder {
     }
   }
 }
+
+/** Where early stdin goes once the process exists. */
+export interface StdinTarget {
+  write(bytes: Uint8Array): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Stdin kept in memory before the process starts; beyond it the client is back-pressured. */
+const EARLY_STDIN_LIMIT = 1024 * 1024;
+
+/**
+ * Holds stdin (and its CLOSE) that arrives before the process exists, without blocking the
+ * client's message loop (a TTY session waits for the resize that may come after the first
+ * keystrokes), then hands it over in order.
+ *
+ * @example
+ * ```ts
+ * import { EarlyStdin } from "./session_io.ts";
+ * const stdin = new EarlyStdin();
+ * await stdin.write(new Uint8Array([1]));
+ * await stdin.attach({ write: () => Promise.resolve(), close: () => Promise.resolve() });
+ * ```
+ */
+export class EarlyStdin {
+  #chunks: Uint8Array[] = [];
+  #bytes = 0;
+  #closed = false;
+  #target: StdinTarget | undefined;
+  #ready: Promise<void>;
+  #markReady: () => void = () => {};
+
+  constructor() {
+    this.#ready = new Promise((resolve) => (this.#markReady = resolve));
+  }
+
+  /** Forwards or keeps bytes. */
+  async write(bytes: Uint8Array): Promise<void> {
+    if (this.#target) return await this.#target.write(bytes);
+    if (this.#bytes < EARLY_STDIN_LIMIT) {
+      this.#chunks.push(bytes);
+      this.#bytes += bytes.length;
+      return;
+    }
+    await this.#ready;
+    await this.#target!.write(bytes);
+  }
+
+  /** Forwards or remembers the half-close. */
+  async close(): Promise<void> {
+    if (this.#target) return await this.#target.close();
+    this.#closed = true;
+  }
+
+  /** Delivers what was kept to `target` and forwards from now on. */
+  async attach(target: StdinTarget): Promise<void> {
+    while (this.#chunks.length > 0) await target.write(this.#chunks.shift()!);
+    if (this.#closed) await target.close();
+    this.#target = target;
+    this.#markReady();
+  }
+
+  /** Drops kept bytes and releases waiting writers (the process never started). */
+  abandon(): void {
+    this.#chunks = [];
+    this.#target ??= { write: () => Promise.resolve(), close: () => Promise.resolve() };
+    this.#markReady();
+  }
+}
