@@ -76,6 +76,9 @@ export function renderError(
   let text = `${first}\n`;
   if (typeof facts.hint === "string" && facts.hint !== "") text += `hint: ${facts.hint}\n`;
   if (context.verbosity >= 6 && error.stack) text += `${error.stack}\n`;
-  const exitCode = typeof facts.exitCode === "number" ? facts.exitCode : 1;
+  // A failed exec plugin's `exitCode` is the plugin's, not ours: kubectl exits 1 for it.
+  const exitCode = typeof facts.exitCode === "number" && !(error instanceof ExecPluginError)
+    ? facts.exitCode
+    : 1;
   return { text, exitCode };
 }
