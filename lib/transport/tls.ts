@@ -92,6 +92,8 @@ export interface PeerCertificateSummary {
   validTo: string;
   /** SHA-256 fingerprint, colon-separated hex. */
   fingerprint256: string;
+  /** The certificate itself, DER, for callers that inspect names and validity (`kubexec doctor`). */
+  der?: Uint8Array;
 }
 
 /**
@@ -221,5 +223,6 @@ function summarize(peer: nodeTls.PeerCertificate | undefined): PeerCertificateSu
     issuer: name(peer.issuer),
     validTo: peer.valid_to,
     fingerprint256: peer.fingerprint256,
+    ...(peer.raw ? { der: new Uint8Array(peer.raw) } : {}),
   };
 }
