@@ -1,10 +1,20 @@
 /**
  * Credentials and denials against the real kube-apiserver: client certificates (inline and from
- * files), a static token, a token file, an exec credential plugin, impersonation with `--as`, and
+ * files), a static token, a token file, an exec credential plugin, the oidc auth-provider (valid
+ * token, and an expired one refreshed at the issuer), impersonation with `--as`, and
  * the server's own 401, 403 (RBAC on the pod and on `pods/exec`) messages. Each row runs through
  * kubectl and, once exec works, through kubexec, which must match.
  */
-import { scenarioTest } from "./compare.ts";
+import assert from "node:assert/strict";
+import { cluster, kubeconfig } from "./cluster.ts";
+import {
+  assertOutcome,
+  assertSameOutcome,
+  kubexecReady,
+  runTool,
+  scenarioTest,
+  type Tool,
+} from "./compare.ts";
 
 const whoAmI = ["exec", "shell", "--", "sh", "-c", "echo ok"];
 
@@ -113,3 +123,46 @@ scenarioTest({
       'get resource "deployments" in API group "apps" in the namespace "e2e"\n',
   },
 });
+
+scenarioTest({
+  name: "auth: oidc auth-provider with a valid ID token (carol-oidc)",
+  user: "carol-oidc",
+  args: whoAmI,
+  expect: { code: 0, stdout: "ok\n", stderr: "" },
+});
+
+Deno.test({
+  name: "auth: oidc auth-provider refreshes an expired ID token and writes it back",
+  ignore: !cluster,
+  fn: async (t) => {
+    // Each client gets its own copy: the refresh rewrites the kubeconfig.
+    const original = await Deno.readTextFile(kubeconfig("carol-oidc-refresh"));
+    const refreshWith = async (tool: Tool) => {
+      const copy = await Deno.makeTempFile({ dir: cluster!.runDir, suffix: ".kubeconfig" });
+      try {
+        await Deno.writeTextFile(copy, original);
+        const outcome = await runTool(tool, "carol-oidc-refresh", whoAmI, { kubeconfigPath: copy });
+        const rewritten = idToken(await Deno.readTextFile(copy)) !== idToken(original);
+        return { outcome, rewritten };
+      } finally {
+        await Deno.remove(copy);
+      }
+    };
+    const kubectl = await refreshWith("kubectl");
+    assertOutcome("kubectl", kubectl.outcome, { code: 0, stdout: "ok\n", stderr: "" });
+    assert.ok(kubectl.rewritten, "kubectl persists the refreshed ID token");
+    await t.step({
+      name: "kubexec matches kubectl",
+      ignore: !kubexecReady.exec?.ready,
+      fn: async () => {
+        const kubexec = await refreshWith("kubexec");
+        assertSameOutcome(kubectl.outcome, kubexec.outcome);
+        assert.ok(kubexec.rewritten, "kubexec persists the refreshed ID token");
+      },
+    });
+  },
+});
+
+function idToken(kubeconfigText: string): string {
+  return kubeconfigText.match(/id-token: (\S+)/)?.[1] ?? "";
+}

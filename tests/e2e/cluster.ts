@@ -17,7 +17,10 @@ export interface ClusterInfo {
   runDir: string;
   /** The cluster CA certificate file. */
   caFile: string;
-  /** Kubeconfig paths by name: admin, admin-files, alice, alice-tokenfile, alice-exec, viewer, nobody. */
+  /**
+   * Kubeconfig paths by name: admin, admin-files, alice, alice-tokenfile, alice-exec, carol-oidc,
+   * carol-oidc-refresh, viewer, nobody.
+   */
   kubeconfigs: Record<string, string>;
   /** Pod names by role: shell, legacy, multi, multi-noanno, attach, pf, web, other/shell. */
   pods: Record<string, string>;

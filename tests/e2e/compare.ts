@@ -175,6 +175,15 @@ function concat(chunks: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** Options of {@linkcode runTool}. */
+export interface RunOptions {
+  stdin?: Stdin;
+  /** Working directory; defaults to where the client's own files are. */
+  cwd?: string;
+  /** Kubeconfig file to use instead of the user's own (for runs that rewrite it). */
+  kubeconfigPath?: string;
+}
+
 /**
  * Runs one client with arguments and input, streaming stdin in and stdout through a hash.
  *
@@ -188,10 +197,11 @@ export async function runTool(
   tool: Tool,
   user: string,
   args: string[],
-  stdin?: Stdin,
-  cwd?: string,
+  options: RunOptions = {},
 ): Promise<Outcome> {
-  const [program, ...programArgs] = commandLine(tool, kubeconfig(user), args);
+  const { stdin, cwd } = options;
+  const path = options.kubeconfigPath ?? kubeconfig(user);
+  const [program, ...programArgs] = commandLine(tool, path, args);
   const child = new Deno.Command(program, {
     args: programArgs,
     cwd: cwd ?? (tool === "kubexec" ? kubexecRoot : repoRoot),
@@ -354,13 +364,13 @@ export function scenarioTest(row: Scenario): void {
     ignore: !cluster,
     fn: async (t) => {
       const user = row.user ?? "admin";
-      const kubectl = await runTool("kubectl", user, row.args, row.stdin);
+      const kubectl = await runTool("kubectl", user, row.args, { stdin: row.stdin });
       assertOutcome("kubectl", kubectl, row.expect);
       await t.step({
         name: `kubexec ${row.difference ? "(documented difference)" : "matches kubectl"}`,
         ignore: !kubexecReady[verbOf(row)]?.ready,
         fn: async () => {
-          const kubexec = await runTool("kubexec", user, row.args, row.stdin);
+          const kubexec = await runTool("kubexec", user, row.args, { stdin: row.stdin });
           if (row.difference) {
             assertOutcome("kubexec", kubexec, { ...row.expect, ...row.difference.expect });
           } else {

@@ -62,15 +62,11 @@ async function cpRoundTrip(tool: Tool): Promise<CpRun> {
     await makeSourceTree(dir);
     // A fresh remote directory: cp copies into an existing directory rather than onto it.
     const remote = `shell:${dir.split("/").pop()}`;
-    const upload = await runTool(tool, "admin", ["cp", "src", remote], undefined, dir);
-    const download = await runTool(tool, "admin", ["cp", remote, "back"], undefined, dir);
-    const missingLocal = await runTool(
-      tool,
-      "admin",
-      ["cp", "no-such-path", "shell:x"],
-      undefined,
-      dir,
-    );
+    const upload = await runTool(tool, "admin", ["cp", "src", remote], { cwd: dir });
+    const download = await runTool(tool, "admin", ["cp", remote, "back"], { cwd: dir });
+    const missingLocal = await runTool(tool, "admin", ["cp", "no-such-path", "shell:x"], {
+      cwd: dir,
+    });
     const source = await treeDigest(`${dir}/src`);
     const copied = await treeDigest(`${dir}/back`).catch(() => new Map<string, string>());
     return { upload, download, missingLocal, source, copied };

@@ -35,6 +35,7 @@ type apiserverSettings struct {
 	tokens     []staticUser
 	verbosity  string
 	tokensFile string
+	oidcIssuer string
 }
 
 func writeTokenFile(path string, users []staticUser) error {
@@ -70,6 +71,11 @@ func apiserverFlags(s apiserverSettings) []string {
 		"--kubelet-client-key=" + s.pki.kubeletClient.keyFile,
 		"--kubelet-certificate-authority=" + s.pki.ca.certFile,
 		"--kubelet-preferred-address-types=InternalIP",
+		"--oidc-issuer-url=" + s.oidcIssuer,
+		"--oidc-client-id=" + oidcClientID,
+		"--oidc-ca-file=" + s.pki.ca.certFile,
+		"--oidc-username-claim=sub",
+		"--oidc-username-prefix=oidc:",
 		"--allow-privileged=true",
 		"--profiling=false",
 		"--v=" + s.verbosity,

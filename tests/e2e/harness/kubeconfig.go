@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -34,7 +35,7 @@ func writeKubeconfig(path, server string, pki *clusterPKI, user string, auth *cl
 }
 
 // writeKubeconfigs writes the kubeconfigs and returns their paths by name.
-func writeKubeconfigs(dir, server string, pki *clusterPKI, tokens map[string]string) (map[string]string, error) {
+func writeKubeconfigs(dir, server string, pki *clusterPKI, tokens map[string]string, issuer *oidcIssuer) (map[string]string, error) {
 	paths := map[string]string{}
 	add := func(name, user string, auth *clientcmdapi.AuthInfo, caFromFile bool) error {
 		path := filepath.Join(dir, name+".kubeconfig")
@@ -90,6 +91,32 @@ func writeKubeconfigs(dir, server string, pki *clusterPKI, tokens map[string]str
 	}
 	if err := add("alice-exec", "alice", viaPlugin, false); err != nil {
 		return nil, err
+	}
+
+	// carol signs in through the OIDC issuer: once with a valid ID token,
+	// once with an expired one that the client must refresh at the token
+	// endpoint (kubectl then writes the new token back into the file).
+	valid, err := issuer.idToken("carol", time.Now().Add(24*time.Hour))
+	if err != nil {
+		return nil, err
+	}
+	expired, err := issuer.idToken("carol", time.Now().Add(-time.Hour))
+	if err != nil {
+		return nil, err
+	}
+	for name, token := range map[string]string{"carol-oidc": valid, "carol-oidc-refresh": expired} {
+		oidc := clientcmdapi.NewAuthInfo()
+		oidc.AuthProvider = &clientcmdapi.AuthProviderConfig{Name: "oidc", Config: map[string]string{
+			"idp-issuer-url":            issuer.url,
+			"client-id":                 oidcClientID,
+			"client-secret":             oidcClientSecret,
+			"id-token":                  token,
+			"refresh-token":             issuer.refreshToken,
+			"idp-certificate-authority": pki.ca.certFile,
+		}}
+		if err := add(name, "carol", oidc, false); err != nil {
+			return nil, err
+		}
 	}
 	return paths, nil
 }

@@ -112,6 +112,11 @@ func run() error {
 		tokens[name] = token
 		users = append(users, staticUser{token: token, name: name, uid: "uid-" + name, groups: []string{"e2e-users"}})
 	}
+	issuer, err := startOIDCIssuer(pki)
+	if err != nil {
+		return err
+	}
+	defer issuer.server.Close()
 	port, err := freeLoopbackPort()
 	if err != nil {
 		return err
@@ -120,7 +125,7 @@ func run() error {
 	apiserverDone := make(chan error, 1)
 	settings := apiserverSettings{
 		dir: dir, etcdURL: etcdURL, port: port, pki: pki, tokens: users,
-		verbosity: *verbosity, tokensFile: filepath.Join(dir, "tokens.csv"),
+		verbosity: *verbosity, tokensFile: filepath.Join(dir, "tokens.csv"), oidcIssuer: issuer.url,
 	}
 	if err := runAPIServer(settings, apiserverDone); err != nil {
 		return err
@@ -137,7 +142,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	kubeconfigs, err := writeKubeconfigs(dir, server, pki, tokens)
+	kubeconfigs, err := writeKubeconfigs(dir, server, pki, tokens, issuer)
 	if err != nil {
 		return err
 	}

@@ -41,6 +41,7 @@ type clusterPKI struct {
 	kubelet       *keyPair
 	kubeletClient *keyPair
 	admin         *keyPair
+	oidc          *keyPair
 	saKeyFile     string
 	saPubFile     string
 }
@@ -156,6 +157,7 @@ func newClusterPKI(dir string) (*clusterPKI, error) {
 		{&p.kubelet, "kubelet", pkix.Name{CommonName: "kubelet-stand-in"}, true},
 		{&p.kubeletClient, "apiserver-kubelet-client", pkix.Name{CommonName: "kube-apiserver-kubelet-client", Organization: []string{"kubeadm:cluster-admins"}}, false},
 		{&p.admin, "admin", pkix.Name{CommonName: "e2e-admin", Organization: []string{"system:masters"}}, false},
+		{&p.oidc, "oidc", pkix.Name{CommonName: "oidc-issuer"}, true},
 	}
 	for _, step := range steps {
 		pair, err := issue(dir, step.name, ca, step.subject, step.serving)
