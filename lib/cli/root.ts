@@ -9,6 +9,7 @@ import { versionCommand } from "./commands/version.ts";
 import { execCommand } from "./commands/exec.ts";
 import { attachCommand } from "./commands/attach.ts";
 import { configCommand } from "./commands/config.ts";
+import { cpCommand } from "./commands/cp.ts";
 
 /** Every top-level command, in help order. */
 export const rootCommand: Command = {
@@ -19,5 +20,12 @@ over the Kubernetes API server's WebSocket endpoints, with the credentials of yo
 
  Find more information at: https://github.com/kubexec/kubexec`,
   usage: "[flags] [options]",
-  subcommands: [execCommand, attachCommand, configCommand, versionCommand, optionsCommand],
+  subcommands: [
+    execCommand,
+    attachCommand,
+    cpCommand,
+    configCommand,
+    versionCommand,
+    optionsCommand,
+  ],
 };

@@ -1,0 +1,236 @@
+/**
+ * `kubexec cp`: copy files and directories to and from containers, as `kubectl cp` does, with tar
+ * over exec (lib/cp) on the WebSocket exec session.
+ *
+ * Where output goes follows kubectl: on a download the remote tar's stderr (`tar: Removing leading
+ * '/' …`), the "Defaulted container" notice and the `Resuming copy at …` lines go to stdout, on an
+ * upload the remote stderr and the notice go to stderr; kubexec's own warnings (skipped links,
+ * fallbacks) go to stderr as `warning: …`. A failed remote command prints kubectl's
+ * `command terminated with exit code N` and exits with N; a connection lost beyond `--retries`
+ * exits 255. Progress and a summary are drawn on stderr only when it is a terminal (not with `-q`).
+ *
+ * @module
+ */
+import type { Command, CommandContext } from "../command.ts";
+import { connectCluster } from "../connect.ts";
+import { type Io, writeText } from "../io.ts";
+import { createProgress, type Progress } from "../progress.ts";
+import { createRemoteExec } from "../remote_exec.ts";
+import {
+  type CopyPlan,
+  type CopyResult,
+  download,
+  planCopy,
+  RemoteCommandError,
+  RemoteExecError,
+  upload,
+} from "../../cp/mod.ts";
+import { FileSpecError } from "../../cp/errors.ts";
+import { chooseContainer } from "../../kube/containers.ts";
+import { getPod } from "../../kube/pods.ts";
+import { ConnectionLostError } from "../../stream/errors.ts";
+
+/** The completed options of one cp. */
+export interface CpOptions {
+  plan: CopyPlan;
+  container: string;
+  noPreserve: boolean;
+  /** Resume attempts for downloads; negative means unlimited (kubectl's `--retries`). */
+  retries: number;
+  quiet: boolean;
+  /** Skip the sha256 comparison of single files. */
+  noVerify: boolean;
+}
+
+/**
+ * Completes and validates cp's options from the command line, with kubectl's messages.
+ *
+ * @example
+ * ```ts ignore
+ * import { completeCpOptions } from "./cp.ts";
+ * completeCpOptions(context).plan.direction; // "upload" for `cp ./site web-0:/srv`
+ * ```
+ */
+export function completeCpOptions(context: CommandContext): CpOptions {
+  const { args, flags } = context;
+  if (args.length !== 2) throw new Error("source and destination are required");
+  return {
+    plan: planCopy(args[0], args[1]),
+    container: flags.string("container"),
+    noPreserve: flags.bool("no-preserve"),
+    retries: flags.int("retries"),
+    quiet: flags.bool("quiet"),
+    noVerify: flags.bool("no-verify"),
+  };
+}
+
+/** kubectl stats the local source before anything else, so its message wins over server errors. */
+async function checkLocalSource(path: string): Promise<void> {
+  try {
+    await Deno.stat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+      throw new FileSpecError(`${path} doesn't exist in local filesystem`);
+    }
+    throw error;
+  }
+}
+
+/** Serializes writes from synchronous callbacks, so lines keep their order. */
+function lineWriter(progress: Progress): {
+  write(stream: WritableStream<Uint8Array>, text: string): void;
+  flushed(): Promise<void>;
+} {
+  let chain = Promise.resolve();
+  return {
+    write(stream, text) {
+      chain = chain.then(async () => {
+        await progress.clear();
+        await writeText(stream, text);
+      }).catch(() => {});
+    },
+    flushed: () => chain,
+  };
+}
+
+async function runCopy(
+  options: CpOptions,
+  io: Io,
+  exec: ReturnType<typeof createRemoteExec>,
+  progress: Progress,
+): Promise<CopyResult> {
+  const { plan } = options;
+  const lines = lineWriter(progress);
+  const downloading = plan.direction === "download";
+  const warn = (message: string, source: "remote" | "local") => {
+    if (source === "remote") lines.write(downloading ? io.stdout : io.stderr, `${message}\n`);
+    else lines.write(io.stderr, `warning: ${message}\n`);
+  };
+  const common = {
+    noPreserve: options.noPreserve,
+    verify: !options.noVerify,
+    onProgress: progress.update,
+    warn,
+  };
+  try {
+    if (!downloading) return await upload(exec, plan.localPath, plan.remote.path, common);
+    return await download(exec, plan.remote.path, plan.localPath, {
+      ...common,
+      retries: options.retries,
+      onRetry: ({ attempt, retries, offset }) =>
+        lines.write(io.stdout, `Resuming copy at ${offset} bytes, retry ${attempt}/${retries}\n`),
+    });
+  } catch (error) {
+    if (
+      downloading && options.retries !== 0 && error instanceof RemoteExecError &&
+      error.connectionLost
+    ) {
+      lines.write(io.stdout, `Dropping out copy after ${options.retries} retries\n`);
+    }
+    throw error;
+  } finally {
+    await lines.flushed();
+  }
+}
+
+async function runCp(context: CommandContext): Promise<number> {
+  const { io, global } = context;
+  const options = completeCpOptions(context);
+  const { plan } = options;
+  if (plan.direction === "upload") await checkLocalSource(plan.localPath);
+  const { config, client } = await connectCluster(global, io, { stdinInUse: false });
+  const namespace = plan.remote.namespace ?? config.namespace;
+  const pod = await getPod(client, namespace, plan.remote.pod);
+  const phase = pod.status?.phase;
+  if (phase === "Succeeded" || phase === "Failed") {
+    throw new Error(`cannot exec into a container in a completed pod; current phase is ${phase}`);
+  }
+  const choice = chooseContainer(pod, options.container);
+  if (choice.notice && !options.quiet) {
+    // kubectl's download hands the exec's stderr to its own stdout, notice included.
+    await writeText(plan.direction === "download" ? io.stdout : io.stderr, `${choice.notice}\n`);
+  }
+  const exec = createRemoteExec({
+    client,
+    namespace,
+    pod: pod.metadata.name,
+    container: choice.container.name,
+  }, { logger: global.logger });
+  const progress = createProgress({
+    stream: io.stderr,
+    enabled: io.stderrIsTerminal && !options.quiet,
+    columns: io.terminal.size()?.columns,
+  });
+  let result: CopyResult;
+  try {
+    result = await runCopy(options, io, exec, progress);
+  } catch (error) {
+    await progress.clear();
+    if (error instanceof RemoteCommandError) {
+      await writeText(io.stderr, `${error.message}\n`);
+      return error.exitCode;
+    }
+    if (error instanceof RemoteExecError && error.cause instanceof ConnectionLostError) {
+      throw error.cause;
+    }
+    throw error;
+  }
+  await progress.finish(result);
+  return 0;
+}
+
+/** The `cp` command. */
+export const cpCommand: Command = {
+  name: "cp",
+  short: "Copy files and directories to and from containers",
+  long: "Copy files and directories to and from containers.",
+  usage: "cp <file-spec-src> <file-spec-dest> [options]",
+  examples:
+    `  # Needs 'tar' in the container for directories; single files fall back to 'cat' without it
+
+  # Copy /tmp/foo_dir local directory to /tmp/bar_dir in a remote pod in the default namespace
+  kubexec cp /tmp/foo_dir <some-pod>:/tmp/bar_dir
+
+  # Copy /tmp/foo local file to /tmp/bar in a remote pod in a specific container
+  kubexec cp /tmp/foo <some-pod>:/tmp/bar -c <specific-container>
+
+  # Copy /tmp/foo local file to /tmp/bar in a remote pod in namespace <some-namespace>
+  kubexec cp /tmp/foo <some-namespace>/<some-pod>:/tmp/bar
+
+  # Copy /tmp/foo from a remote pod to /tmp/bar locally, resuming up to 5 times if the connection drops
+  kubexec cp --retries=5 <some-namespace>/<some-pod>:/tmp/foo /tmp/bar`,
+  flags: [
+    {
+      name: "container",
+      short: "c",
+      type: "string",
+      usage:
+        "Container name. If omitted, use the kubectl.kubernetes.io/default-container annotation for selecting the container to be attached or the first container in the pod will be chosen",
+    },
+    {
+      name: "no-preserve",
+      type: "bool",
+      usage:
+        "The copied file/directory's ownership and permissions will not be preserved in the container",
+    },
+    {
+      name: "retries",
+      type: "int",
+      default: 0,
+      usage:
+        "Set number of retries to complete a copy operation from a container. Specify 0 to disable or any negative value for infinite retrying. The default is 0 (no retry).",
+    },
+    {
+      name: "no-verify",
+      type: "bool",
+      usage: "Do not compare the sha256 of a copied single file with the container's",
+    },
+    {
+      name: "quiet",
+      short: "q",
+      type: "bool",
+      usage: "No progress, summary or Defaulted container notice",
+    },
+  ],
+  run: runCp,
+};
