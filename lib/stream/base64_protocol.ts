@@ -22,7 +22,9 @@ const MAX_CHANNEL = 0xff - ZERO;
 
 /** What distinguishes one base64 protocol version from another. */
 export interface Base64ProtocolTraits {
+  /** The subprotocol name. */
   name: string;
+  /** How channel 3 reports the outcome. */
   statusFormat: StatusFormat;
 }
 

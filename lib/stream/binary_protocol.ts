@@ -18,8 +18,11 @@ import type { WebSocketMessage } from "../transport/types.ts";
 
 /** What distinguishes one binary protocol version from another. */
 export interface BinaryProtocolTraits {
+  /** The subprotocol name. */
   name: string;
+  /** Whether `FF <channel>` half-closes a channel (v5 only). */
   canHalfClose: boolean;
+  /** How channel 3 reports the outcome. */
   statusFormat: StatusFormat;
 }
 

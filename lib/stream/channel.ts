@@ -27,7 +27,9 @@ export const MAX_MESSAGE_BYTES = 32 * 1024;
 
 /** A received message split into its channel and payload. */
 export interface ChannelFrame {
+  /** The channel id (first byte, or first character minus `'0'` on base64 protocols). */
   channel: number;
+  /** The payload; empty for the ready marker. */
   data: Uint8Array;
 }
 

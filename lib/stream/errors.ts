@@ -48,12 +48,16 @@ export interface ProtocolErrorDetails {
  * ```
  */
 export class ProtocolError extends Error {
+  /** Always `ProtocolError`. */
   override name = "ProtocolError";
   /** Process exit code the CLI should use. */
   readonly exitCode: number = EXIT_ERROR;
+  /** The subprotocol involved, when known. */
   readonly protocol: string | undefined;
+  /** The channel involved, when known. */
   readonly channel: number | undefined;
 
+  /** Creates the error from its message and facts. */
   constructor(message: string, details: ProtocolErrorDetails = {}) {
     super(message);
     this.protocol = details.protocol;
@@ -72,6 +76,7 @@ export type ConnectionLossCause =
 
 /** Facts about a lost connection. */
 export interface ConnectionLostDetails {
+  /** Why the connection counts as lost. */
   cause: ConnectionLossCause;
   /** The WebSocket close code, when the connection closed (1006 = dropped without a close frame). */
   closeCode?: number;
@@ -98,14 +103,20 @@ export interface ConnectionLostDetails {
  * ```
  */
 export class ConnectionLostError extends Error {
+  /** Always `ConnectionLostError`. */
   override name = "ConnectionLostError";
   /** Process exit code the CLI should use. */
   readonly exitCode: number = EXIT_CONNECTION_LOST;
+  /** Why the connection counts as lost. */
   readonly lossCause: ConnectionLossCause;
+  /** The WebSocket close code, when the connection closed. */
   readonly closeCode: number | undefined;
+  /** The close reason, when the server gave one. */
   readonly closeReason: string | undefined;
+  /** For `no-pong`: how long the server stayed silent. */
   readonly silentMs: number | undefined;
 
+  /** Creates the error; the message is built from the facts. */
   constructor(details: ConnectionLostDetails) {
     super(
       connectionLostMessage(details),
@@ -155,6 +166,7 @@ function connectionLostMessage(details: ConnectionLostDetails): string {
  * ```
  */
 export class RemoteStatusError extends Error {
+  /** Always `RemoteStatusError`. */
   override name = "RemoteStatusError";
   /** Process exit code the CLI should use. */
   readonly exitCode: number = EXIT_ERROR;
@@ -165,6 +177,7 @@ export class RemoteStatusError extends Error {
   /** The status `code` (HTTP-like), when given. */
   readonly code: number | undefined;
 
+  /** Creates the error from the decoded status; the message is the status message. */
   constructor(status: Status) {
     super(status.message || "the server reported a failure without a message");
     this.status = status;
@@ -188,12 +201,16 @@ export type SessionLimit = "idle-timeout" | "max-session";
  * ```
  */
 export class SessionLimitError extends Error {
+  /** Always `SessionLimitError`. */
   override name = "SessionLimitError";
   /** Process exit code the CLI should use. */
   readonly exitCode: number = EXIT_ERROR;
+  /** Which limit ended the session. */
   readonly limit: SessionLimit;
+  /** The limit's value. */
   readonly limitMs: number;
 
+  /** Creates the error for `limit` set to `limitMs`. */
   constructor(limit: SessionLimit, limitMs: number) {
     super(
       limit === "idle-timeout"

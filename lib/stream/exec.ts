@@ -106,6 +106,7 @@ export interface SessionResult {
   bytesIn: number;
   /** Payload bytes sent from stdin. */
   bytesOut: number;
+  /** How the session ended. */
   ended: SessionEnd;
 }
 

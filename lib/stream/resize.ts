@@ -9,7 +9,9 @@
 
 /** A terminal size in character cells. */
 export interface TerminalSize {
+  /** Columns. */
   width: number;
+  /** Rows. */
   height: number;
 }
 
@@ -95,6 +97,7 @@ export class TerminalSizeQueue implements AsyncIterable<TerminalSize> {
     return this.#closed;
   }
 
+  /** The queue's single consumer; its `return()` closes the queue. */
   [Symbol.asyncIterator](): AsyncIterator<TerminalSize> {
     return {
       next: (): Promise<IteratorResult<TerminalSize>> => {

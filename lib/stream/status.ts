@@ -15,20 +15,29 @@ import { ProtocolError, RemoteStatusError } from "./errors.ts";
 
 /** One cause in a status' details; the JSON key of the cause type is `reason`. */
 export interface StatusCause {
+  /** The cause type (`ExitCode` for an exit code). */
   reason?: string;
+  /** The cause's text (the decimal exit code for `ExitCode`). */
   message?: string;
+  /** The field the cause refers to, if any. */
   field?: string;
 }
 
 /** The fields of `metav1.Status` kubexec reads. */
 export interface Status {
+  /** `Status` on REST errors; absent on the status channel. */
   kind?: string;
+  /** `v1` on REST errors; absent on the status channel. */
   apiVersion?: string;
+  /** Always `{}` in practice. */
   metadata?: Record<string, unknown>;
   /** `Success` or `Failure`. */
   status?: string;
+  /** Human-readable description, printed as is. */
   message?: string;
+  /** Machine-readable reason (`NonZeroExitCode`, `InternalError`, …). */
   reason?: string;
+  /** Extra facts: the object involved and the causes. */
   details?: {
     name?: string;
     group?: string;
@@ -37,12 +46,15 @@ export interface Status {
     causes?: StatusCause[];
     retryAfterSeconds?: number;
   };
+  /** HTTP-like status code, when given. */
   code?: number;
 }
 
 /** The outcome of a command whose status was decoded: the exit code the CLI should use. */
 export interface CommandOutcome {
+  /** 0 for `Success`, else the `ExitCode` cause. */
   exitCode: number;
+  /** The decoded status. */
   status: Status;
 }
 
