@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { runStreamSession } from "../../lib/stream/exec.ts";
+import { DEFAULT_PROTOCOLS } from "../../lib/stream/protocol.ts";
+import { connectTcp } from "../../lib/transport/tcp.ts";
+import { openWebSocket } from "../../lib/transport/websocket.ts";
+import { concat, randomBytes } from "./bytes.ts";
+
+/**
+ * A loopback server speaking v5 like the API server's translator running `cat`: channel 0 comes
+ * back on channel 1, `FF 00` ends the command with Success, then a close 1000.
+ */
+function catServer(options: { status: string }) {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    const { socket, response } = Deno.upgradeWebSocket(request, { protocol: "v5.channel.k8s.io" });
+    socket.binaryType = "arraybuffer";
+    socket.onopen = () => socket.send(new Uint8Array([1]));
+    socket.onmessage = (event) => {
+      const data = new Uint8Array(event.data as ArrayBuffer);
+      if (data[0] === 0) {
+        socket.send(concat([new Uint8Array([1]), data.subarray(1)]));
+      } else if (data[0] === 0xff && data[1] === 0) {
+        socket.send(concat([new Uint8Array([3]), new TextEncoder().encode(options.status)]));
+        socket.close(1000);
+      }
+    };
+    return response;
+  });
+  return server;
+}
+
+async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)).toHex();
+}
+
+Deno.test("over the raw RFC 6455 client: 4 MiB through cat arrive byte-exact, then Success", async () => {
+  const server = catServer({ status: '{"metadata":{},"status":"Success"}' });
+  try {
+    const conn = await connectTcp("127.0.0.1", server.addr.port);
+    const ws = await openWebSocket(conn, {
+      target: "/api/v1/namespaces/default/pods/web/exec?command=cat&stdin=true&stdout=true",
+      host: `127.0.0.1:${server.addr.port}`,
+      protocols: [...DEFAULT_PROTOCOLS],
+    });
+    assert.equal(ws.protocol, "v5.channel.k8s.io");
+    const input = randomBytes(4 << 20);
+    const output: Uint8Array[] = [];
+    const result = await runStreamSession(ws, {
+      stdin: ReadableStream.from([input.subarray(0, 3_000_000), input.subarray(3_000_000)]),
+      stdout: new WritableStream({ write: (chunk) => void output.push(chunk.slice()) }),
+      tty: false,
+    }, { keepaliveMs: 1 });
+    assert.equal(result.exitCode, 0);
+    assert.equal(result.bytesOut, input.length);
+    assert.equal(result.bytesIn, input.length);
+    assert.equal(await sha256(concat(output)), await sha256(input));
+    assert.equal(ws.closeInfo?.code, 1000);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("over the raw RFC 6455 client: a non-zero exit code comes through", async () => {
+  const status = JSON.stringify({
+    metadata: {},
+    status: "Failure",
+    reason: "NonZeroExitCode",
+    details: { causes: [{ reason: "ExitCode", message: "7" }] },
+  });
+  const server = catServer({ status });
+  try {
+    const conn = await connectTcp("127.0.0.1", server.addr.port);
+    const ws = await openWebSocket(conn, {
+      target: "/exec",
+      host: `127.0.0.1:${server.addr.port}`,
+      protocols: ["v5.channel.k8s.io"],
+    });
+    const result = await runStreamSession(ws, {
+      stdin: ReadableStream.from([new TextEncoder().encode("x")]),
+      tty: false,
+    });
+    assert.equal(result.exitCode, 7);
+  } finally {
+    await server.shutdown();
+  }
+});
