@@ -197,10 +197,12 @@ function groupAlive(pid: number): boolean {
 async function stopHarness(harness: RunningHarness): Promise<void> {
   const pid = harness.child.pid;
   signalGroup(pid, "SIGTERM");
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const graceful = await Promise.race([
     harness.child.status.then(() => true),
-    new Promise<false>((resolve) => setTimeout(() => resolve(false), STOP_GRACE_MS)),
+    new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), STOP_GRACE_MS)),
   ]);
+  clearTimeout(timer);
   if (!graceful) say("harness did not stop on SIGTERM; killing its process group");
   // Whatever is left in the group (a command still running in a pod) goes too.
   signalGroup(pid, "SIGKILL");
@@ -211,9 +213,12 @@ async function stopHarness(harness: RunningHarness): Promise<void> {
   await Deno.remove(harness.runDir, { recursive: true }).catch(() => {});
 }
 
+/** The running `deno test`, so that an interrupted driver can end it too. */
+let testRun: Deno.ChildProcess | undefined;
+
 /** Runs `deno test` on tests/e2e, passing output through and keeping its summary line. */
 async function runTests(harness: RunningHarness, extraArgs: string[]): Promise<number> {
-  const child = new Deno.Command(Deno.execPath(), {
+  const child = testRun = new Deno.Command(Deno.execPath(), {
     // --no-config: deno.json excludes tests/e2e/ from `deno test` (so `deno task test` skips it),
     // and that exclusion applies to paths named on the command line too.
     args: ["test", "--allow-all", "--no-config", ...extraArgs, "tests/e2e/"],
@@ -270,11 +275,30 @@ async function main(args: string[]): Promise<number> {
   const testArgs = separator >= 0 ? args.slice(separator + 1) : args;
   await buildHarness();
   const harness = await startHarnessWithRetry();
+  // An interrupted run still stops the harness (it is in its own process group, so the terminal's
+  // SIGINT does not reach it) and removes the run directory.
+  const onSignal = (signal: Deno.Signal, code: number) => async () => {
+    say(`${signal}: stopping the tests and the harness`);
+    try {
+      testRun?.kill("SIGTERM");
+    } catch {
+      // Already finished.
+    }
+    await testRun?.status;
+    await stopHarness(harness);
+    Deno.exit(code);
+  };
+  const listeners: [Deno.Signal, () => void][] = [
+    ["SIGINT", onSignal("SIGINT", 130)],
+    ["SIGTERM", onSignal("SIGTERM", 143)],
+  ];
+  for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
   let code = 1;
   try {
     code = await runTests(harness, testArgs);
     if (code !== 0) complain(`--- harness log (tail)\n${await logTail(30)}`);
   } finally {
+    for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
     const stopping = performance.now();
     await stopHarness(harness);
     say(
