@@ -104,7 +104,9 @@ export async function openWebSocket(
     if (handshake.protocols.length > 0) {
       headers.push(["Sec-WebSocket-Protocol", handshake.protocols.join(", ")]);
     }
-    headers.push(...(handshake.headers ?? []));
+    // The Host line is written once, from `handshake.host`: Go's net/http (the API server)
+    // refuses a request with two ("too many Host headers").
+    headers.push(...(handshake.headers ?? []).filter(([name]) => !/^host$/i.test(name)));
     await writeRequest(conn, "GET", handshake.target, headers);
     const reader = new BufferedReader(conn);
     const head = await readResponseHead(reader);

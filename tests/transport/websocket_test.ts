@@ -83,6 +83,9 @@ for (const kind of ["raw", "native"] as const) {
       /^sec-websocket-protocol$/i.test(n)
     );
     assert.deepEqual(protocolLines.map(([, v]) => v), ["v5.channel.k8s.io, v4.channel.k8s.io"]);
+    // Go's net/http (kube-apiserver) answers 400 "too many Host headers" to a second Host line.
+    const hostLines = requests[0].rawHeaders.filter(([n]) => /^host$/i.test(n));
+    assert.equal(hostLines.length, 1);
     assert.equal(requests[0].headers.get("authorization"), "Bearer ws-token");
     assert.equal(requests[0].headers.get("impersonate-user"), "jane");
     if (kind === "raw") assert.equal(requests[0].headers.get("user-agent"), userAgent());
