@@ -328,24 +328,34 @@ class StreamSession {
     return { initialSizeSent: initialSizeSent.promise, done: pump() };
   }
 
+  /**
+   * Copies stdin to channel 0. A failing stdin source fails the session; a failing send does not:
+   * it means the connection is going away, and the receive loop decides the outcome from the
+   * status (which may already be in).
+   */
   async #pumpStdin(stdin: ReadableStream<Uint8Array>, initialSizeSent: Promise<void>) {
     if (await this.#untilStopped(initialSizeSent) === STOPPED) return;
     const reader = stdin.getReader();
     this.#stdinReader = reader;
-    try {
-      while (true) {
-        const chunk = await this.#untilStopped(reader.read());
-        if (chunk === STOPPED) return;
-        if (chunk.done) break;
-        if (chunk.value.length === 0) continue;
-        if (!await this.#sendChannel(Channel.stdin, chunk.value)) return;
-        this.#countBytes("out", chunk.value.length);
+    while (true) {
+      let chunk: ReadableStreamReadResult<Uint8Array> | typeof STOPPED;
+      try {
+        chunk = await this.#untilStopped(reader.read());
+      } catch (error) {
+        this.#log(4, () => `reading stdin failed: ${error}`);
+        this.#fail(error);
+        return;
       }
-    } catch (error) {
-      if (this.#finished) return;
-      this.#log(4, () => `stdin failed: ${error}`);
-      this.#fail(error);
-      return;
+      if (chunk === STOPPED) return;
+      if (chunk.done) break;
+      if (chunk.value.length === 0) continue;
+      try {
+        if (!await this.#sendChannel(Channel.stdin, chunk.value)) return;
+      } catch (error) {
+        this.#log(4, () => `sending stdin failed, stdin stops: ${error}`);
+        return;
+      }
+      this.#countBytes("out", chunk.value.length);
     }
     await this.#closeStdin();
   }

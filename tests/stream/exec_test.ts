@@ -700,6 +700,30 @@ Deno.test("a failing stdout write fails the session with that error", async () =
   assert.deepEqual(await drain(server), []);
 });
 
+Deno.test("a send failing because the server went away leaves the outcome to the status", async () => {
+  const { client, server } = memoryWebSocketPair();
+  let serverGone = false;
+  const racy: MemoryWebSocket = Object.assign(Object.create(client), {
+    send: (data: Uint8Array, binary?: boolean) =>
+      serverGone ? Promise.reject(new Error("connection reset")) : client.send(data, binary),
+    receive: async () => {
+      const message = await client.receive();
+      if (message === null) { for (let i = 0; i < 5; i++) await tick(); }
+      return message;
+    },
+    close: client.close.bind(client),
+    ping: client.ping.bind(client),
+  });
+  const stdin = openStdin();
+  const session = runStreamSession(racy, { stdin: stdin.stream, tty: false });
+  await server.send(frame(3, exitStatus(4)));
+  await server.close(1000);
+  serverGone = true;
+  stdin.controller.enqueue(new Uint8Array(100));
+  assert.equal((await session).exitCode, 4);
+  await drain(server);
+});
+
 Deno.test("a failing stdin source fails the session with that error", async () => {
   const { client, server } = memoryWebSocketPair();
   const failure = new Error("tar producer failed");
