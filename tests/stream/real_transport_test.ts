@@ -48,7 +48,7 @@ Deno.test("over the raw RFC 6455 client: 4 MiB through cat arrive byte-exact, th
       stdin: ReadableStream.from([input.subarray(0, 3_000_000), input.subarray(3_000_000)]),
       stdout: new WritableStream({ write: (chunk) => void output.push(chunk.slice()) }),
       tty: false,
-    }, { keepaliveMs: 1 });
+    });
     assert.equal(result.exitCode, 0);
     assert.equal(result.bytesOut, input.length);
     assert.equal(result.bytesIn, input.length);
