@@ -166,7 +166,8 @@ function closeActionFor(error: unknown): CloseAction {
 class StreamSession {
   readonly #log: Logger;
   readonly #outcome = Promise.withResolvers<SessionResult>();
-  readonly #stopped = Promise.withResolvers<typeof STOPPED>();
+  /** Wakes every {@linkcode StreamSession.#untilStopped} still waiting when the session ends. */
+  readonly #stopWaiters = new Set<() => void>();
   #finished = false;
   #closeAction: CloseAction = "none";
   readonly #timers = new Set<Timer>();
@@ -240,7 +241,8 @@ class StreamSession {
     if (this.#finished) return false;
     this.#finished = true;
     this.#closeAction = close;
-    this.#stopped.resolve(STOPPED);
+    for (const wake of this.#stopWaiters) wake();
+    this.#stopWaiters.clear();
     return true;
   }
 
@@ -259,9 +261,27 @@ class StreamSession {
     this.#outcome.reject(error);
   }
 
-  /** Waits for `promise` unless the session ends first. */
+  /**
+   * Waits for `promise` unless the session ends first. Not `Promise.race` with one long-lived
+   * "stopped" promise: every race leaves a reaction on that promise which keeps the race's result
+   * (a whole received message) reachable until the session ends, so a 1 GiB stream held 1 GiB.
+   */
   #untilStopped<T>(promise: Promise<T>): Promise<T | typeof STOPPED> {
-    return Promise.race([promise, this.#stopped.promise]);
+    if (this.#finished) return Promise.race([promise, Promise.resolve(STOPPED)]);
+    return new Promise<T | typeof STOPPED>((resolve, reject) => {
+      const wake = () => resolve(STOPPED);
+      this.#stopWaiters.add(wake);
+      promise.then(
+        (value) => {
+          this.#stopWaiters.delete(wake);
+          resolve(value);
+        },
+        (error) => {
+          this.#stopWaiters.delete(wake);
+          reject(error);
+        },
+      );
+    });
   }
 
   #setTimer(ms: number, callback: () => void): Timer {
