@@ -29,8 +29,12 @@ scenarioTest({
 });
 
 scenarioTest({
-  name: "attach: 400 for an unknown container",
+  name: "attach: an unknown container is refused before connecting",
   args: ["attach", "-i", "attach", "-c", "nope"],
   stdin: "",
-  expect: { code: 1, stdout: "", stderr: /container nope/ },
+  expect: {
+    code: 1,
+    stdout: "",
+    stderr: "error: cannot attach to the container: container nope not found in pod attach\n",
+  },
 });

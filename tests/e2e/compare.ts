@@ -221,7 +221,7 @@ export async function runTool(
   return {
     code: status.code,
     stdout: stdout.text,
-    stderr,
+    stderr: tool === "kubectl" ? withoutKlogLines(stderr) : stderr,
     stdoutSha256: stdout.sha256,
     stdoutBytes: stdout.bytes,
   };
@@ -255,6 +255,25 @@ export function assertOutcome(tool: Tool, outcome: Outcome, expect: Expectation)
   if (expect.stdoutSha256 !== undefined) {
     assert.equal(outcome.stdoutSha256, expect.stdoutSha256, `stdout sha256\n${context}`);
   }
+}
+
+/**
+ * stderr without klog lines (`E1126 02:18:34.831134   10926 websocket.go:296] …`). kubectl's
+ * client-go logs internal diagnostics at random, for example "Unknown stream id 1, discarding
+ * message" when the apiserver's stream translator sends a late frame; they are not part of what a
+ * user is told, so kubectl's stderr is compared without them (see README.md).
+ *
+ * @example
+ * ```ts
+ * import { withoutKlogLines } from "./compare.ts";
+ * withoutKlogLines("E1126 02:18:34.831134   10926 websocket.go:296] x\nerror: y\n"); // "error: y\n"
+ * ```
+ */
+export function withoutKlogLines(stderr: string): string {
+  return stderr.split("\n").filter((line) =>
+    !/^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ [^\]]+\] /.test(line)
+  )
+    .join("\n");
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   kubexecRoot,
   repoRoot,
   type Tool,
+  withoutKlogLines,
 } from "./compare.ts";
 
 const CONNECTIONS_PER_PORT = 4;
@@ -102,7 +103,7 @@ async function forwardSession(tool: Tool, pod: string, ports: number[]): Promise
   return {
     code: status.code,
     stdoutLines: normalized.split("\n").filter((line) => line !== "").sort(),
-    stderr: await stderr,
+    stderr: tool === "kubectl" ? withoutKlogLines(await stderr) : await stderr,
   };
 }
 

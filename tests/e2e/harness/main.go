@@ -92,10 +92,13 @@ func run() error {
 	defer etcd.Close()
 
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	go watchParent(ctx)
 	runtime := newLocalRuntime(ctx)
-	defer runtime.shutdown()
+	// Cancel first, so that no main process is restarted after the kill.
+	defer func() {
+		cancel()
+		runtime.shutdown()
+	}()
 	kubelet, err := startKubelet(runtime, pki)
 	if err != nil {
 		return err
