@@ -9,6 +9,7 @@ import { versionCommand } from "./commands/version.ts";
 import { execCommand } from "./commands/exec.ts";
 import { attachCommand } from "./commands/attach.ts";
 import { configCommand } from "./commands/config.ts";
+import { doctorCommand } from "./commands/doctor.ts";
 import { cpCommand } from "./commands/cp.ts";
 
 /** Every top-level command, in help order. */
@@ -25,6 +26,7 @@ over the Kubernetes API server's WebSocket endpoints, with the credentials of yo
     attachCommand,
     cpCommand,
     configCommand,
+    doctorCommand,
     versionCommand,
     optionsCommand,
   ],

@@ -1,0 +1,289 @@
+/**
+ * The TLS checks of `kubexec doctor`: the server certificate (chain, names including
+ * `tls-server-name`, validity) and the client certificate (validity).
+ *
+ * Two handshakes: one that only looks (verification off, over the connection the earlier steps
+ * opened), to read the certificate even when it would be refused; and the real one, through
+ * `dial` exactly as every kubexec command connects, whose verdict counts. The certificate read by
+ * the first explains the verdict of the second.
+ *
+ * @module
+ */
+import type { ClientCertificate } from "../auth/types.ts";
+import type { TlsConfig } from "../kubeconfig/types.ts";
+import { dial } from "../transport/connect.ts";
+import { TlsError } from "../transport/errors.ts";
+import { hostOf, portOf, type ProxyRoute } from "../transport/proxy.ts";
+import { connectTls } from "../transport/tls.ts";
+import type { ByteConn } from "../transport/types.ts";
+import { type StepResult, stepResult } from "./types.ts";
+import {
+  type CertificateInfo,
+  certificateNames,
+  parseCertificate,
+  pemCertificates,
+} from "./x509.ts";
+
+/** Days before expiry from which doctor warns about a certificate. */
+export const EXPIRY_WARNING_DAYS = 14;
+
+const DAY_MS = 86_400_000;
+
+/** What {@linkcode checkTls} needs. */
+export interface TlsCheck {
+  /** A connection to the API server (through the proxy tunnel, if any), for the inspecting handshake. */
+  conn: ByteConn;
+  server: URL;
+  tls: TlsConfig;
+  /** The client certificate from the kubeconfig or the credential plugin. */
+  clientCert?: ClientCertificate;
+  route?: ProxyRoute;
+  timeoutMs?: number;
+  /** The current time. */
+  now: Date;
+}
+
+/**
+ * Formats a time as `2026-11-26 02:12 UTC`.
+ *
+ * @example
+ * ```ts
+ * import { formatTime } from "./tls_check.ts";
+ * formatTime(new Date(Date.UTC(2026, 10, 26, 2, 12))); // "2026-11-26 02:12 UTC"
+ * ```
+ */
+export function formatTime(time: Date): string {
+  return `${time.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
+function describeValidity(certificate: CertificateInfo, now: Date): string {
+  const days = Math.floor((certificate.notAfter.getTime() - now.getTime()) / DAY_MS);
+  return `valid until ${formatTime(certificate.notAfter)} (${days} day${days === 1 ? "" : "s"})`;
+}
+
+/**
+ * Checks the server certificate (and reports on the client certificate, when there is one).
+ * Closes `check.conn`.
+ *
+ * @example
+ * ```ts ignore
+ * import { checkTls } from "./tls_check.ts";
+ * const results = await checkTls({ conn, server, tls: config.tls, now: new Date() });
+ * ```
+ */
+export async function checkTls(check: TlsCheck): Promise<StepResult[]> {
+  const results: StepResult[] = [];
+  if (check.server.protocol === "http:") {
+    check.conn.close();
+    results.push(stepResult("tls", "warn", `plain HTTP to ${check.server.host}: no TLS`, {
+      cause: "nothing is encrypted: credentials and session contents travel in clear text",
+      fix: "use the API server's https:// URL",
+    }));
+  } else {
+    results.push(await checkServerCertificate(check));
+  }
+  if (check.clientCert) results.push(checkClientCertificate(check.clientCert.certPem, check.now));
+  return results;
+}
+
+async function inspect(check: TlsCheck): Promise<CertificateInfo | undefined> {
+  try {
+    const { conn, peer } = await connectTls({
+      host: hostOf(check.server),
+      port: portOf(check.server),
+      tls: { serverName: check.tls.serverName, insecure: true },
+      clientCert: check.clientCert,
+      tunnel: check.conn,
+    });
+    conn.close();
+    return peer?.der ? parseCertificate(peer.der) : undefined;
+  } catch {
+    check.conn.close();
+    return undefined;
+  }
+}
+
+async function checkServerCertificate(check: TlsCheck): Promise<StepResult> {
+  const seen = await inspect(check);
+  const name = check.tls.serverName || hostOf(check.server);
+  let verdict: unknown;
+  try {
+    const conn = await dial({
+      url: check.server,
+      tls: check.tls,
+      clientCert: check.clientCert,
+      proxy: check.route,
+      timeoutMs: check.timeoutMs,
+    });
+    conn.close();
+  } catch (error) {
+    verdict = error;
+  }
+  const who = seen
+    ? `server certificate ${seen.subject.text || "(no subject)"}`
+    : "server certificate";
+  if (verdict === undefined) {
+    if (check.tls.insecure) {
+      return stepResult("tls", "warn", `${who} was NOT verified (insecure-skip-tls-verify)`, {
+        cause: "anyone between you and the API server can impersonate it and read your credentials",
+        fix:
+          "set certificate-authority-data of the cluster to its CA and remove insecure-skip-tls-verify",
+      });
+    }
+    if (!seen) return stepResult("tls", "ok", `server certificate trusted and valid for ${name}`);
+    const summary = `${who}, issued by ${seen.issuer.text}, trusted and valid for ${name}, ${
+      describeValidity(seen, check.now)
+    }`;
+    if (seen.notAfter.getTime() - check.now.getTime() < EXPIRY_WARNING_DAYS * DAY_MS) {
+      return stepResult("tls", "warn", summary, {
+        cause: "the API server's certificate expires soon; connections will then fail",
+        fix: "tell the cluster's administrator (kubeadm: kubeadm certs renew apiserver)",
+      });
+    }
+    return stepResult("tls", "ok", summary);
+  }
+  if (!(verdict instanceof TlsError)) {
+    return stepResult("tls", "fail", `TLS connection failed: ${(verdict as Error).message}`, {
+      cause: "the connection broke during the TLS handshake",
+      fix: "check that the server URL's port serves the Kubernetes API over TLS",
+    });
+  }
+  return serverCertificateFailure(verdict, seen, name, check);
+}
+
+function serverCertificateFailure(
+  error: TlsError,
+  seen: CertificateInfo | undefined,
+  name: string,
+  check: TlsCheck,
+): StepResult {
+  const subject = seen ? ` ${seen.subject.text}` : "";
+  switch (error.failure) {
+    case "unknown-authority": {
+      const configured = check.tls.caPem ? pemCertificates(check.tls.caPem) : [];
+      let caNames = "";
+      try {
+        caNames = configured.map((der) => parseCertificate(der).subject.text).join("; ");
+      } catch {
+        caNames = "";
+      }
+      const issuer = seen
+        ? seen.issuer.text === seen.subject.text
+          ? "it is self-signed"
+          : `it was issued by ${seen.issuer.text}`
+        : "its issuer is unknown";
+      return stepResult(
+        "tls",
+        "fail",
+        `server certificate${subject} is not trusted: x509: certificate signed by unknown authority`,
+        {
+          cause: check.tls.caPem
+            ? `${issuer}, but the kubeconfig's certificate-authority is ${
+              caNames || "another CA"
+            }: the wrong CA for this cluster`
+            : `${issuer}, and no certificate-authority is configured, so only the system's roots are trusted`,
+          fix:
+            "put the cluster's CA certificate into certificate-authority-data (ask the cluster's administrator, or copy it from a kubeconfig that works); do not switch to insecure-skip-tls-verify",
+        },
+      );
+    }
+    case "hostname-mismatch": {
+      const names = seen ? certificateNames(seen) : "";
+      const first = seen?.dnsNames[0] ?? seen?.ipAddresses[0];
+      return stepResult(
+        "tls",
+        "fail",
+        `server certificate${subject} is not valid for ${name}${
+          check.tls.serverName ? " (tls-server-name)" : ""
+        }`,
+        {
+          cause: names
+            ? `it is valid for ${names} only`
+            : "its names do not include the name kubexec verifies",
+          fix: check.tls.serverName
+            ? `correct tls-server-name of the cluster${first ? ` (for example ${first})` : ""}`
+            : `use one of its names in the server URL, or set tls-server-name: ${
+              first ?? "<a name of the certificate>"
+            } on the cluster`,
+        },
+      );
+    }
+    case "expired": {
+      const period = seen
+        ? `it is valid from ${formatTime(seen.notBefore)} to ${formatTime(seen.notAfter)}`
+        : "it is outside its validity period";
+      return stepResult(
+        "tls",
+        "fail",
+        `server certificate${subject} has expired or is not yet valid`,
+        {
+          cause: `${period}; this machine's clock says ${formatTime(check.now)}`,
+          fix:
+            "the cluster's serving certificate must be renewed (kubeadm: kubeadm certs renew apiserver); if its dates look right, correct this machine's clock",
+        },
+      );
+    }
+    default:
+      return stepResult("tls", "fail", `TLS handshake failed: ${error.message}`, {
+        cause: "the server may not speak TLS on this port, or refused the client certificate",
+        fix: "check the server URL (https://, port) and the client certificate and key",
+      });
+  }
+}
+
+/**
+ * Reports on a client certificate's validity: expired or not yet valid fails (the API server
+ * answers 401), expiring within {@linkcode EXPIRY_WARNING_DAYS} warns.
+ *
+ * @example
+ * ```ts ignore
+ * import { checkClientCertificate } from "./tls_check.ts";
+ * checkClientCertificate(certPem, new Date()).status; // "ok"
+ * ```
+ */
+export function checkClientCertificate(certPem: string, now: Date): StepResult {
+  let certificate: CertificateInfo;
+  try {
+    const [der] = pemCertificates(certPem);
+    if (!der) throw new Error("no CERTIFICATE block");
+    certificate = parseCertificate(der);
+  } catch (error) {
+    return stepResult("tls", "fail", `client certificate unreadable: ${(error as Error).message}`, {
+      cause:
+        "client-certificate-data (or the plugin's clientCertificateData) is not a PEM certificate",
+      fix: "replace it with the PEM certificate your cluster issued",
+    });
+  }
+  const groups = certificate.subject.organizations.length > 0
+    ? ` (groups ${certificate.subject.organizations.join(", ")})`
+    : "";
+  const who = `client certificate for user ${certificate.subject.commonName ?? "(no CN)"}${groups}`;
+  if (now < certificate.notBefore || now > certificate.notAfter) {
+    const expired = now > certificate.notAfter;
+    return stepResult(
+      "tls",
+      "fail",
+      `${who} ${
+        expired
+          ? `expired on ${formatTime(certificate.notAfter)}`
+          : `is not valid before ${formatTime(certificate.notBefore)}`
+      }`,
+      {
+        cause: expired
+          ? "the API server rejects an expired client certificate: requests get 401 Unauthorized"
+          : "this machine's clock is behind the certificate's start, or the certificate is new",
+        fix: expired
+          ? "get a new certificate (re-run your cluster's login tool, or ask its administrator; kubeadm: kubeadm kubeconfig user)"
+          : `check this machine's clock (it says ${formatTime(now)})`,
+      },
+    );
+  }
+  const summary = `${who}, ${describeValidity(certificate, now)}`;
+  if (certificate.notAfter.getTime() - now.getTime() < EXPIRY_WARNING_DAYS * DAY_MS) {
+    return stepResult("tls", "warn", summary, {
+      cause: "the client certificate expires soon; the API server will then answer 401",
+      fix: "renew it before it expires",
+    });
+  }
+  return stepResult("tls", "ok", summary);
+}
