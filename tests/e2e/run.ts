@@ -216,8 +216,15 @@ async function stopHarness(harness: RunningHarness): Promise<void> {
 /** The running `deno test`, so that an interrupted driver can end it too. */
 let testRun: Deno.ChildProcess | undefined;
 
+/** How `deno test` ended: its exit code and the counts line to close the run with. */
+interface TestResult {
+  code: number;
+  /** "e2e: N passed, N failed, N skipped", or "" when deno test printed no summary. */
+  countsLine: string;
+}
+
 /** Runs `deno test` on tests/e2e, passing output through and keeping its summary line. */
-async function runTests(harness: RunningHarness, extraArgs: string[]): Promise<number> {
+async function runTests(harness: RunningHarness, extraArgs: string[]): Promise<TestResult> {
   const child = testRun = new Deno.Command(Deno.execPath(), {
     // --no-config: deno.json excludes tests/e2e/ from `deno test` (so `deno task test` skips it),
     // and that exclusion applies to paths named on the command line too.
@@ -244,16 +251,18 @@ async function runTests(harness: RunningHarness, extraArgs: string[]): Promise<n
   }
   stdout.releaseLock();
   const status = await child.status;
-  if (summary) {
-    const passed = summary.match(/(\d+) passed/)?.[1] ?? "0";
-    const failed = summary.match(/(\d+) failed/)?.[1] ?? "0";
-    const ignored = summary.match(/(\d+) ignored/)?.[1] ?? "0";
-    say(`deno test: ${summary}`);
-    writeAll(Deno.stdout, `e2e: ${passed} passed, ${failed} failed, ${ignored} skipped\n`);
-  } else {
+  if (!summary) {
     say(`deno test printed no summary line (exit code ${status.code})`);
+    return { code: status.code, countsLine: "" };
   }
-  return status.code;
+  const passed = summary.match(/(\d+) passed/)?.[1] ?? "0";
+  const failed = summary.match(/(\d+) failed/)?.[1] ?? "0";
+  const ignored = summary.match(/(\d+) ignored/)?.[1] ?? "0";
+  say(`deno test: ${summary}`);
+  return {
+    code: status.code,
+    countsLine: `e2e: ${passed} passed, ${failed} failed, ${ignored} skipped`,
+  };
 }
 
 /**
@@ -293,10 +302,10 @@ async function main(args: string[]): Promise<number> {
     ["SIGTERM", onSignal("SIGTERM", 143)],
   ];
   for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
-  let code = 1;
+  let result: TestResult = { code: 1, countsLine: "" };
   try {
-    code = await runTests(harness, testArgs);
-    if (code !== 0) complain(`--- harness log (tail)\n${await logTail(30)}`);
+    result = await runTests(harness, testArgs);
+    if (result.code !== 0) complain(`--- harness log (tail)\n${await logTail(30)}`);
   } finally {
     for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
     const stopping = performance.now();
@@ -306,7 +315,9 @@ async function main(args: string[]): Promise<number> {
         `total ${seconds(performance.now() - started)}`,
     );
   }
-  return code;
+  // Last, so that the run closes with the plain counts line CI reads.
+  if (result.countsLine) writeAll(Deno.stdout, `${result.countsLine}\n`);
+  return result.code;
 }
 
 if (import.meta.main) {
