@@ -86,6 +86,34 @@ export function uncloseable(stream: WritableStream<Uint8Array>): WritableStream<
   }, new CountQueuingStrategy({ highWaterMark: 1 }));
 }
 
+/** The part of `Deno.FsFile` (and `Deno.stdout`) that {@linkcode uncloseableFile} writes with. */
+export interface WritableFile {
+  /** Writes some of `bytes`; returns how many were written. */
+  write(bytes: Uint8Array): Promise<number>;
+}
+
+/**
+ * A stream over a file (the process's stdout or stderr) that closing leaves open. Each chunk goes
+ * to `file.write` directly, without the file's own `writable` stream in between: on the hot path
+ * of a 1 GiB stdout that layer (a lock taken and released per chunk, a second stream queue and
+ * `op_write_all` in place of `op_write`) cost a third of the CPU the session spent on output.
+ *
+ * @example
+ * ```ts
+ * import { uncloseableFile } from "./io.ts";
+ * const out = uncloseableFile({ write: (bytes) => Promise.resolve(bytes.length) });
+ * await out.close(); // nothing is closed
+ * ```
+ */
+export function uncloseableFile(file: WritableFile): WritableStream<Uint8Array> {
+  return new WritableStream<Uint8Array>({
+    async write(chunk) {
+      let offset = 0;
+      while (offset < chunk.length) offset += await file.write(chunk.subarray(offset));
+    },
+  }, new CountQueuingStrategy({ highWaterMark: 1 }));
+}
+
 const RESIZE_POLL_MS = 250;
 
 function realTerminal(): TerminalControl {
@@ -144,8 +172,8 @@ function realTerminal(): TerminalControl {
 export function processIo(): Io {
   return {
     stdin: Deno.stdin.readable,
-    stdout: uncloseable(Deno.stdout.writable),
-    stderr: uncloseable(Deno.stderr.writable),
+    stdout: uncloseableFile(Deno.stdout),
+    stderr: uncloseableFile(Deno.stderr),
     stdinIsTerminal: Deno.stdin.isTerminal(),
     stdoutIsTerminal: Deno.stdout.isTerminal(),
     stderrIsTerminal: Deno.stderr.isTerminal(),
