@@ -44,6 +44,25 @@ function sameSize(a: TerminalSize | undefined, b: TerminalSize): boolean {
 }
 
 /**
+ * The sizes `kubectl attach` starts with to force the attached program to redraw: one cell larger
+ * in both directions, then the real size (a PTY only signals a change).
+ *
+ * @example
+ * ```ts
+ * import { redrawSizes, TerminalSizeQueue } from "./resize.ts";
+ * const sizes = new TerminalSizeQueue(redrawSizes({ width: 80, height: 24 }));
+ * // yields 81x25, then 80x24
+ * ```
+ */
+export function redrawSizes(size: TerminalSize): TerminalSize[] {
+  checkSize(size);
+  return [
+    { width: Math.min(size.width + 1, 0xffff), height: Math.min(size.height + 1, 0xffff) },
+    { width: size.width, height: size.height },
+  ];
+}
+
+/**
  * A single-consumer queue of terminal sizes that keeps only the latest pending size and skips a
  * size equal to the one last handed out. Iterate it once; {@linkcode TerminalSizeQueue.close}
  * (or the consumer's `return()`) ends the iteration.
@@ -57,14 +76,24 @@ function sameSize(a: TerminalSize | undefined, b: TerminalSize): boolean {
  * ```
  */
 export class TerminalSizeQueue implements AsyncIterable<TerminalSize> {
+  /** Initial sizes, handed out in order before anything pushed. */
+  readonly #seeds: TerminalSize[] = [];
   #pending: TerminalSize | undefined;
   #last: TerminalSize | undefined;
   #closed = false;
   #waiter: ((result: IteratorResult<TerminalSize>) => void) | undefined;
 
-  /** Creates a queue, seeded with the current size when given. */
-  constructor(initial?: TerminalSize) {
-    if (initial) this.push(initial);
+  /**
+   * Creates a queue, seeded with the current size when given. A list of sizes is handed out in
+   * full and in order (see {@linkcode redrawSizes}); later pushes still coalesce.
+   */
+  constructor(initial?: TerminalSize | readonly TerminalSize[]) {
+    if (!initial) return;
+    const seeds = Array.isArray(initial) ? initial : [initial as TerminalSize];
+    for (const size of seeds) {
+      checkSize(size);
+      this.#seeds.push({ width: size.width, height: size.height });
+    }
   }
 
   /** Offers a new size; throws `RangeError` for sizes that are not 16-bit cell counts. */
@@ -72,6 +101,11 @@ export class TerminalSizeQueue implements AsyncIterable<TerminalSize> {
     checkSize(size);
     if (this.#closed) return;
     const copy = { width: size.width, height: size.height };
+    if (this.#seeds.length > 0) {
+      const lastSeed = this.#seeds[this.#seeds.length - 1];
+      this.#pending = sameSize(lastSeed, copy) ? undefined : copy;
+      return;
+    }
     if (this.#waiter) {
       if (sameSize(this.#last, copy)) return;
       const waiter = this.#waiter;
@@ -86,6 +120,7 @@ export class TerminalSizeQueue implements AsyncIterable<TerminalSize> {
   /** Ends the iteration; a pending size is dropped. */
   close(): void {
     this.#closed = true;
+    this.#seeds.length = 0;
     this.#pending = undefined;
     const waiter = this.#waiter;
     this.#waiter = undefined;
@@ -101,6 +136,11 @@ export class TerminalSizeQueue implements AsyncIterable<TerminalSize> {
   [Symbol.asyncIterator](): AsyncIterator<TerminalSize> {
     return {
       next: (): Promise<IteratorResult<TerminalSize>> => {
+        const seed = this.#seeds.shift();
+        if (seed) {
+          this.#last = seed;
+          return Promise.resolve({ value: seed, done: false });
+        }
         if (this.#pending) {
           const value = this.#pending;
           this.#pending = undefined;

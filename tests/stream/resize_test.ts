@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { encodeTerminalSize, TerminalSizeQueue } from "../../lib/stream/resize.ts";
+import { encodeTerminalSize, redrawSizes, TerminalSizeQueue } from "../../lib/stream/resize.ts";
 
 Deno.test("sizes encode as client-go's capitalised JSON plus a newline", () => {
   assert.equal(
@@ -42,4 +42,29 @@ Deno.test("closing ends a waiting consumer; return() closes the queue", async ()
   assert.equal(other.closed, true);
   assert.deepEqual(await otherIterator.next(), { value: undefined, done: true });
   assert.throws(() => other.push({ width: -1, height: 1 }), RangeError);
+});
+
+Deno.test("seeded sizes all come out in order (attach's redraw), later pushes coalesce", async () => {
+  assert.deepEqual(redrawSizes({ width: 80, height: 24 }), [
+    { width: 81, height: 25 },
+    { width: 80, height: 24 },
+  ]);
+  assert.deepEqual(redrawSizes({ width: 65535, height: 1 })[0], { width: 65535, height: 2 });
+  const queue = new TerminalSizeQueue(redrawSizes({ width: 80, height: 24 }));
+  queue.push({ width: 80, height: 24 });
+  const iterator = queue[Symbol.asyncIterator]();
+  assert.deepEqual((await iterator.next()).value, { width: 81, height: 25 });
+  assert.deepEqual((await iterator.next()).value, { width: 80, height: 24 });
+  queue.push({ width: 90, height: 30 });
+  queue.push({ width: 100, height: 40 });
+  assert.deepEqual((await iterator.next()).value, { width: 100, height: 40 });
+  assert.throws(() => new TerminalSizeQueue([{ width: 1, height: -2 }]), /terminal height/);
+
+  const seededThenPushed = new TerminalSizeQueue([{ width: 1, height: 1 }]);
+  seededThenPushed.push({ width: 2, height: 2 });
+  const second = seededThenPushed[Symbol.asyncIterator]();
+  assert.deepEqual((await second.next()).value, { width: 1, height: 1 });
+  assert.deepEqual((await second.next()).value, { width: 2, height: 2 });
+  seededThenPushed.close();
+  assert.deepEqual(await second.next(), { value: undefined, done: true });
 });
