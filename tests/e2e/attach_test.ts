@@ -38,3 +38,13 @@ scenarioTest({
     stderr: "error: cannot attach to the container: container nope not found in pod attach\n",
   },
 });
+
+scenarioTest({
+  name: "attach: a completed pod is refused before connecting",
+  args: ["attach", "done"],
+  expect: {
+    code: 1,
+    stdout: "",
+    stderr: "error: cannot attach a container in a completed pod; current phase is Succeeded\n",
+  },
+});

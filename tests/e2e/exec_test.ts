@@ -129,3 +129,23 @@ scenarioTest({
     stderr: "Unable to use a TTY - input is not a terminal or the right kind of file\n",
   },
 });
+
+scenarioTest({
+  name: "exec: a completed pod is refused before connecting",
+  args: ["exec", "done", "--", "true"],
+  expect: {
+    code: 1,
+    stdout: "",
+    stderr: "error: cannot exec into a container in a completed pod; current phase is Succeeded\n",
+  },
+});
+
+scenarioTest({
+  name: "exec: 400 for a pod no node was assigned to",
+  args: ["exec", "unscheduled", "--", "true"],
+  expect: {
+    code: 1,
+    stdout: "",
+    stderr: "Error from server (BadRequest): pod unscheduled does not have a host assigned\n",
+  },
+});

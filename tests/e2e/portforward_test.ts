@@ -13,6 +13,7 @@ import {
   kubexecReady,
   kubexecRoot,
   repoRoot,
+  scenarioTest,
   type Tool,
   withoutKlogLines,
 } from "./compare.ts";
@@ -136,3 +137,13 @@ for (const pod of ["pf", "legacy"]) {
     },
   });
 }
+
+scenarioTest({
+  name: "port-forward: a pod that is not running is refused",
+  args: ["port-forward", "unscheduled", "0:80"],
+  expect: {
+    code: 1,
+    stdout: "",
+    stderr: "error: unable to forward port because pod is not running. Current status=Pending\n",
+  },
+});

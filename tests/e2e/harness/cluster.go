@@ -45,6 +45,10 @@ type podPlan struct {
 	labels      map[string]string
 	ports       []int32
 	owner       *metav1.OwnerReference
+	// phase is Running unless set; a pod without a node stays Pending, as
+	// it would with no scheduler to place it. Only Running pods get
+	// processes.
+	phase corev1.PodPhase
 }
 
 // clusterObjects records what was created, for the ready line.
@@ -121,7 +125,13 @@ func createPod(ctx context.Context, client kubernetes.Interface, plan podPlan) (
 	if err != nil {
 		return nil, fmt.Errorf("creating pod %s/%s: %w", plan.namespace, plan.name, err)
 	}
+	if plan.node == "" {
+		return created, nil
+	}
 	now := metav1.Now()
+	if plan.phase == corev1.PodSucceeded {
+		return setSucceeded(ctx, client, created, now)
+	}
 	created.Status.Phase = corev1.PodRunning
 	created.Status.HostIP = "127.0.0.1"
 	created.Status.HostIPs = []corev1.HostIP{{IP: "127.0.0.1"}}
@@ -141,6 +151,31 @@ func createPod(ctx context.Context, client kubernetes.Interface, plan podPlan) (
 	updated, err := client.CoreV1().Pods(plan.namespace).UpdateStatus(ctx, created, metav1.UpdateOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("setting status of pod %s/%s: %w", plan.namespace, plan.name, err)
+	}
+	return updated, nil
+}
+
+// setSucceeded reports every container as terminated with exit code 0.
+func setSucceeded(ctx context.Context, client kubernetes.Interface, pod *corev1.Pod, now metav1.Time) (*corev1.Pod, error) {
+	pod.Status.Phase = corev1.PodSucceeded
+	pod.Status.HostIP = "127.0.0.1"
+	pod.Status.StartTime = &now
+	pod.Status.Conditions = []corev1.PodCondition{
+		{Type: corev1.PodScheduled, Status: corev1.ConditionTrue, LastTransitionTime: now},
+		{Type: corev1.PodReady, Status: corev1.ConditionFalse, Reason: "PodCompleted", LastTransitionTime: now},
+	}
+	for _, c := range pod.Spec.Containers {
+		pod.Status.ContainerStatuses = append(pod.Status.ContainerStatuses, corev1.ContainerStatus{
+			Name: c.Name, Image: image, ImageID: image,
+			ContainerID: "kubexec-e2e://" + containerID(pod.Namespace, pod.Name, c.Name),
+			State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
+				ExitCode: 0, Reason: "Completed", StartedAt: now, FinishedAt: now,
+			}},
+		})
+	}
+	updated, err := client.CoreV1().Pods(pod.Namespace).UpdateStatus(ctx, pod, metav1.UpdateOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("setting status of pod %s/%s: %w", pod.Namespace, pod.Name, err)
 	}
 	return updated, nil
 }
@@ -231,11 +266,21 @@ func populate(lifetime context.Context, client kubernetes.Interface, runtime *lo
 			owner: &metav1.OwnerReference{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: replicaSet.Name, UID: replicaSet.UID,
 				Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true)}},
 		{namespace: otherNamespace, name: "shell", node: modernNode, containers: []string{"main"}},
+		{namespace: namespace, name: "done", node: modernNode, containers: []string{"main"}, phase: corev1.PodSucceeded},
+		{namespace: namespace, name: "unscheduled", containers: []string{"main"}},
 	}
 	objects := &clusterObjects{Pods: map[string]string{}, Deployment: deployment.Name, Nodes: []string{modernNode, legacyNode}, Ports: []int32{80, 8080}}
 	for _, plan := range plans {
 		if _, err := createPod(ctx, client, plan); err != nil {
 			return nil, err
+		}
+		key := plan.name
+		if plan.namespace != namespace {
+			key = plan.namespace + "/" + plan.name
+		}
+		objects.Pods[key] = plan.name
+		if plan.node == "" || plan.phase == corev1.PodSucceeded {
+			continue
 		}
 		spec := &podSpec{
 			namespace: plan.namespace, name: plan.name,
@@ -262,11 +307,6 @@ func populate(lifetime context.Context, client kubernetes.Interface, runtime *lo
 		if err := runtime.addPod(spec); err != nil {
 			return nil, err
 		}
-		key := plan.name
-		if plan.namespace != namespace {
-			key = plan.namespace + "/" + plan.name
-		}
-		objects.Pods[key] = plan.name
 	}
 	objects.Pods["web"] = webPod
 	return objects, nil
