@@ -315,7 +315,11 @@ class StreamSession {
     return true;
   }
 
-  /** Starts sending terminal sizes; `initialSizeSent` settles once the first went out (or none will). */
+  /**
+   * Starts sending terminal sizes. `initialSizeSent` settles once the first size went out, so stdin
+   * follows it; when no size is ready at the start (the caller could not read the terminal size),
+   * it settles at once rather than holding stdin back until the first resize.
+   */
   #startResize(): { initialSizeSent: Promise<void>; done: Promise<void> } {
     const { resize, tty } = this.streams;
     const nothing = { initialSizeSent: Promise.resolve(), done: Promise.resolve() };
@@ -327,10 +331,17 @@ class StreamSession {
     const initialSizeSent = Promise.withResolvers<void>();
     const iterator = resize[Symbol.asyncIterator]();
     this.#resizeIterator = iterator;
+    let firstArrived = false;
+    this.#setTimer(0, () => {
+      if (firstArrived) return;
+      this.#log(4, () => "no terminal size at the start: stdin does not wait for one");
+      initialSizeSent.resolve();
+    });
     const pump = async () => {
       try {
         while (true) {
           const next = await this.#untilStopped(iterator.next());
+          firstArrived = true;
           if (next === STOPPED || next.done) return;
           const size = next.value;
           this.#log(6, () => `terminal size ${size.width}x${size.height}`);

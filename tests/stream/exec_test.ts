@@ -260,6 +260,19 @@ Deno.test("with a TTY the first size goes out before stdin, later sizes as they 
   assert.equal(sizes.closed, true, "the session ends the size iteration");
 });
 
+Deno.test("with a TTY but no size at the start, stdin is not held back", async () => {
+  const { client, server } = memoryWebSocketPair();
+  const sizes = new TerminalSizeQueue();
+  const stdin = openStdin([encoder.encode("ls\n")]);
+  const session = runStreamSession(client, { stdin: stdin.stream, resize: sizes, tty: true });
+  assert.equal(hex((await server.receive())!.data), "00 6c 73 0a");
+  sizes.push({ width: 80, height: 24 });
+  assert.equal(decoder.decode((await server.receive())!.data), '\x04{"Width":80,"Height":24}\n');
+  await server.send(frame(3, SUCCESS));
+  await server.close(1000);
+  assert.equal((await session).exitCode, 0);
+});
+
 Deno.test("without a TTY no resize message is ever sent, even when sizes are given", async () => {
   const { client, server } = memoryWebSocketPair();
   const sizes = new TerminalSizeQueue({ width: 80, height: 24 });
