@@ -6,7 +6,9 @@
  *
  * Policies, and why:
  * - A v4/v5 stream that ends without a status is a {@linkcode ConnectionLostError}: exit 0 is only
- *   ever reported for an explicit `Success` (kubernetes#124571, #73056, #137404).
+ *   ever reported for an explicit `Success` (kubernetes#124571, #73056, #137404). The v1 protocols
+ *   send nothing on success, so there success is a close with code 1000 and no error text; any
+ *   other end without error text is a lost connection too.
  * - On stdin EOF, v5 sends `FF 00` and keeps reading until the status and the server's close, so no
  *   trailing output is lost (kube-rs#1689, javascript#465). Older protocols cannot half-close stdin;
  *   the session then runs until the server ends it, as kubectl's does.
@@ -102,7 +104,7 @@ export interface SessionResult {
   status?: Status;
   /** The negotiated subprotocol. */
   protocol: string;
-  /** Payload bytes received on stdout and stderr. */
+  /** Payload bytes written to stdout and stderr (output for a stream not given is dropped). */
   bytesIn: number;
   /** Payload bytes sent from stdin. */
   bytesOut: number;
