@@ -184,18 +184,30 @@ Deno.test("cp: round trips, resume, fallbacks and exit codes against the fake se
       const size = 64 * 1024 * 1024;
       await writeRandomFile(`${local}/big.bin`, size, 7);
       const expected = await fileSha256(`${local}/big.bin`);
-      const up = await cp([`${local}/big.bin`, "web-0:big.bin"], { terminal: true });
+      const up = await cp(["--verify", `${local}/big.bin`, "web-0:big.bin"], { terminal: true });
       assert.equal(up.code, 0, up.stderr);
       assert.equal(await fileSha256(`${pod}/big.bin`), expected);
       assert.match(
         up.stderr,
         /copied 1 file, 64\.0 MiB in [\d.]+s \([^)]+\/s\), sha256 verified\n$/,
       );
-      const down = await cp(["web-0:big.bin", `${local}/big-back.bin`], { terminal: true });
+      const down = await cp(["--verify", "web-0:big.bin", `${local}/big-back.bin`], {
+        terminal: true,
+      });
       assert.equal(down.code, 0, down.stderr);
       assert.equal(down.stdout, "");
       assert.equal(await fileSha256(`${local}/big-back.bin`), expected);
       assert.match(down.stderr, /copied 1 file, 64\.0 MiB .*sha256 verified\n$/);
+      const requestsBefore = server.requests.length;
+      const plain = await cp(["web-0:big.bin", `${local}/big-plain.bin`], { terminal: true });
+      assert.ok(
+        server.requests.slice(requestsBefore)
+          .every((r) => r.url.searchParams.get("command") !== "sha256sum"),
+        "no verification unless asked for",
+      );
+      assert.match(plain.stderr, /copied 1 file, 64\.0 MiB in [\d.]+s \([^)]+\/s\)\n$/);
+      assert.equal(await fileSha256(`${local}/big-plain.bin`), expected);
+      await Deno.remove(`${local}/big-plain.bin`);
       const quiet = await cp(["-q", "web-0:big.bin", `${local}/big-quiet.bin`], { terminal: true });
       assert.deepEqual(quiet, { code: 0, stdout: "", stderr: "" });
       await Deno.remove(`${local}/big-quiet.bin`);

@@ -38,8 +38,12 @@ export interface CpOptions {
   /** Resume attempts for downloads; negative means unlimited (kubectl's `--retries`). */
   retries: number;
   quiet: boolean;
-  /** Skip the sha256 comparison of single files. */
-  noVerify: boolean;
+  /**
+   * Compare a single file's sha256 with the container's `sha256sum`. Always on with `--retries`,
+   * where a resumed stream is the risk (kubernetes#107333); otherwise on request, since hashing
+   * both sides costs about as much CPU as the copy itself.
+   */
+  verify: boolean;
 }
 
 /**
@@ -60,7 +64,7 @@ export function completeCpOptions(context: CommandContext): CpOptions {
     noPreserve: flags.bool("no-preserve"),
     retries: flags.int("retries"),
     quiet: flags.bool("quiet"),
-    noVerify: flags.bool("no-verify"),
+    verify: flags.changed("verify") ? flags.bool("verify") : flags.int("retries") !== 0,
   };
 }
 
@@ -108,7 +112,7 @@ async function runCopy(
   };
   const common = {
     noPreserve: options.noPreserve,
-    verify: !options.noVerify,
+    verify: options.verify,
     onProgress: progress.update,
     warn,
   };
@@ -221,9 +225,10 @@ export const cpCommand: Command = {
         "Set number of retries to complete a copy operation from a container. Specify 0 to disable or any negative value for infinite retrying. The default is 0 (no retry).",
     },
     {
-      name: "no-verify",
+      name: "verify",
       type: "bool",
-      usage: "Do not compare the sha256 of a copied single file with the container's",
+      usage:
+        "Compare the sha256 of a copied single file with the container's sha256sum (on by default with --retries)",
     },
     {
       name: "quiet",

@@ -1,0 +1,285 @@
+/**
+ * cp benchmark: `kubexec cp` against `kubectl cp` on the same fake API server (whose exec runs the
+ * real GNU tar in a per-pod directory): a 1 GiB file and a 1,000-file tree, each uploaded and
+ * downloaded, timed from process start to exit, every result checked byte for byte. A
+ * `--verify` row shows the cost of kubexec's sha256 comparison with the container's `sha256sum`
+ * (on by default only with `--retries`).
+ *
+ * `deno run --allow-all bench/cp.ts [runs] [file MiB]` starts its own server and prints the rows;
+ * bench/main.ts calls {@linkcode cpRows} with its server.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import type { FakeApiServer } from "../tests/support/fake_apiserver.ts";
+import { kubectlPath, SHIPPED_PERMISSIONS } from "../tests/support/oracle.ts";
+
+/** One benchmark row: median wall time of each client, in seconds. */
+export interface CpRow {
+  name: string;
+  kubexec: number;
+  /** `undefined` when kubectl is not on PATH. */
+  kubectl: number | undefined;
+  unit: "s";
+  /** Every run's time, for the spread. */
+  kubexecRuns: number[];
+  kubectlRuns: number[];
+}
+
+/** Options of {@linkcode cpRows}. */
+export interface CpBenchOptions {
+  /** Runs per row and client (default 3). */
+  runs?: number;
+  /** Size of the single file (default 1 GiB). */
+  fileBytes?: number;
+  /** Files in the tree (default 1,000). */
+  treeFiles?: number;
+  /** How to start kubexec (default: `deno run` of main.ts with the shipped permissions). */
+  kubexecCommand?: string[];
+  /** The pod to copy into; created on the server when missing (default `cp-bench`). */
+  pod?: string;
+  /** Called after each timed run, e.g. to print progress. */
+  onRun?: (row: string, client: string, seconds: number) => void;
+}
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const MIB = 1024 * 1024;
+
+/** Writes `bytes` of incompressible data: a random 1 MiB block, varied per MiB. */
+async function writeBigFile(path: string, bytes: number): Promise<string> {
+  const block = new Uint8Array(MIB);
+  for (let offset = 0; offset < block.length; offset += 65536) {
+    crypto.getRandomValues(block.subarray(offset, offset + 65536));
+  }
+  const hash = createHash("sha256");
+  const file = await Deno.open(path, { write: true, create: true, truncate: true });
+  try {
+    for (let written = 0, index = 0; written < bytes; index++) {
+      new DataView(block.buffer).setUint32(0, index);
+      const piece = block.subarray(0, Math.min(block.length, bytes - written));
+      hash.update(piece);
+      let offset = 0;
+      while (offset < piece.length) offset += await file.write(piece.subarray(offset));
+      written += piece.length;
+    }
+  } finally {
+    file.close();
+  }
+  return hash.digest("hex");
+}
+
+async function writeTree(root: string, files: number): Promise<void> {
+  for (let i = 0; i < files; i++) {
+    const dir = `${root}/d${i % 10}`;
+    if (i < 10) await Deno.mkdir(dir, { recursive: true });
+    await Deno.writeTextFile(`${dir}/file-${i}.txt`, `${i} `.repeat(1024).slice(0, 4096));
+  }
+}
+
+async function fileDigest(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  const file = await Deno.open(path);
+  for await (const chunk of file.readable) hash.update(chunk);
+  return hash.digest("hex");
+}
+
+/** Relative path → sha256 of every file under root, as one digest. */
+async function treeDigest(root: string): Promise<string> {
+  const entries: string[] = [];
+  async function visit(dir: string, relative: string) {
+    for await (const entry of Deno.readDir(dir)) {
+      const name = relative ? `${relative}/${entry.name}` : entry.name;
+      if (entry.isDirectory) await visit(`${dir}/${entry.name}`, name);
+      else entries.push(`${name} ${await fileDigest(`${dir}/${entry.name}`)}`);
+    }
+  }
+  await visit(root, "");
+  return createHash("sha256").update(entries.sort().join("\n")).digest("hex");
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+async function timed(command: string[], kubeconfig: string, args: string[]): Promise<number> {
+  const started = performance.now();
+  const output = await new Deno.Command(command[0], {
+    args: [...command.slice(1), "--kubeconfig", kubeconfig, ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { HOME: "/nonexistent-home", NO_COLOR: "1", PATH: Deno.env.get("PATH") ?? "" },
+    clearEnv: true,
+  }).output();
+  const seconds = (performance.now() - started) / 1000;
+  if (!output.success) {
+    const stderr = new TextDecoder().decode(output.stderr);
+    throw new Error(`${command[0]} ${args.join(" ")} exited ${output.code}: ${stderr}`);
+  }
+  return seconds;
+}
+
+interface Scenario {
+  name: string;
+  /** Arguments for run `run`, plus the check of what it copied. */
+  prepare(client: string, run: number): { args: string[]; check: () => Promise<void> };
+  extraArgs?: { kubexec?: string[] };
+}
+
+/**
+ * Runs the cp scenarios with both clients against `server` and returns one row per scenario.
+ *
+ * @example
+ * ```ts ignore
+ * import { cpRows } from "./cp.ts";
+ * const rows = await cpRows(server, kubeconfigPath, { runs: 5 });
+ * ```
+ */
+export async function cpRows(
+  server: FakeApiServer,
+  kubeconfig: string,
+  options: CpBenchOptions = {},
+): Promise<CpRow[]> {
+  const runs = options.runs ?? 3;
+  const fileBytes = options.fileBytes ?? 1024 * MIB;
+  const treeFiles = options.treeFiles ?? 1000;
+  const pod = options.pod ?? "cp-bench";
+  const kubexecCommand = options.kubexecCommand ??
+    [Deno.execPath(), "run", ...SHIPPED_PERMISSIONS, MAIN];
+  if (!server.pods.get("default", pod)) {
+    server.pods.add({ name: pod, containers: [{ name: "app" }] });
+  }
+  const podDir = await server.podDir("default", pod);
+  const work = await Deno.makeTempDir({ prefix: "kubexec-bench-cp-" });
+  try {
+    const sizeName = fileBytes >= 1024 * MIB
+      ? `${fileBytes / (1024 * MIB)} GiB`
+      : `${fileBytes / MIB} MiB`;
+    const fileDigestExpected = await writeBigFile(`${work}/big.bin`, fileBytes);
+    await writeTree(`${work}/tree`, treeFiles);
+    const treeExpected = await treeDigest(`${work}/tree`);
+    // The download sources, uploaded once with the system tar rather than by a client under test.
+    await Deno.copyFile(`${work}/big.bin`, `${podDir}/big.bin`);
+    await new Deno.Command("cp", { args: ["-r", `${work}/tree`, `${podDir}/tree`] }).output();
+
+    const fileMatches = (path: string) => async () => {
+      const digest = await fileDigest(path);
+      if (digest !== fileDigestExpected) throw new Error(`${path}: sha256 differs from the source`);
+      await Deno.remove(path);
+    };
+    const treeMatches = (path: string) => async () => {
+      const digest = await treeDigest(path);
+      if (digest !== treeExpected) throw new Error(`${path}: tree differs from the source`);
+      await Deno.remove(path, { recursive: true });
+    };
+    const scenarios: Scenario[] = [
+      {
+        name: `cp upload ${sizeName} file`,
+        prepare: (client, run) => {
+          const name = `up-${client}-${run}.bin`;
+          return {
+            args: ["cp", `${work}/big.bin`, `${pod}:${name}`],
+            check: fileMatches(`${podDir}/${name}`),
+          };
+        },
+      },
+      {
+        name: `cp download ${sizeName} file`,
+        prepare: (client, run) => {
+          const path = `${work}/down-${client}-${run}.bin`;
+          return { args: ["cp", `${pod}:big.bin`, path], check: fileMatches(path) };
+        },
+      },
+      {
+        name: `cp download ${sizeName} file (kubexec --verify)`,
+        extraArgs: { kubexec: ["--verify"] },
+        prepare: (client, run) => {
+          const path = `${work}/down-nv-${client}-${run}.bin`;
+          return { args: ["cp", `${pod}:big.bin`, path], check: fileMatches(path) };
+        },
+      },
+      {
+        name: `cp upload ${treeFiles}-file tree`,
+        prepare: (client, run) => {
+          const name = `up-tree-${client}-${run}`;
+          return {
+            args: ["cp", `${work}/tree`, `${pod}:${name}`],
+            check: treeMatches(`${podDir}/${name}`),
+          };
+        },
+      },
+      {
+        name: `cp download ${treeFiles}-file tree`,
+        prepare: (client, run) => {
+          const path = `${work}/down-tree-${client}-${run}`;
+          return { args: ["cp", `${pod}:tree`, path], check: treeMatches(path) };
+        },
+      },
+    ];
+    const clients: { name: "kubexec" | "kubectl"; command: string[] }[] = [
+      { name: "kubexec", command: kubexecCommand },
+    ];
+    if (kubectlPath) clients.push({ name: "kubectl", command: [kubectlPath] });
+    const rows: CpRow[] = [];
+    for (const scenario of scenarios) {
+      const times: Record<string, number[]> = { kubexec: [], kubectl: [] };
+      for (let run = 0; run < runs; run++) {
+        // Alternate who goes first, so caches and the other sessions' load favour neither.
+        const order = run % 2 === 0 ? clients : [...clients].reverse();
+        for (const client of order) {
+          const { args, check } = scenario.prepare(client.name, run);
+          const extra = client.name === "kubexec" ? scenario.extraArgs?.kubexec ?? [] : [];
+          const [verb, ...rest] = args;
+          const seconds = await timed(client.command, kubeconfig, [verb, ...extra, ...rest]);
+          await check();
+          times[client.name].push(seconds);
+          options.onRun?.(scenario.name, client.name, seconds);
+        }
+      }
+      rows.push({
+        name: scenario.name,
+        kubexec: median(times.kubexec),
+        kubectl: kubectlPath ? median(times.kubectl) : undefined,
+        unit: "s",
+        kubexecRuns: times.kubexec,
+        kubectlRuns: times.kubectl,
+      });
+    }
+    return rows;
+  } finally {
+    await Deno.remove(work, { recursive: true });
+  }
+}
+
+if (import.meta.main) {
+  const { startFakeApiServer } = await import("../tests/support/fake_apiserver.ts");
+  const { writeKubeconfig } = await import("../tests/support/kubeconfig_fixture.ts");
+  const runs = Number(Deno.args[0] ?? "3");
+  const fileBytes = Number(Deno.args[1] ?? "1024") * MIB;
+  const server = await startFakeApiServer({ pods: [] });
+  try {
+    const kubeconfig = await writeKubeconfig(server, { user: "token" });
+    const rows = await cpRows(server, kubeconfig, {
+      runs,
+      fileBytes,
+      onRun: (row, client, seconds) =>
+        // deno-lint-ignore no-console
+        console.error(`${row}: ${client} ${seconds.toFixed(2)}s`),
+    });
+    const format = (value: number | undefined) => value === undefined ? "-" : value.toFixed(2);
+    const lines = [
+      "| scenario | kubexec (s) | kubectl (s) | kubectl / kubexec |",
+      "| --- | --- | --- | --- |",
+      ...rows.map((row) => {
+        const ratio = row.kubectl === undefined ? "-" : (row.kubectl / row.kubexec).toFixed(2);
+        return `| ${row.name} | ${format(row.kubexec)} | ${format(row.kubectl)} | ${ratio} |`;
+      }),
+    ];
+    // deno-lint-ignore no-console
+    console.log(lines.join("\n"));
+  } finally {
+    await server.close();
+  }
+}
