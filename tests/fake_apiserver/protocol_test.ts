@@ -17,12 +17,26 @@ import { channelBytes, channelText, execPath, type RawFrame, rawRequest } from "
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
+/** The transport of the test that runs now (tests in one file run one after another). */
+let transport: "node" | "deno" = "node";
+
+/** Registers a test once per server transport. */
+function test(name: string, fn: () => Promise<void>): void {
+  for (const variant of ["node", "deno"] as const) {
+    Deno.test(`${name} [${variant}]`, async () => {
+      transport = variant;
+      await fn();
+    });
+  }
+}
+
 async function withServer(
   options: FakeServerOptions,
   test: (server: FakeApiServer) => Promise<void>,
 ): Promise<void> {
   const server = await startFakeApiServer({
     pods: [{ name: "web-0", containers: [{ name: "app" }] }],
+    transport,
     ...options,
   });
   try {
@@ -43,7 +57,7 @@ function closeCode(frames: RawFrame[]): number | undefined {
 
 const SUCCESS = '{"metadata":{},"status":"Success"}';
 
-Deno.test("v5: ready marker, stdout, Success status, close 1000", async () => {
+test("v5: ready marker, stdout, Success status, close 1000", async () => {
   await withServer({}, async (server) => {
     const res = await rawRequest(
       server,
@@ -65,7 +79,7 @@ Deno.test("v5: ready marker, stdout, Success status, close 1000", async () => {
   });
 });
 
-Deno.test("v5: non-zero exit is NonZeroExitCode with an ExitCode cause", async () => {
+test("v5: non-zero exit is NonZeroExitCode with an ExitCode cause", async () => {
   await withServer({}, async (server) => {
     const res = await rawRequest(
       server,
@@ -86,7 +100,7 @@ Deno.test("v5: non-zero exit is NonZeroExitCode with an ExitCode cause", async (
   });
 });
 
-Deno.test("v5: stdin then FF 00 half-close lets cat finish", async () => {
+test("v5: stdin then FF 00 half-close lets cat finish", async () => {
   await withServer({}, async (server) => {
     const res = await rawRequest(
       server,
@@ -106,7 +120,7 @@ Deno.test("v5: stdin then FF 00 half-close lets cat finish", async () => {
   });
 });
 
-Deno.test("v5: stderr on channel 2, ready marker on stderr when stdout is off", async () => {
+test("v5: stderr on channel 2, ready marker on stderr when stdout is off", async () => {
   await withServer({}, async (server) => {
     const res = await rawRequest(
       server,
@@ -120,7 +134,7 @@ Deno.test("v5: stderr on channel 2, ready marker on stderr when stdout is off", 
   });
 });
 
-Deno.test("negotiation: translator picks v5 wherever it is offered; kubelet follows client order", async () => {
+test("negotiation: translator picks v5 wherever it is offered; kubelet follows client order", async () => {
   await withServer({}, async (server) => {
     const a = await rawRequest(server, execPath("web-0", ["true"], { stdout: true }), {
       protocols: ["v4.channel.k8s.io", "v5.channel.k8s.io"],
@@ -138,7 +152,7 @@ Deno.test("negotiation: translator picks v5 wherever it is offered; kubelet foll
   });
 });
 
-Deno.test("negotiation: no supported subprotocol is a bare 403 with an empty body", async () => {
+test("negotiation: no supported subprotocol is a bare 403 with an empty body", async () => {
   await withServer({ protocols: { translator: false } }, async (server) => {
     const res = await rawRequest(server, execPath("web-0", ["true"], { stdout: true }), {
       protocols: ["v5.channel.k8s.io"],
@@ -149,7 +163,7 @@ Deno.test("negotiation: no supported subprotocol is a bare 403 with an empty bod
   });
 });
 
-Deno.test("negotiation: a v5-only server refuses v4", async () => {
+test("negotiation: a v5-only server refuses v4", async () => {
   await withServer({ protocols: { kubelet: [] } }, async (server) => {
     const res = await rawRequest(server, execPath("web-0", ["true"], { stdout: true }), {
       protocols: ["v4.channel.k8s.io"],
@@ -159,7 +173,7 @@ Deno.test("negotiation: a v5-only server refuses v4", async () => {
   });
 });
 
-Deno.test("v4: JSON status with the CRI server's wording; no half-close", async () => {
+test("v4: JSON status with the CRI server's wording; no half-close", async () => {
   await withServer({ protocols: { translator: false } }, async (server) => {
     const res = await rawRequest(
       server,
@@ -180,7 +194,7 @@ Deno.test("v4: JSON status with the CRI server's wording; no half-close", async 
   });
 });
 
-Deno.test("v4: FF 00 is just an unknown channel, so cat keeps waiting until the client closes", async () => {
+test("v4: FF 00 is just an unknown channel, so cat keeps waiting until the client closes", async () => {
   await withServer({}, async (server) => {
     const res = await rawRequest(
       server,
@@ -205,7 +219,7 @@ Deno.test("v4: FF 00 is just an unknown channel, so cat keeps waiting until the 
   });
 });
 
-Deno.test("channel.k8s.io: nothing on channel 3 on success, plain text on failure", async () => {
+test("channel.k8s.io: nothing on channel 3 on success, plain text on failure", async () => {
   await withServer({}, async (server) => {
     const ok = await rawRequest(server, execPath("web-0", ["true"], { stdout: true }), {
       protocols: ["channel.k8s.io"],
@@ -225,7 +239,7 @@ Deno.test("channel.k8s.io: nothing on channel 3 on success, plain text on failur
   });
 });
 
-Deno.test("base64.channel.k8s.io: text frames, '1' marker, padded base64, base64 stdin", async () => {
+test("base64.channel.k8s.io: text frames, '1' marker, padded base64, base64 stdin", async () => {
   await withServer({}, async (server) => {
     const res = await rawRequest(
       server,
@@ -248,7 +262,7 @@ Deno.test("base64.channel.k8s.io: text frames, '1' marker, padded base64, base64
   });
 });
 
-Deno.test("v4.base64.channel.k8s.io: status is base64 JSON on '3'", async () => {
+test("v4.base64.channel.k8s.io: status is base64 JSON on '3'", async () => {
   await withServer({}, async (server) => {
     const res = await rawRequest(server, execPath("web-0", ["true"], { stdout: true }), {
       protocols: ["v4.base64.channel.k8s.io"],
@@ -260,7 +274,7 @@ Deno.test("v4.base64.channel.k8s.io: status is base64 JSON on '3'", async () => 
   });
 });
 
-Deno.test("missing binary: InternalError, double-wrapped through the v5 translator", async () => {
+test("missing binary: InternalError, double-wrapped through the v5 translator", async () => {
   await withServer({}, async (server) => {
     const v5 = await rawRequest(server, execPath("web-0", ["no-such-binary"], { stdout: true }), {
       protocols: ["v5.channel.k8s.io"],
@@ -286,7 +300,7 @@ Deno.test("missing binary: InternalError, double-wrapped through the v5 translat
   });
 });
 
-Deno.test("container in the spec but not started: container not found after the upgrade", async () => {
+test("container in the spec but not started: container not found after the upgrade", async () => {
   await withServer({
     pods: [{ name: "web-0", containers: [{ name: "app", running: false }] }],
   }, async (server) => {
@@ -304,7 +318,7 @@ Deno.test("container in the spec but not started: container not found after the 
   });
 });
 
-Deno.test("exec runs in the pod's directory with HOSTNAME set", async () => {
+test("exec runs in the pod's directory with HOSTNAME set", async () => {
   await withServer({}, async (server) => {
     const res = await rawRequest(
       server,
@@ -317,7 +331,7 @@ Deno.test("exec runs in the pod's directory with HOSTNAME set", async () => {
   });
 });
 
-Deno.test("built-ins: __kubexec_generate counter bytes and __kubexec_sink's count and sha256", async () => {
+test("built-ins: __kubexec_generate counter bytes and __kubexec_sink's count and sha256", async () => {
   await withServer({}, async (server) => {
     const gen = await rawRequest(
       server,
@@ -346,7 +360,7 @@ Deno.test("built-ins: __kubexec_generate counter bytes and __kubexec_sink's coun
   });
 });
 
-Deno.test("tty: the initial resize sizes the terminal, later resizes reach stty size", async () => {
+test("tty: the initial resize sizes the terminal, later resizes reach stty size", async () => {
   await withServer({}, async (server) => {
     const res = await rawRequest(
       server,
@@ -383,7 +397,7 @@ Deno.test("tty: the initial resize sizes the terminal, later resizes reach stty 
   });
 });
 
-Deno.test("strictness: fragmented and unmasked client frames are recorded protocol errors", async () => {
+test("strictness: fragmented and unmasked client frames are recorded protocol errors", async () => {
   await withServer({}, async (server) => {
     const a = await rawRequest(server, execPath("web-0", ["cat"], { stdin: true, stdout: true }), {
       protocols: ["v5.channel.k8s.io"],
@@ -406,7 +420,7 @@ Deno.test("strictness: fragmented and unmasked client frames are recorded protoc
   });
 });
 
-Deno.test("v5: a CLOSE message of the wrong length tears the session down", async () => {
+test("v5: a CLOSE message of the wrong length tears the session down", async () => {
   await withServer({}, async (server) => {
     const res = await rawRequest(
       server,
@@ -424,7 +438,7 @@ Deno.test("v5: a CLOSE message of the wrong length tears the session down", asyn
   });
 });
 
-Deno.test("client pings are answered with pongs carrying the same payload", async () => {
+test("client pings are answered with pongs carrying the same payload", async () => {
   await withServer({}, async (server) => {
     const res = await rawRequest(
       server,
@@ -446,7 +460,7 @@ Deno.test("client pings are answered with pongs carrying the same payload", asyn
   });
 });
 
-Deno.test("back-pressure: an unread stream stops the producer", async () => {
+test("back-pressure: an unread stream stops the producer", async () => {
   await withServer({}, async (server) => {
     const total = 1024 * 1024 * 1024;
     const res = await rawRequest(
@@ -466,7 +480,7 @@ Deno.test("back-pressure: an unread stream stops the producer", async () => {
   });
 });
 
-Deno.test("attach: output is broadcast, stdin reaches the main process, Success when it exits", async () => {
+test("attach: output is broadcast, stdin reaches the main process, Success when it exits", async () => {
   await withServer({
     pods: [{
       name: "web-0",
@@ -497,7 +511,7 @@ Deno.test("attach: output is broadcast, stdin reaches the main process, Success 
   });
 });
 
-Deno.test("port-forward: port prefixes, bytes both ways, close after the pod side ends", async () => {
+test("port-forward: port prefixes, bytes both ways, close after the pod side ends", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const echo = (async () => {
     const conn = await listener.accept();
@@ -540,7 +554,7 @@ Deno.test("port-forward: port prefixes, bytes both ways, close after the pod sid
   }
 });
 
-Deno.test("port-forward: base64 prefix frames, and channel.k8s.io is refused", async () => {
+test("port-forward: base64 prefix frames, and channel.k8s.io is refused", async () => {
   await withServer({}, async (server) => {
     const res = await rawRequest(
       server,
@@ -565,7 +579,7 @@ Deno.test("port-forward: base64 prefix frames, and channel.k8s.io is refused", a
   });
 });
 
-Deno.test("faults: closeAfterBytes drops the connection without status or close frame", async () => {
+test("faults: closeAfterBytes drops the connection without status or close frame", async () => {
   await withServer({}, async (server) => {
     server.faults.next({ kind: "closeAfterBytes", bytes: 5000 });
     const res = await rawRequest(
@@ -581,7 +595,7 @@ Deno.test("faults: closeAfterBytes drops the connection without status or close 
   });
 });
 
-Deno.test("faults: stallAfterBytes stops sending but keeps the connection", async () => {
+test("faults: stallAfterBytes stops sending but keeps the connection", async () => {
   await withServer({}, async (server) => {
     server.faults.next({ kind: "stallAfterBytes", bytes: 10 });
     const res = await rawRequest(
@@ -599,7 +613,7 @@ Deno.test("faults: stallAfterBytes stops sending but keeps the connection", asyn
   });
 });
 
-Deno.test("faults: truncated frame, oversized frame, unknown channel, missing status, text frames", async () => {
+test("faults: truncated frame, oversized frame, unknown channel, missing status, text frames", async () => {
   await withServer({}, async (server) => {
     const run = async () => {
       const res = await rawRequest(server, execPath("web-0", ["echo", "hi"], { stdout: true }), {
@@ -628,7 +642,7 @@ Deno.test("faults: truncated frame, oversized frame, unknown channel, missing st
   });
 });
 
-Deno.test("faults: server pings, HTTP status and HTML bodies, refuseV5, upgradeRequired", async () => {
+test("faults: server pings, HTTP status and HTML bodies, refuseV5, upgradeRequired", async () => {
   await withServer({}, async (server) => {
     server.faults.next({ kind: "ping", intervalMs: 20 });
     const pinged = await rawRequest(server, execPath("web-0", ["sleep", "0.2"], { stdout: true }), {

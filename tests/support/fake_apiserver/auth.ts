@@ -6,8 +6,7 @@
  * @module
  */
 
-import type { TLSSocket } from "node:tls";
-import type { Socket } from "node:net";
+import type { ServerConn } from "./conn.ts";
 import { TOKEN_PROTOCOL_PREFIX } from "./channels.ts";
 import { forbidden, type StatusFields } from "./status.ts";
 import type { FakeServerOptions, RbacRule, UserInfo } from "./types.ts";
@@ -25,17 +24,6 @@ function withAuthenticated(user: UserInfo): UserInfo {
   return { ...user, groups };
 }
 
-function certificateUser(socket: Socket): UserInfo | undefined {
-  const tls = socket as TLSSocket;
-  if (typeof tls.getPeerCertificate !== "function" || !tls.authorized) return undefined;
-  const certificate = tls.getPeerCertificate();
-  const subject = certificate?.subject as unknown as Record<string, string | string[]> | undefined;
-  if (!subject?.CN) return undefined;
-  const cn = Array.isArray(subject.CN) ? subject.CN[0] : subject.CN;
-  const o = subject.O === undefined ? [] : Array.isArray(subject.O) ? subject.O : [subject.O];
-  return { name: cn, groups: o };
-}
-
 /**
  * Authenticates a request like kube-apiserver's union authenticator: a valid client
  * certificate, else a bearer token (`Authorization` or the WebSocket token subprotocol), else
@@ -43,17 +31,19 @@ function certificateUser(socket: Socket): UserInfo | undefined {
  *
  * @example
  * ```ts ignore
- * const { user } = authenticate(options, socket, request.headers);
+ * const { user } = authenticate(options, conn, request.headers);
  * ```
  */
 export function authenticate(
   options: FakeServerOptions,
-  socket: Socket,
+  conn: ServerConn,
   headers: Record<string, string[]>,
 ): Authentication {
   let protocolLines = headers["sec-websocket-protocol"];
   const tokens = options.tokens ?? {};
-  let user = certificateUser(socket);
+  let user: UserInfo | undefined = conn.peer
+    ? { name: conn.peer.commonName, groups: conn.peer.organizations }
+    : undefined;
   const authorization = headers["authorization"]?.[0] ?? "";
   if (!user && authorization.startsWith("Bearer ")) {
     user = tokens[authorization.slice(7).trim()];

@@ -1,12 +1,12 @@
 /**
- * A minimal HTTP/1.1 server side written over a raw socket, so the fake controls every byte a
+ * A minimal HTTP/1.1 server side written over a raw connection, so the fake controls every byte a
  * real API server (or a misbehaving proxy) sends: Status bodies, the Go WebSocket server's bare
- * `403`, HTML pages, and the hand-over of the socket to the WebSocket code after `101`.
+ * `403`, HTML pages, and the hand-over of the connection to the WebSocket code after `101`.
  *
  * @module
  */
 
-import type { Socket } from "node:net";
+import type { ServerConn } from "./conn.ts";
 import type { SocketReader } from "./socket_reader.ts";
 
 /** One parsed request. */
@@ -131,16 +131,15 @@ export function statusText(code: number): string {
 }
 
 /**
- * Writes a complete response with `Content-Length`; resolves once the bytes were flushed to the
- * socket's buffer.
+ * Writes a complete response with `Content-Length`; resolves once the connection took it.
  *
  * @example
  * ```ts ignore
- * await writeResponse(socket, 200, [["Content-Type", "application/json"]], "{}");
+ * await writeResponse(conn, 200, [["Content-Type", "application/json"]], "{}");
  * ```
  */
 export function writeResponse(
-  socket: Socket,
+  conn: ServerConn,
   code: number,
   headers: [string, string][],
   body: string | Uint8Array,
@@ -154,28 +153,5 @@ export function writeResponse(
   const out = new Uint8Array(head.length + bytes.length);
   out.set(head);
   out.set(bytes, head.length);
-  return writeAndWait(socket, out);
-}
-
-/**
- * Writes bytes and resolves when the socket accepted them (after `drain` if its buffer is full,
- * or when it closed).
- *
- * @example
- * ```ts ignore
- * await writeAndWait(socket, bytes);
- * ```
- */
-export function writeAndWait(socket: Socket, bytes: Uint8Array): Promise<void> {
-  if (socket.destroyed) return Promise.resolve();
-  if (socket.write(bytes)) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      socket.off("drain", done);
-      socket.off("close", done);
-      resolve();
-    };
-    socket.on("drain", done);
-    socket.on("close", done);
-  });
+  return conn.write(out);
 }

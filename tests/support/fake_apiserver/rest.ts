@@ -5,10 +5,9 @@
  * @module
  */
 
-import type { Socket } from "node:net";
 import { type Attributes, isAllowed } from "./auth.ts";
 import { apiGroupList, apiResourceList, apiVersions } from "./discovery.ts";
-import { writeAndWait } from "./http.ts";
+import type { ServerConn } from "./conn.ts";
 import { fieldSelector, labelSelector, SelectorError } from "./selectors.ts";
 import { badRequest, notFound, type StatusFields, statusJson } from "./status.ts";
 import { type ObjectStore, type PodEvent, type PodStore, WORKLOAD_RESOURCES } from "./store.ts";
@@ -88,7 +87,7 @@ export function requestVerb(method: string, path: ResourcePath, query: URLSearch
 /** A REST reply: a JSON body, or a watch stream written by the handler itself. */
 export type RestReply =
   | { code: number; body: string; contentType?: string }
-  | { stream: (socket: Socket) => Promise<void> };
+  | { stream: (conn: ServerConn) => Promise<void> };
 
 /** What REST handlers need from the server. */
 export interface RestContext {
@@ -287,25 +286,24 @@ function podsReply(
   }
   const since = Number(query.get("resourceVersion") ?? "0");
   const timeoutSeconds = Number(query.get("timeoutSeconds") ?? "0");
-  return { stream: (socket) => watchPods(context, socket, selected, since, timeoutSeconds) };
+  return { stream: (conn) => watchPods(context, conn, selected, since, timeoutSeconds) };
 }
 
 async function watchPods(
   context: RestContext,
-  socket: Socket,
+  conn: ServerConn,
   selected: (object: Record<string, unknown>) => boolean,
   since: number,
   timeoutSeconds: number,
 ): Promise<void> {
   const head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" +
     `Date: ${new Date().toUTCString()}\r\nTransfer-Encoding: chunked\r\n\r\n`;
-  await writeAndWait(socket, new TextEncoder().encode(head));
+  await conn.write(new TextEncoder().encode(head));
   const send = (event: PodEvent) => {
     if (!selected(event.object)) return;
-    const line = new TextEncoder().encode(JSON.stringify(event) + "\n");
-    socket.write(new TextEncoder().encode(line.length.toString(16) + "\r\n"));
-    socket.write(line);
-    socket.write(new TextEncoder().encode("\r\n"));
+    const line = JSON.stringify(event) + "\n";
+    const size = new TextEncoder().encode(line).length;
+    void conn.write(new TextEncoder().encode(`${size.toString(16)}\r\n${line}\r\n`));
   };
   for (const stored of context.pods.list()) {
     if (Number(stored.object.metadata.resourceVersion) > since) {
@@ -317,11 +315,11 @@ async function watchPods(
   const timeout = new Promise<void>((resolve) => {
     if (timeoutSeconds > 0) timer = setTimeout(resolve, timeoutSeconds * 1000);
   });
-  const gone = new Promise<void>((resolve) => socket.once("close", () => resolve()));
-  await Promise.race([timeout, gone, context.closing]);
+  await Promise.race([timeout, conn.closed, context.closing]);
   clearTimeout(timer);
   unsubscribe();
-  if (!socket.destroyed) socket.end(new TextEncoder().encode("0\r\n\r\n"));
+  await conn.write(new TextEncoder().encode("0\r\n\r\n"));
+  conn.end();
 }
 
 function selfSubjectAccessReview(

@@ -11,6 +11,7 @@
 import net from "node:net";
 import tls from "node:tls";
 import type { Socket } from "node:net";
+import { denoConn, nodeConn, type ServerConn } from "./conn.ts";
 import { AttachRegistry, serveAttach } from "./attach.ts";
 import { type Attributes, authenticate, forbiddenStatus, impersonate, isAllowed } from "./auth.ts";
 import {
@@ -23,7 +24,7 @@ import {
 } from "./channels.ts";
 import { serveExec } from "./exec.ts";
 import { FaultController } from "./faults.ts";
-import { HttpParseError, readRequest, writeAndWait, writeResponse } from "./http.ts";
+import { HttpParseError, readRequest, writeResponse } from "./http.ts";
 import { servePortForward } from "./portforward.ts";
 import {
   discoveryReply,
@@ -55,7 +56,7 @@ import type {
   UserInfo,
 } from "./types.ts";
 import { acceptKey, ServerWebSocket, switchingProtocols } from "./websocket.ts";
-import { testPki } from "../pki.ts";
+import { type TestPki, testPki } from "../pki.ts";
 
 /** A running fake API server. */
 export interface FakeApiServer {
@@ -113,13 +114,13 @@ function queryBool(query: URLSearchParams, name: string): boolean {
   return lower !== "0" && lower !== "false";
 }
 
-async function reply(socket: Socket, value: RestReply): Promise<void> {
+async function reply(conn: ServerConn, value: RestReply): Promise<void> {
   if ("stream" in value) {
-    await value.stream(socket);
+    await value.stream(conn);
     return;
   }
   await writeResponse(
-    socket,
+    conn,
     value.code,
     [
       ["Audit-Id", crypto.randomUUID()],
@@ -218,7 +219,7 @@ function validateContainer(
 
 async function handleStreaming(
   state: ServerState,
-  socket: Socket,
+  conn: ServerConn,
   reader: SocketReader,
   record: RecordedRequest,
   path: ResourcePath,
@@ -279,11 +280,8 @@ async function handleStreaming(
   const log = newSessionLog(protocol);
   record.session = log;
   record.status = 101;
-  await writeAndWait(
-    socket,
-    new TextEncoder().encode(switchingProtocols(await acceptKey(key), protocol)),
-  );
-  const ws = new ServerWebSocket(socket, reader, log);
+  await conn.write(new TextEncoder().encode(switchingProtocols(await acceptKey(key), protocol)));
+  const ws = new ServerWebSocket(conn, reader, log);
   const out = new SessionOutput(
     ws,
     codecFor(protocol),
@@ -357,7 +355,7 @@ async function handleStreaming(
   const done = session.catch(() => {}).finally(() => {
     out.stopPings();
     // End rather than destroy, so a close frame still in the buffer reaches the client.
-    if (!socket.destroyed) socket.end();
+    conn.end();
     state.sessions.delete(done);
   });
   state.sessions.add(done);
@@ -367,7 +365,7 @@ async function handleStreaming(
 
 async function handleRequest(
   state: ServerState,
-  socket: Socket,
+  conn: ServerConn,
   reader: SocketReader,
   method: string,
   target: string,
@@ -385,19 +383,19 @@ async function handleRequest(
   const send = async (value: RestReply | "emptyForbidden"): Promise<"keep" | "close"> => {
     if (value === "emptyForbidden") {
       record.status = 403;
-      await writeAndWait(socket, new TextEncoder().encode("HTTP/1.1 403 Forbidden\r\n\r\n"));
-      socket.end();
+      await conn.write(new TextEncoder().encode("HTTP/1.1 403 Forbidden\r\n\r\n"));
+      conn.end();
       return "close";
     }
     record.status = "code" in value ? value.code : 200;
-    await reply(socket, value);
+    await reply(conn, value);
     return "stream" in value ? "close" : "keep";
   };
   for (const fault of httpFaults) {
     const injected = faultReply(fault, url);
     if (injected) return await send(injected);
   }
-  const auth = authenticate(state.options, socket, headers);
+  const auth = authenticate(state.options, conn, headers);
   if (!auth.user) return await send(statusReply(UNAUTHORIZED));
   record.user = auth.user;
   const impersonated = impersonate(state.options.rbac, auth.user, headers);
@@ -441,7 +439,7 @@ async function handleRequest(
     }
     const outcome = await handleStreaming(
       state,
-      socket,
+      conn,
       reader,
       record,
       path,
@@ -457,25 +455,25 @@ async function handleRequest(
   return await send(resourceReply(state.rest, method, path, url.searchParams, user, body));
 }
 
-async function serveConnection(state: ServerState, socket: Socket): Promise<void> {
-  const reader = new SocketReader(socket);
-  while (!socket.destroyed) {
+async function serveConnection(state: ServerState, conn: ServerConn): Promise<void> {
+  const reader = new SocketReader(conn);
+  while (!conn.isClosed) {
     let request;
     try {
       request = await readRequest(reader);
     } catch (error) {
       if (!(error instanceof HttpParseError)) throw error;
-      await writeResponse(socket, 400, [["Content-Type", "text/plain"]], "400 Bad Request");
-      socket.end();
+      await writeResponse(conn, 400, [["Content-Type", "text/plain"]], "400 Bad Request");
+      conn.end();
       return;
     }
     if (request === null) {
-      socket.end();
+      conn.end();
       return;
     }
     const outcome = await handleRequest(
       state,
-      socket,
+      conn,
       reader,
       request.method,
       request.target,
@@ -484,10 +482,76 @@ async function serveConnection(state: ServerState, socket: Socket): Promise<void
     );
     if (outcome !== "keep") return;
     if (request.headers["connection"]?.some((v) => v.toLowerCase() === "close")) {
-      socket.end();
+      conn.end();
       return;
     }
   }
+}
+
+interface Listener {
+  port: number;
+  /** Stops accepting; resolves when the listener is gone. */
+  stop(): Promise<void>;
+}
+
+async function listen(
+  transport: "node" | "deno",
+  useTls: boolean,
+  hostname: string,
+  pki: TestPki,
+  onConnection: (conn: ServerConn) => void,
+): Promise<Listener> {
+  if (transport === "deno") {
+    const listener = useTls
+      ? Deno.listenTls({
+        hostname,
+        port: 0,
+        key: pki.server.keyPem,
+        cert: pki.server.certPem,
+        alpnProtocols: ["http/1.1"],
+      })
+      : Deno.listen({ hostname, port: 0 });
+    const accepting = (async () => {
+      try {
+        for await (const conn of listener) {
+          if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
+          onConnection(denoConn(conn));
+        }
+      } catch {
+        // the listener was closed
+      }
+    })();
+    return {
+      port: (listener.addr as Deno.NetAddr).port,
+      stop: async () => {
+        listener.close();
+        await accepting;
+      },
+    };
+  }
+  const accept = (socket: Socket) => {
+    socket.on("error", () => {});
+    socket.setNoDelay?.(true);
+    onConnection(nodeConn(socket));
+  };
+  const server = useTls
+    ? tls.createServer({
+      key: pki.server.keyPem,
+      cert: pki.server.certPem,
+      ca: pki.ca.certPem,
+      requestCert: true,
+      rejectUnauthorized: false,
+      ALPNProtocols: ["http/1.1"],
+    }, accept)
+    : net.createServer(accept);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, hostname, () => resolve());
+  });
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 /**
@@ -522,7 +586,7 @@ export async function startFakeApiServer(options: FakeServerOptions = {}): Promi
   let markClosing: () => void = () => {};
   const closing = new Promise<void>((resolve) => (markClosing = resolve));
   const hostname = options.hostname ?? "127.0.0.1";
-  const sockets = new Set<Socket>();
+  const conns = new Set<ServerConn>();
   const podDirs = new Map<string, Promise<string>>();
   const state: ServerState = {
     options: resolved,
@@ -547,32 +611,17 @@ export async function startFakeApiServer(options: FakeServerOptions = {}): Promi
   };
   pods.onRemove((namespace, name) => void state.attach.stop(`${namespace}/${name}/`));
   const connections = new Set<Promise<void>>();
-  const onConnection = (socket: Socket) => {
-    sockets.add(socket);
-    socket.on("error", () => {});
-    socket.setNoDelay?.(true);
-    const served: Promise<void> = serveConnection(state, socket)
-      .catch(() => void socket.destroy())
+  const onConnection = (conn: ServerConn) => {
+    conns.add(conn);
+    void conn.closed.then(() => conns.delete(conn));
+    const served: Promise<void> = serveConnection(state, conn)
+      .catch(() => conn.destroy())
       .finally(() => connections.delete(served));
     connections.add(served);
-    socket.on("close", () => sockets.delete(socket));
   };
   const useTls = options.tls ?? true;
-  const server = useTls
-    ? tls.createServer({
-      key: pki.server.keyPem,
-      cert: pki.server.certPem,
-      ca: pki.ca.certPem,
-      requestCert: true,
-      rejectUnauthorized: false,
-      ALPNProtocols: ["http/1.1"],
-    }, onConnection)
-    : net.createServer(onConnection);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, hostname, () => resolve());
-  });
-  const port = (server.address() as net.AddressInfo).port;
+  const listener = await listen(options.transport ?? "node", useTls, hostname, pki, onConnection);
+  const port = listener.port;
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
   state.rest.serverAddress = `${host}:${port}`;
   let closed: Promise<void> | undefined;
@@ -591,11 +640,11 @@ export async function startFakeApiServer(options: FakeServerOptions = {}): Promi
     close: () => {
       closed ??= (async () => {
         markClosing();
-        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-        for (const socket of sockets) socket.destroy();
+        const stopped = listener.stop();
+        for (const conn of conns) conn.destroy();
         await state.attach.stopAll();
         await Promise.all([...state.sessions]);
-        for (const socket of sockets) socket.destroy();
+        for (const conn of conns) conn.destroy();
         await Promise.all([...connections]);
         await stopped;
         await Deno.remove(tempDir, { recursive: true }).catch(() => {});

@@ -43,7 +43,7 @@ export class SessionOutput {
     this.log = log;
     this.faults = faults;
     this.#maxPayload = Math.max(1, maxMessageBytes - 1);
-    this.#closed = new Promise((resolve) => ws.socket.once("close", () => resolve()));
+    this.#closed = ws.conn.closed;
     const ping = faults.find((f) => f.kind === "ping");
     if (ping) {
       this.#pinger = setInterval(() => void ws.ping(), ping.intervalMs);
@@ -55,7 +55,7 @@ export class SessionOutput {
     return !this.#stopped && !this.ws.closing;
   }
 
-  /** Resolves when the socket closed. */
+  /** Resolves when the connection closed. */
   get closed(): Promise<void> {
     return this.#closed;
   }

@@ -1,47 +1,30 @@
 /**
- * Pull-style reading over a Node socket: `data` events fill a bounded buffer and the socket is
- * paused while the buffer is full, so a consumer that stops reading pushes back on the peer
- * through TCP flow control.
+ * Exact-size and delimited reads over a {@linkcode ServerConn}: bytes are pulled from the
+ * connection only when a read needs them, so a consumer that stops reading pushes back on the
+ * peer through TCP flow control.
  *
  * @module
  */
 
-import type { Socket } from "node:net";
-
-/** Bytes buffered before the socket is paused. */
-const HIGH_WATER = 1024 * 1024;
+import type { ServerConn } from "./conn.ts";
 
 /**
- * Reads exact byte counts or delimited blocks from a socket.
+ * Reads exact byte counts or delimited blocks from a connection.
  *
  * @example
  * ```ts ignore
- * const reader = new SocketReader(socket);
+ * const reader = new SocketReader(conn);
  * const header = await reader.readExact(2);
  * ```
  */
 export class SocketReader {
-  #socket: Socket;
+  #conn: ServerConn;
   #chunks: Uint8Array[] = [];
   #buffered = 0;
   #ended = false;
-  #wake: (() => void) | undefined;
 
-  constructor(socket: Socket) {
-    this.#socket = socket;
-    socket.on("data", (chunk: Uint8Array) => {
-      this.#chunks.push(chunk);
-      this.#buffered += chunk.length;
-      if (this.#buffered >= HIGH_WATER) socket.pause();
-      this.#notify();
-    });
-    const end = () => {
-      this.#ended = true;
-      this.#notify();
-    };
-    socket.on("end", end);
-    socket.on("close", end);
-    socket.on("error", end);
+  constructor(conn: ServerConn) {
+    this.#conn = conn;
   }
 
   /** Bytes received but not consumed yet. */
@@ -49,19 +32,17 @@ export class SocketReader {
     return this.#buffered;
   }
 
-  #notify(): void {
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
-  }
-
   async #fill(): Promise<boolean> {
     if (this.#ended) return false;
-    if (this.#socket.isPaused() && this.#buffered < HIGH_WATER) this.#socket.resume();
-    await new Promise<void>((resolve) => (this.#wake = resolve));
+    const chunk = await this.#conn.read();
+    if (chunk === null) {
+      this.#ended = true;
+      return false;
+    }
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
     return true;
   }
-
   #take(count: number): Uint8Array {
     const first = this.#chunks[0];
     let out: Uint8Array;
@@ -84,9 +65,6 @@ export class SocketReader {
       }
     }
     this.#buffered -= count;
-    if (this.#socket.isPaused() && this.#buffered < HIGH_WATER / 2 && !this.#ended) {
-      this.#socket.resume();
-    }
     return out;
   }
 

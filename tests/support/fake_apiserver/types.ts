@@ -108,6 +108,12 @@ export interface ProtocolSupport {
 export interface FakeServerOptions {
   /** Serve HTTPS (default) or plain HTTP. */
   tls?: boolean;
+  /**
+   * `node` (default): `node:tls`/`node:net`, the only transport that can authenticate client
+   * certificates. `deno`: `Deno.listenTls`/`Deno.listen`, which costs less CPU per byte (for
+   * throughput benchmarks) but cannot request client certificates.
+   */
+  transport?: "node" | "deno";
   /** Listen address (default `127.0.0.1`; `::1` for IPv6). */
   hostname?: string;
   /** Bearer tokens → users. Default: `admin-token` → admin in `system:masters`. */

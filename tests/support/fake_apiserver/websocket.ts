@@ -1,5 +1,5 @@
 /**
- * Server side of RFC 6455 over a raw socket, shaped after the Go server Kubernetes uses
+ * Server side of RFC 6455 over a raw connection, shaped after the Go server Kubernetes uses
  * (golang.org/x/net/websocket): it answers pings, replies to close frames with close 1000, never
  * fragments, and is strict with clients — unmasked frames, fragmented messages and oversized
  * frames are protocol errors recorded in the session log and end the connection.
@@ -7,8 +7,7 @@
  * @module
  */
 
-import type { Socket } from "node:net";
-import { writeAndWait } from "./http.ts";
+import type { ServerConn } from "./conn.ts";
 import type { SocketReader } from "./socket_reader.ts";
 import type { SessionLog } from "./types.ts";
 
@@ -88,31 +87,50 @@ export function encodeFrame(
 }
 
 /**
+ * Unmasks a client payload in place (the bytes belong to the reader), a 32-bit word at a time;
+ * unaligned payloads are copied first.
+ *
+ * @example
+ * ```ts
+ * import { unmask } from "./websocket.ts";
+ * unmask(new Uint8Array([1, 2, 3, 4, 5]), new Uint8Array([1, 1, 1, 1])); // [0, 3, 2, 5, 4]
+ * ```
+ */
+export function unmask(payload: Uint8Array, mask: Uint8Array): Uint8Array {
+  // `new Uint8Array(x)` copies even for Node Buffers, whose `slice` is only a view.
+  const data = payload.byteOffset % 4 === 0 ? payload : new Uint8Array(payload);
+  const words = data.length >>> 2;
+  const maskWord = new Uint32Array(new Uint8Array(mask).buffer)[0];
+  const view = new Uint32Array(data.buffer, data.byteOffset, words);
+  for (let i = 0; i < words; i++) view[i] ^= maskWord;
+  for (let i = words * 4; i < data.length; i++) data[i] ^= mask[i & 3];
+  return data;
+}
+
+/**
  * An upgraded server-side WebSocket.
  *
  * @example
  * ```ts ignore
- * const ws = new ServerWebSocket(socket, reader, session);
+ * const ws = new ServerWebSocket(conn, reader, session);
  * for (let m = await ws.receive(); m; m = await ws.receive()) await ws.send(m.data);
  * ```
  */
 export class ServerWebSocket {
-  readonly socket: Socket;
+  readonly conn: ServerConn;
   #reader: SocketReader;
   #log: SessionLog;
   #closeSent = false;
-  #closed = false;
 
-  constructor(socket: Socket, reader: SocketReader, log: SessionLog) {
-    this.socket = socket;
+  constructor(conn: ServerConn, reader: SocketReader, log: SessionLog) {
+    this.conn = conn;
     this.#reader = reader;
     this.#log = log;
-    socket.on("close", () => (this.#closed = true));
   }
 
-  /** `true` once the close frame was sent or the socket is gone. */
+  /** `true` once the close frame was sent or the connection is gone. */
   get closing(): boolean {
-    return this.#closeSent || this.#closed || this.socket.destroyed;
+    return this.#closeSent || this.conn.isClosed;
   }
 
   /**
@@ -143,11 +161,10 @@ export class ServerWebSocket {
       if (mask === null) return null;
       const raw = await this.#reader.readExact(length);
       if (raw === null) return null;
-      const data = new Uint8Array(raw);
-      for (let i = 0; i < data.length; i++) data[i] ^= mask[i & 3];
+      const data = unmask(raw, mask);
       if (opcode === Opcode.ping) {
         this.#log.pingsReceived++;
-        if (!this.closing) await writeAndWait(this.socket, encodeFrame(Opcode.pong, data));
+        if (!this.closing) await this.conn.write(encodeFrame(Opcode.pong, data));
         continue;
       }
       if (opcode === Opcode.pong) {
@@ -180,16 +197,13 @@ export class ServerWebSocket {
   /** Sends one message made of `prefix` + `payload`; resolves when the socket took it. */
   send(prefix: Uint8Array, payload?: Uint8Array, binary = true): Promise<void> {
     if (this.closing) return Promise.resolve();
-    return writeAndWait(
-      this.socket,
-      encodeFrame(binary ? Opcode.binary : Opcode.text, prefix, payload),
-    );
+    return this.conn.write(encodeFrame(binary ? Opcode.binary : Opcode.text, prefix, payload));
   }
 
   /** Writes raw bytes (for fault injection). */
   sendRaw(bytes: Uint8Array): Promise<void> {
     if (this.closing) return Promise.resolve();
-    return writeAndWait(this.socket, bytes);
+    return this.conn.write(bytes);
   }
 
   /** Sends a ping frame. */
@@ -197,15 +211,12 @@ export class ServerWebSocket {
     return this.sendRaw(encodeFrame(Opcode.ping, new Uint8Array(0)));
   }
 
-  /** Sends a close frame once, then half-closes the TCP connection, as the Go server does. */
+  /** Sends a close frame once, then closes the connection, as the Go server does. */
   async close(code = 1000): Promise<void> {
-    if (this.#closeSent || this.socket.destroyed) return;
+    if (this.#closeSent || this.conn.isClosed) return;
     this.#closeSent = true;
-    await writeAndWait(
-      this.socket,
-      encodeFrame(Opcode.close, new Uint8Array([code >> 8, code & 0xff])),
-    );
-    this.socket.end();
+    await this.conn.write(encodeFrame(Opcode.close, new Uint8Array([code >> 8, code & 0xff])));
+    this.conn.end();
   }
 
   /**
@@ -214,7 +225,6 @@ export class ServerWebSocket {
    */
   destroy(): void {
     this.#closeSent = true;
-    if (this.socket.destroyed) return;
-    this.socket.end(() => this.socket.destroy());
+    this.conn.end();
   }
 }
