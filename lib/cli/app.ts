@@ -67,10 +67,11 @@ function commandPath(path: Command[]): string {
 export function helpText(path: Command[]): string {
   const command = path[path.length - 1];
   let text = `${command.long}\n`;
-  if (command.subcommands?.length) {
-    const width = Math.max(...command.subcommands.map((sub) => sub.name.length)) + 2;
+  const listed = command.subcommands?.filter((sub) => !sub.hidden) ?? [];
+  if (listed.length > 0) {
+    const width = Math.max(...listed.map((sub) => sub.name.length)) + 2;
     text += `\nAvailable Commands:\n`;
-    for (const sub of command.subcommands) {
+    for (const sub of listed) {
       text += `  ${sub.name.padEnd(width)}${sub.short}\n`;
     }
   }

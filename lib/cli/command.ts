@@ -23,6 +23,8 @@ export interface Command {
   examples?: string;
   /** The command's own flags (global flags are added by the dispatcher). */
   flags?: FlagSpec[];
+  /** Hidden commands run but are not listed in help (`__complete`, called by completion scripts). */
+  hidden?: boolean;
   /** Subcommands; a command with subcommands and no `run` prints its help. */
   subcommands?: Command[];
   /** Runs the command; resolves to the exit code. */

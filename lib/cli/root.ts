@@ -10,6 +10,8 @@ import { execCommand } from "./commands/exec.ts";
 import { attachCommand } from "./commands/attach.ts";
 import { configCommand } from "./commands/config.ts";
 import { doctorCommand } from "./commands/doctor.ts";
+import { completionCommand } from "./commands/completion.ts";
+import { completeCommand } from "./commands/complete.ts";
 import { cpCommand } from "./commands/cp.ts";
 
 /** Every top-level command, in help order. */
@@ -27,7 +29,9 @@ over the Kubernetes API server's WebSocket endpoints, with the credentials of yo
     cpCommand,
     configCommand,
     doctorCommand,
+    completionCommand,
     versionCommand,
     optionsCommand,
+    completeCommand(() => rootCommand),
   ],
 };
