@@ -686,3 +686,67 @@ test("faults: server pings, HTTP status and HTML bodies, refuseV5, upgradeRequir
     assert.equal(healthy.status, 101);
   });
 });
+
+test("pod deletion kills running exec processes (exit 137) and ends port-forwards", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted = listener.accept();
+  try {
+    await withServer({
+      pods: [{ name: "web-0", containers: [{ name: "app" }], portMap: { 80: listener.addr.port } }],
+    }, async (server) => {
+      const exec = await rawRequest(server, execPath("web-0", ["sleep", "60"], { stdout: true }), {
+        protocols: ["v5.channel.k8s.io"],
+      });
+      const forward = await rawRequest(
+        server,
+        "/api/v1/namespaces/default/pods/web-0/portforward?ports=80",
+        {
+          protocols: ["v4.channel.k8s.io"],
+        },
+      );
+      const podSide = await accepted;
+      for (let i = 0; i < 2; i++) await forward.ws!.next();
+      await exec.ws!.next();
+      server.pods.remove("default", "web-0");
+      const execFrames = await exec.ws!.all();
+      exec.ws!.close();
+      assert.equal(JSON.parse(channelText(execFrames, 3)).details.causes[0].message, "137");
+      const forwardFrames = await forward.ws!.all();
+      forward.ws!.close();
+      assert.equal(closeCode(forwardFrames), 1000);
+      podSide.close();
+    });
+  } finally {
+    listener.close();
+  }
+});
+
+test("attach to a TTY container: resize reaches the main process", async () => {
+  await withServer({
+    pods: [{
+      name: "web-0",
+      containers: [{
+        name: "app",
+        stdin: true,
+        tty: true,
+        command: ["sh", "-c", "while read l; do stty size; done"],
+      }],
+    }],
+  }, async (server) => {
+    const res = await rawRequest(
+      server,
+      execPath("web-0", [], { stdin: true, stdout: true, tty: true }, "attach"),
+      { protocols: ["v5.channel.k8s.io"] },
+    );
+    const ws = res.ws!;
+    await ws.send(new Uint8Array([4, ...enc.encode('{"Width":90,"Height":20}\n')]));
+    await ws.send(new Uint8Array([0, ...enc.encode("\n")]));
+    let output = "";
+    while (!output.includes("20 90")) {
+      const frame = (await ws.next())!;
+      if (frame.data[0] === 1) output += dec.decode(frame.data.subarray(1));
+    }
+    ws.close();
+    await server.requests.at(-1)!.session!.done;
+  });
+});

@@ -26,6 +26,8 @@ export interface ExecParams {
   env: Record<string, string>;
   scratchDir: string;
   ttyWaitMs: number;
+  /** Aborted when the pod is deleted: the process is killed, as the runtime would. */
+  podGone: AbortSignal;
 }
 
 /**
@@ -170,6 +172,9 @@ export async function serveExec(out: SessionOutput, params: ExecParams): Promise
       await out.status(execFailure(error, out.codec.closeSignal));
       return;
     }
+    const started = command;
+    if (params.podGone.aborted) started.kill();
+    params.podGone.addEventListener("abort", () => started.kill(), { once: true });
     stdinWriter = command.stdin;
     const writer = params.stdin ? stdinWriter : undefined;
     await early.attach({

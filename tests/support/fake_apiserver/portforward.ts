@@ -17,8 +17,10 @@ export interface PortForwardParams {
   portMap: Record<number, number>;
   /** The id the CRI server names the pod by in errors (the sandbox id). */
   sandboxId: string;
-  /** Fault-free read size toward the pod side. */
+  /** Read size toward the pod side (default 32 KiB). */
   readBufferBytes?: number;
+  /** Aborted when the pod is deleted: every forwarded connection is closed. */
+  podGone: AbortSignal;
 }
 
 function portPrefix(port: number): Uint8Array {
@@ -72,6 +74,9 @@ export async function servePortForward(
     for (let i = 0; i < params.ports.length; i++) {
       streams.push(openPort(out, i, params));
     }
+    const dropAll = () => streams.forEach((s) => closeQuietly(s.connection));
+    params.podGone.addEventListener("abort", dropAll, { once: true });
+    if (params.podGone.aborted) dropAll();
     const client = readClient(out, streams);
     await Promise.race([Promise.all(streams.map((s) => s.done)), client]);
     out.stopPings();

@@ -100,6 +100,8 @@ interface ServerState {
   rest: RestContext;
   sessions: Set<Promise<void>>;
   podDir(namespace: string, name: string): Promise<string>;
+  /** Aborted when the pod is removed (one controller per pod incarnation). */
+  podGone(namespace: string, name: string): AbortSignal;
 }
 
 function isWebSocketUpgrade(headers: Record<string, string[]>): boolean {
@@ -314,6 +316,7 @@ async function handleStreaming(
       env,
       scratchDir: state.tempDir,
       ttyWaitMs,
+      podGone: state.podGone(namespace, podName),
     });
   } else if (subresource === "attach") {
     const cwd = await state.podDir(namespace, podName);
@@ -350,6 +353,7 @@ async function handleStreaming(
       ports,
       portMap: stored.input.portMap ?? {},
       sandboxId: stored.object.metadata.uid.replaceAll("-", "").padEnd(64, "0"),
+      podGone: state.podGone(namespace, podName),
     });
   }
   const done = session.catch(() => {}).finally(() => {
@@ -588,6 +592,7 @@ export async function startFakeApiServer(options: FakeServerOptions = {}): Promi
   const hostname = options.hostname ?? "127.0.0.1";
   const conns = new Set<ServerConn>();
   const podDirs = new Map<string, Promise<string>>();
+  const podAborts = new Map<string, AbortController>();
   const state: ServerState = {
     options: resolved,
     pods,
@@ -598,6 +603,15 @@ export async function startFakeApiServer(options: FakeServerOptions = {}): Promi
     tempDir,
     rest: { options: resolved, pods, objects, serverAddress: "", closing },
     sessions: new Set(),
+    podGone: (namespace, name) => {
+      const key = `${namespace}/${name}`;
+      let controller = podAborts.get(key);
+      if (!controller) {
+        controller = new AbortController();
+        podAborts.set(key, controller);
+      }
+      return controller.signal;
+    },
     podDir: (namespace, name) => {
       const key = `${namespace}/${name}`;
       let dir = podDirs.get(key);
@@ -609,7 +623,12 @@ export async function startFakeApiServer(options: FakeServerOptions = {}): Promi
       return dir;
     },
   };
-  pods.onRemove((namespace, name) => void state.attach.stop(`${namespace}/${name}/`));
+  pods.onRemove((namespace, name) => {
+    const key = `${namespace}/${name}`;
+    podAborts.get(key)?.abort();
+    podAborts.delete(key);
+    void state.attach.stop(`${key}/`);
+  });
   const connections = new Set<Promise<void>>();
   const onConnection = (conn: ServerConn) => {
     conns.add(conn);
