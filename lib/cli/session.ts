@@ -193,13 +193,6 @@ export async function runTerminalSession(request: TerminalSessionRequest): Promi
     throw error;
   }
   global.logger(4, () => `negotiated subprotocol ${ws.protocol}`);
-  if (flags.stdin && !ws.protocol.startsWith("v5.")) {
-    global.logger(
-      1,
-      () =>
-        `subprotocol ${ws.protocol} cannot half-close stdin: the session ends when the remote command exits, not at local EOF`,
-    );
-  }
   const abort = new AbortController();
   let received: keyof typeof SIGNAL_NUMBERS | undefined;
   const unsubscribeSignals = io.terminal.onSignal((signal) => {
