@@ -1,0 +1,86 @@
+/**
+ * Opens the files recordings and audit records go to: created with mode 0600 (readable by their
+ * owner only, since they hold whatever the session showed), and brought to 0600 when they already
+ * existed with a wider mode.
+ *
+ * @module
+ */
+
+/** A recording or audit file could not be opened for writing. */
+export class RecordFileError extends Error {
+  override name = "RecordFileError";
+  /** The path that could not be opened. */
+  readonly path: string;
+  /** What the file is for: `recording` or `audit log`. */
+  readonly purpose: string;
+
+  /**
+   * @param purpose what the file is for
+   * @param path the file
+   * @param cause the file system's error
+   */
+  constructor(purpose: string, path: string, cause: unknown) {
+    super(
+      `cannot write the ${purpose} ${path}: ${
+        cause instanceof Error ? cause.message : String(cause)
+      }`,
+      { cause },
+    );
+    this.path = path;
+    this.purpose = purpose;
+  }
+}
+
+/** How an existing file is treated. */
+export type OpenMode =
+  /** Keep its content and add to its end (audit logs). */
+  | "append"
+  /** Replace its content (a recording the user named). */
+  | "truncate"
+  /** Fail when it exists (names generated in a shared directory). */
+  | "create-new";
+
+const PRIVATE_MODE = 0o600;
+
+/**
+ * Opens `path` for writing with mode 0600.
+ *
+ * @example
+ * ```ts ignore
+ * import { openPrivateFile } from "./files.ts";
+ * const file = await openPrivateFile("/var/log/kubexec/audit.jsonl", "append", "audit log");
+ * file.close();
+ * ```
+ */
+export async function openPrivateFile(
+  path: string,
+  mode: OpenMode,
+  purpose: string,
+): Promise<Deno.FsFile> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, {
+      write: true,
+      append: mode === "append",
+      truncate: mode === "truncate",
+      create: mode !== "create-new",
+      createNew: mode === "create-new",
+      mode: PRIVATE_MODE,
+    });
+  } catch (error) {
+    throw new RecordFileError(purpose, path, error);
+  }
+  try {
+    if (Deno.build.os !== "windows") {
+      const info = await file.stat();
+      // Devices and pipes (/dev/null, a FIFO read by a collector) keep their own mode.
+      if (info.isFile && info.mode !== null && (info.mode & 0o777) !== PRIVATE_MODE) {
+        await Deno.chmod(path, PRIVATE_MODE);
+      }
+    }
+  } catch (error) {
+    file.close();
+    throw new RecordFileError(purpose, path, error);
+  }
+  return file;
+}
