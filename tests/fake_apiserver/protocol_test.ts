@@ -750,3 +750,14 @@ test("attach to a TTY container: resize reaches the main process", async () => {
     await server.requests.at(-1)!.session!.done;
   });
 });
+
+test("a non-GET WebSocket upgrade gets the Go server's bare 405", async () => {
+  await withServer({}, async (server) => {
+    const res = await rawRequest(server, execPath("web-0", ["true"], { stdout: true }), {
+      method: "POST",
+      protocols: ["v5.channel.k8s.io"],
+    });
+    assert.equal(res.statusLine, "HTTP/1.1 405 Method Not Allowed");
+    assert.equal(res.body, "");
+  });
+});

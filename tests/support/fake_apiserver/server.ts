@@ -24,7 +24,7 @@ import {
 } from "./channels.ts";
 import { serveExec } from "./exec.ts";
 import { FaultController } from "./faults.ts";
-import { HttpParseError, readRequest, writeResponse } from "./http.ts";
+import { HttpParseError, readRequest, statusText, writeResponse } from "./http.ts";
 import { servePortForward } from "./portforward.ts";
 import {
   discoveryReply,
@@ -104,6 +104,14 @@ interface ServerState {
   podGone(namespace: string, name: string): AbortSignal;
 }
 
+/**
+ * What golang.org/x/net/websocket writes when its handshake fails: a status line, no headers,
+ * no body, then the connection closes (403 for no subprotocol match, 405 for a non-GET upgrade).
+ */
+interface BareReply {
+  bare: 403 | 405;
+}
+
 function isWebSocketUpgrade(headers: Record<string, string[]>): boolean {
   return headers["upgrade"]?.[0]?.toLowerCase() === "websocket" &&
     (headers["connection"] ?? []).some((v) => v.toLowerCase().includes("upgrade"));
@@ -133,7 +141,7 @@ async function reply(conn: ServerConn, value: RestReply): Promise<void> {
   );
 }
 
-function faultReply(fault: HttpFault, url: URL): RestReply | "emptyForbidden" | undefined {
+function faultReply(fault: HttpFault, url: URL): RestReply | BareReply | undefined {
   switch (fault.kind) {
     case "html":
       return {
@@ -160,7 +168,7 @@ function faultReply(fault: HttpFault, url: URL): RestReply | "emptyForbidden" | 
       });
     }
     case "emptyForbidden":
-      return "emptyForbidden";
+      return { bare: 403 };
     default:
       return undefined;
   }
@@ -230,7 +238,7 @@ async function handleStreaming(
   protocolLines: string[] | undefined,
   httpFaults: HttpFault[],
   streamFaults: StreamFault[],
-): Promise<"upgraded" | RestReply | "emptyForbidden"> {
+): Promise<"upgraded" | RestReply | BareReply> {
   const stored = state.pods.get(path.namespace ?? "", path.name!);
   if (!stored) return statusReply(notFound({ group: "", resource: "pods" }, path.name!));
   if (stored.input.nodeName === "") {
@@ -264,7 +272,7 @@ async function handleStreaming(
   if (!isWebSocketUpgrade(headers) || httpFaults.some((f) => f.kind === "upgradeRequired")) {
     return statusReply(badRequest("Upgrade request required"));
   }
-  if (record.method !== "GET") return "emptyForbidden";
+  if (record.method !== "GET") return { bare: 405 };
   const offered = offeredProtocols(protocolLines);
   const support = state.options.protocols ?? {};
   const translator = (support.translator ?? true) && !httpFaults.some((f) => f.kind === "refuseV5");
@@ -276,7 +284,7 @@ async function handleStreaming(
   } else {
     protocol = negotiateSubprotocol(offered, support.kubelet ?? KUBELET_PROTOCOLS);
   }
-  if (protocol === undefined) return "emptyForbidden";
+  if (protocol === undefined) return { bare: 403 };
   const key = headers["sec-websocket-key"]?.[0];
   if (!key) return statusReply(badRequest("missing Sec-WebSocket-Key"));
   const log = newSessionLog(protocol);
@@ -384,10 +392,11 @@ async function handleRequest(
     ["status", "html", "refuseV5", "upgradeRequired", "emptyForbidden"].includes(f.kind)
   );
   const streamFaults = faults.filter((f): f is StreamFault => !httpFaults.includes(f as HttpFault));
-  const send = async (value: RestReply | "emptyForbidden"): Promise<"keep" | "close"> => {
-    if (value === "emptyForbidden") {
-      record.status = 403;
-      await conn.write(new TextEncoder().encode("HTTP/1.1 403 Forbidden\r\n\r\n"));
+  const send = async (value: RestReply | BareReply): Promise<"keep" | "close"> => {
+    if ("bare" in value) {
+      record.status = value.bare;
+      const line = `HTTP/1.1 ${value.bare} ${statusText(value.bare)}\r\n\r\n`;
+      await conn.write(new TextEncoder().encode(line));
       conn.end();
       return "close";
     }
