@@ -12,7 +12,8 @@
 import type { ClientCertificate } from "../auth/types.ts";
 import type { TlsConfig } from "../kubeconfig/types.ts";
 import { dial } from "../transport/connect.ts";
-import { TlsError } from "../transport/errors.ts";
+import { withDeadline } from "../transport/deadline.ts";
+import { TlsError, TransportTimeoutError } from "../transport/errors.ts";
 import { hostOf, portOf, type ProxyRoute } from "../transport/proxy.ts";
 import { connectTls } from "../transport/tls.ts";
 import type { ByteConn } from "../transport/types.ts";
@@ -88,13 +89,19 @@ export async function checkTls(check: TlsCheck): Promise<StepResult[]> {
 
 async function inspect(check: TlsCheck): Promise<CertificateInfo | undefined> {
   try {
-    const { conn, peer } = await connectTls({
-      host: hostOf(check.server),
-      port: portOf(check.server),
-      tls: { serverName: check.tls.serverName, insecure: true },
-      clientCert: check.clientCert,
-      tunnel: check.conn,
-    });
+    const { conn, peer } = await withDeadline(
+      connectTls({
+        host: hostOf(check.server),
+        port: portOf(check.server),
+        tls: { serverName: check.tls.serverName, insecure: true },
+        clientCert: check.clientCert,
+        tunnel: check.conn,
+      }),
+      check.timeoutMs,
+      "TLS handshake",
+      () => check.conn.close(),
+      (late) => late.conn.close(),
+    );
     conn.close();
     return peer?.der ? parseCertificate(peer.der) : undefined;
   } catch {
@@ -141,6 +148,12 @@ async function checkServerCertificate(check: TlsCheck): Promise<StepResult> {
       });
     }
     return stepResult("tls", "ok", summary);
+  }
+  if (verdict instanceof TransportTimeoutError) {
+    return stepResult("tls", "fail", `TLS handshake: no answer within ${verdict.timeoutMs} ms`, {
+      cause: "something accepts TCP connections on this port but does not answer TLS",
+      fix: "check that the server URL's port is the API server's (and not, say, a filtered port)",
+    });
   }
   if (!(verdict instanceof TlsError)) {
     return stepResult("tls", "fail", `TLS connection failed: ${(verdict as Error).message}`, {

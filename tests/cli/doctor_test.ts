@@ -11,6 +11,7 @@ import type { Command } from "../../lib/cli/command.ts";
 import { captureIo } from "../support/cli_io.ts";
 import { startFakeApiServer } from "../support/fake_apiserver.ts";
 import { writeKubeconfig } from "../support/kubeconfig_fixture.ts";
+import { runKubexec } from "../support/oracle.ts";
 
 const root: Command = {
   name: "kubexec",
@@ -112,4 +113,24 @@ Deno.test("doctor: more than one target is a usage error", async () => {
   const code = await runCli(root, ["doctor", "a", "b"], io);
   assert.equal(code, 1);
   assert.match(stderr(), /^error: doctor takes at most one pod or TYPE\/NAME, got 2\n/);
+});
+
+Deno.test("doctor: the shipped permissions suffice (name lookup, TLS inspection, exec upgrade)", async () => {
+  const server = await startFakeApiServer({
+    pods: [{ name: "web-0", containers: [{ name: "a" }] }],
+  });
+  try {
+    const port = new URL(server.url).port;
+    const kubeconfig = await writeKubeconfig(server, {
+      user: "token",
+      server: `https://localhost:${port}`,
+    });
+    const result = await runKubexec(["doctor", "--kubeconfig", kubeconfig, "web-0"]);
+    assert.equal(result.stderr, "");
+    assert.equal(result.code, 0, result.stdout);
+    assert.match(result.stdout, /^ok {3}dns {13}localhost \(the API server\) resolves to /m);
+    assert.match(result.stdout, /^ok {3}protocol/m);
+  } finally {
+    await server.close();
+  }
 });

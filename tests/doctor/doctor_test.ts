@@ -7,13 +7,14 @@
  * @module
  */
 import assert from "node:assert/strict";
+import * as net from "node:net";
 import { runDoctor, type StepResult } from "../../lib/doctor/mod.ts";
 import type { ConfigOverrides } from "../../lib/kubeconfig/mod.ts";
 import { type FakeApiServer, startFakeApiServer } from "../support/fake_apiserver.ts";
 import type { FakeServerOptions } from "../support/fake_apiserver.ts";
 import { type KubeconfigFixtureOptions, writeKubeconfig } from "../support/kubeconfig_fixture.ts";
 import { testPki } from "../support/pki.ts";
-import { startConnectProxy } from "../support/transport_proxies.ts";
+import { startConnectProxy, startSocks5Proxy } from "../support/transport_proxies.ts";
 import { startRefusingProxy, withProxyUrl } from "./fixtures.ts";
 
 const POD = { name: "web-0", containers: [{ name: "app" }] };
@@ -417,4 +418,57 @@ Deno.test("doctor: a user without credentials warns, and the server's 401 fails"
     assert.equal(line(results, "credentials").status, "warn");
     assert.match(line(results, "authentication").cause!, /no credentials/);
   });
+});
+
+Deno.test("doctor: through a SOCKS5 proxy and through an https proxy every step passes", async () => {
+  const pki = await testPki();
+  const socks = await startSocks5Proxy();
+  const https = await startConnectProxy({
+    tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem },
+  });
+  try {
+    await withServer({}, async (server) => {
+      for (const [proxy, kind] of [[socks.url.href, "socks5"], [https.url.href, "https"]]) {
+        const path = await writeKubeconfig(server, { user: "token" });
+        await withProxyUrl(path, proxy);
+        const results = await diagnose({ kubeconfig: path });
+        assert.deepEqual(failures(results), [], kind);
+        assert.match(
+          line(results, "proxy").summary,
+          new RegExp(`^${kind} proxy .* opened a tunnel`),
+        );
+        assert.equal(line(results, "tls").status, "ok");
+      }
+    });
+  } finally {
+    await socks.close();
+    await https.close();
+  }
+});
+
+Deno.test("doctor: a port that accepts TCP but never answers TLS times out at the TLS step", async () => {
+  const pki = await testPki();
+  const sockets = new Set<net.Socket>();
+  const stalled = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on("data", () => {});
+    socket.on("error", () => {});
+  });
+  await new Promise<void>((resolve) => stalled.listen(0, "127.0.0.1", resolve));
+  const port = (stalled.address() as net.AddressInfo).port;
+  try {
+    const results = await diagnose({
+      server: `https://127.0.0.1:${port}`,
+      certificateAuthority: pki.ca.certFile,
+      token: "t",
+      requestTimeout: "200ms",
+    }, { env: { HOME: "/nonexistent" } });
+    const tls = line(results, "tls");
+    assert.equal(tls.status, "fail");
+    assert.match(tls.summary, /no answer within 200 ms/);
+    assert.equal(line(results, "authentication").status, "skip");
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => stalled.close(() => resolve()));
+  }
 });
