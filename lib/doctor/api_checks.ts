@@ -15,7 +15,9 @@ import { type StepResult, stepResult } from "./types.ts";
 
 /** Who the server says the credentials belong to. */
 export interface Identity {
+  /** The user name (`system:serviceaccount:ns:name` for service accounts). */
   username: string;
+  /** The groups, `system:authenticated` included. */
   groups: string[];
 }
 

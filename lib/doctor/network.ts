@@ -32,7 +32,9 @@ const systemLookup: HostLookup = async (host) =>
 
 /** Where the first TCP connection goes: the proxy when there is one, else the API server. */
 export interface FirstHop {
+  /** Host name or IP address, without IPv6 brackets. */
   host: string;
+  /** TCP port. */
   port: number;
   /** `proxy` when the first hop is the proxy. */
   role: "server" | "proxy";
@@ -169,7 +171,9 @@ export interface ProxyCheck {
   server: URL;
   /** The CA and insecure mode for an https proxy's own certificate. */
   tls: TlsConfig;
+  /** Sent to HTTP proxies in the CONNECT request. */
   userAgent?: string;
+  /** Limit for the tunnel to open; 0 or absent: none. */
   timeoutMs?: number;
 }
 

@@ -34,11 +34,15 @@ const DAY_MS = 86_400_000;
 export interface TlsCheck {
   /** A connection to the API server (through the proxy tunnel, if any), for the inspecting handshake. */
   conn: ByteConn;
+  /** The API server URL. */
   server: URL;
+  /** CA, server name and insecure mode from the kubeconfig. */
   tls: TlsConfig;
   /** The client certificate from the kubeconfig or the credential plugin. */
   clientCert?: ClientCertificate;
+  /** The proxy the verifying connection goes through, as every command's would. */
   route?: ProxyRoute;
+  /** Limit for each handshake; 0 or absent: none. */
   timeoutMs?: number;
   /** The current time. */
   now: Date;

@@ -25,7 +25,9 @@ export type StepStatus = "ok" | "warn" | "fail" | "skip";
 
 /** The outcome of one check. */
 export interface StepResult {
+  /** Which check. */
   step: StepName;
+  /** How it ended. */
   status: StepStatus;
   /** One line saying what was found. */
   summary: string;

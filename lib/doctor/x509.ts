@@ -29,9 +29,13 @@ export interface DistinguishedName {
 
 /** What doctor reports about one certificate. */
 export interface CertificateInfo {
+  /** Whom the certificate names. */
   subject: DistinguishedName;
+  /** Who signed it. */
   issuer: DistinguishedName;
+  /** Start of validity. */
   notBefore: Date;
+  /** End of validity. */
   notAfter: Date;
   /** DNS names of the subjectAltName extension. */
   dnsNames: string[];

@@ -38,24 +38,33 @@ export const Directive = {
 
 /** One completion candidate. */
 export interface Candidate {
+  /** The word to insert. */
   value: string;
+  /** Shown next to it by zsh, fish and PowerShell. */
   description?: string;
 }
 
 /** The result of {@linkcode completeWords}. */
 export interface Completion {
+  /** Candidates starting with the word being completed. */
   candidates: Candidate[];
+  /** A {@linkcode Directive} bit set. */
   directive: number;
 }
 
 /** Where dynamic candidates come from; the default reads the kubeconfig and asks the cluster. */
 export interface CompletionSources {
+  /** Context names of the merged kubeconfig. */
   contexts(): Promise<string[]>;
+  /** Cluster names of the merged kubeconfig. */
   clusters(): Promise<string[]>;
+  /** User names of the merged kubeconfig. */
   users(): Promise<string[]>;
+  /** Namespaces the cluster lists. */
   namespaces(): Promise<string[]>;
   /** Pods of the namespace in effect (`-n`, the context's, or `default`). */
   pods(): Promise<Candidate[]>;
+  /** Containers of `pod` in that namespace. */
   containers(pod: string): Promise<string[]>;
 }
 
