@@ -19,7 +19,10 @@ import type { ByteConn } from "./types.ts";
  */
 export async function connectTcp(host: string, port: number): Promise<ByteConn> {
   try {
-    return denoByteConn(await Deno.connect({ hostname: host, port }));
+    const conn = await Deno.connect({ hostname: host, port });
+    // Small writes (a TLS handshake's last flight, a keystroke) must not wait for an ACK.
+    conn.setNoDelay(true);
+    return denoByteConn(conn);
   } catch (error) {
     throw classifyConnectionError(error, formatAuthority(host, port), host);
   }
