@@ -1,7 +1,7 @@
 /**
  * Adapters that present Deno connections and `node:net`/`node:tls` sockets as the pull-based
- * {@linkcode ByteConn}, and a `ByteConn` as a Node `Duplex` (so `node:tls` runs TLS over a
- * connection kubexec opened: a proxy tunnel or a plain `Deno.connect`).
+ * {@linkcode ByteConn} (the opposite direction, a `ByteConn` as a Node `Duplex`, is in
+ * `byte_conn_duplex.ts`, loaded only when `node:tls` is used).
  *
  * Back-pressure: a Node socket is paused whenever more than {@linkcode NODE_READ_AHEAD_BYTES} are
  * queued. Measured with Deno 2.9.6, pausing a `node:tls` socket does not stop it from reading the
@@ -11,7 +11,6 @@
  *
  * @module
  */
-import { Duplex } from "node:stream";
 import type { Socket } from "node:net";
 import type { ByteConn } from "./types.ts";
 
@@ -173,42 +172,4 @@ export function nodeByteConn(socket: Socket, gate?: ReadGate): ByteConn {
       notify();
     },
   };
-}
-
-/**
- * Presents a {@linkcode ByteConn} as a Node `Duplex` stream, for `node:tls` `connect({ socket })`
- * over a proxy tunnel. Node's own stream buffering bounds what is read ahead.
- *
- * @example
- * ```ts ignore
- * import * as tls from "node:tls";
- * import { byteConnDuplex, ReadGate } from "./byte_conn.ts";
- * const gate = new ReadGate();
- * const secure = tls.connect({ socket: byteConnDuplex(tunnel, { gate }), servername: "api.example" });
- * ```
- */
-export function byteConnDuplex(
-  conn: ByteConn,
-  options: { gate?: ReadGate; readBufferBytes?: number } = {},
-): Duplex {
-  const readBufferBytes = options.readBufferBytes ?? 64 * 1024;
-  return new Duplex({
-    read() {
-      const buffer = new Uint8Array(readBufferBytes);
-      (options.gate?.wait() ?? Promise.resolve()).then(() => conn.read(buffer)).then(
-        (count) => this.push(count === null ? null : buffer.subarray(0, count)),
-        (error) => this.destroy(error),
-      );
-    },
-    write(chunk: Uint8Array, _encoding, callback) {
-      conn.writeAll(chunk).then(() => callback(), (error) => callback(error));
-    },
-    final(callback) {
-      conn.closeWrite().then(() => callback(), (error) => callback(error));
-    },
-    destroy(error, callback) {
-      conn.close();
-      callback(error);
-    },
-  });
 }

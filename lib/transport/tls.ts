@@ -32,11 +32,11 @@
  *
  * @module
  */
-import * as nodeTls from "node:tls";
+import type { PeerCertificate } from "node:tls";
 import type { ClientCertificate } from "../auth/types.ts";
 import type { TlsConfig } from "../kubeconfig/types.ts";
 import type { Socket } from "node:net";
-import { byteConnDuplex, denoByteConn, nodeByteConn, ReadGate } from "./byte_conn.ts";
+import { denoByteConn, nodeByteConn, ReadGate } from "./byte_conn.ts";
 import { connectTcp } from "./tcp.ts";
 import { classifyConnectionError, formatAuthority } from "./tls_errors.ts";
 import { parseIp } from "./ip.ts";
@@ -215,6 +215,12 @@ async function nodeTlsConnect(
   const transport = options.tunnel ?? await connectTcp(options.host, options.port);
   if (!options.tunnel) options.onOpen?.(transport);
   const gate = new ReadGate();
+  // Loaded here, not at start-up: most connections use Deno.connectTls, and evaluating node:tls
+  // and node:stream costs every invocation about 15 ms.
+  const [nodeTls, { byteConnDuplex }] = await Promise.all([
+    import("node:tls"),
+    import("./byte_conn_duplex.ts"),
+  ]);
   return await new Promise((resolve, reject) => {
     const socket = nodeTls.connect({
       socket: byteConnDuplex(transport, { gate, readBufferBytes: 128 * 1024 }) as unknown as Socket,
@@ -245,7 +251,7 @@ async function nodeTlsConnect(
   });
 }
 
-function summarize(peer: nodeTls.PeerCertificate | undefined): PeerCertificateSummary | undefined {
+function summarize(peer: PeerCertificate | undefined): PeerCertificateSummary | undefined {
   if (!peer || !peer.fingerprint256) return undefined;
   const name = (entity: unknown) => {
     const fields = (entity ?? {}) as Record<string, unknown>;
