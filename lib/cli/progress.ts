@@ -47,6 +47,8 @@ export interface ProgressOptions {
 
 /** A progress display. */
 export interface Progress {
+  /** Whether anything is drawn; callers skip work (like measuring a tree) that only feeds it. */
+  readonly enabled: boolean;
   /** Records an update; redraws when the interval has passed. */
   update(update: ProgressUpdate): void;
   /** Clears the line (before other output, or on failure). Resolves once written. */
@@ -175,9 +177,15 @@ export function createProgress(options: ProgressOptions): Progress {
     await writeText(options.stream, "\r\x1b[K").catch(() => {});
   };
   if (!options.enabled) {
-    return { update: () => {}, clear: () => Promise.resolve(), finish: () => Promise.resolve() };
+    return {
+      enabled: false,
+      update: () => {},
+      clear: () => Promise.resolve(),
+      finish: () => Promise.resolve(),
+    };
   }
   return {
+    enabled: true,
     update(update) {
       const at = now();
       if (at - lastDraw < intervalMs) return;

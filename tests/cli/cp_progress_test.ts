@@ -75,6 +75,7 @@ Deno.test("createProgress redraws at most once per interval and clears before th
     intervalMs: 200,
     columns: 40,
   });
+  assert.equal(progress.enabled, true);
   clock = 2000;
   progress.update({ bytes: 1024, total: 4096 });
   clock = 2100;
@@ -95,6 +96,7 @@ Deno.test("createProgress redraws at most once per interval and clears before th
 Deno.test("a disabled progress writes nothing", async () => {
   const out = capture();
   const progress = createProgress({ stream: out.stream, enabled: false });
+  assert.equal(progress.enabled, false);
   progress.update({ bytes: 1, total: 2 });
   await progress.clear();
   await progress.finish({ files: 1, bytes: 2, retries: 0 });

@@ -113,7 +113,8 @@ async function runCopy(
   const common = {
     noPreserve: options.noPreserve,
     verify: options.verify,
-    onProgress: progress.update,
+    // Without a display there is nothing to feed, and an upload then skips measuring its tree.
+    onProgress: progress.enabled ? progress.update : undefined,
     warn,
   };
   try {
