@@ -379,9 +379,14 @@ export async function checkProtocol(
     }&stderr=true&stdout=true`;
   } catch (error) {
     const message = error instanceof StatusError ? error.userMessage : (error as Error).message;
+    const forbidden = error instanceof StatusError && error.code === 403;
     return stepResult("protocol", "fail", `cannot find ${options.target}: ${message}`, {
-      cause: "the target named on the command line was not found or is not running",
-      fix: `check the name and the namespace (-n); kubexec doctor takes a pod or TYPE/NAME`,
+      cause: forbidden
+        ? `your user may not read ${options.target} in namespace "${options.namespace}", so no command can find it`
+        : "the target named on the command line was not found or is not running",
+      fix: forbidden
+        ? "name a pod you may read, or ask for get on it (kubexec resolves TYPE/NAME by reading the workload, then its pods)"
+        : "check the name and the namespace (-n); kubexec doctor takes a pod or TYPE/NAME",
     });
   }
   const accepted: string[] = [];

@@ -25,10 +25,33 @@ import {
   pemCertificates,
 } from "./x509.ts";
 
-/** Days before expiry from which doctor warns about a certificate. */
+/** Days before expiry from which doctor warns about a long-lived certificate. */
 export const EXPIRY_WARNING_DAYS = 14;
 
 const DAY_MS = 86_400_000;
+
+/**
+ * Whether a certificate is close enough to its end to warn: within
+ * {@linkcode EXPIRY_WARNING_DAYS}, or within the last tenth of its lifetime when that is shorter —
+ * so certificates issued for hours or days (by exec plugins, or test clusters) do not warn on
+ * every run.
+ *
+ * @example
+ * ```ts
+ * import { expiresSoon } from "./tls_check.ts";
+ * const day = 86_400_000;
+ * expiresSoon({ notBefore: new Date(0), notAfter: new Date(365 * day) }, new Date(360 * day)); // true
+ * expiresSoon({ notBefore: new Date(0), notAfter: new Date(day) }, new Date(day / 2)); // false
+ * ```
+ */
+export function expiresSoon(
+  certificate: Pick<CertificateInfo, "notBefore" | "notAfter">,
+  now: Date,
+): boolean {
+  const lifetime = certificate.notAfter.getTime() - certificate.notBefore.getTime();
+  const threshold = Math.min(EXPIRY_WARNING_DAYS * DAY_MS, lifetime / 10);
+  return certificate.notAfter.getTime() - now.getTime() < threshold;
+}
 
 /** What {@linkcode checkTls} needs. */
 export interface TlsCheck {
@@ -61,9 +84,30 @@ export function formatTime(time: Date): string {
   return `${time.toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }
 
+/**
+ * How long until `end`, in the largest unit that keeps it readable: `3 days`, `5 hours`,
+ * `12 minutes`.
+ *
+ * @example
+ * ```ts
+ * import { formatRemaining } from "./tls_check.ts";
+ * formatRemaining(new Date(5 * 3_600_000), new Date(0)); // "5 hours"
+ * ```
+ */
+export function formatRemaining(end: Date, now: Date): string {
+  const ms = end.getTime() - now.getTime();
+  const [count, unit] = ms >= 2 * DAY_MS
+    ? [Math.floor(ms / DAY_MS), "day"]
+    : ms >= 2 * 3_600_000
+    ? [Math.floor(ms / 3_600_000), "hour"]
+    : [Math.max(0, Math.floor(ms / 60_000)), "minute"];
+  return `${count} ${unit}${count === 1 ? "" : "s"}`;
+}
+
 function describeValidity(certificate: CertificateInfo, now: Date): string {
-  const days = Math.floor((certificate.notAfter.getTime() - now.getTime()) / DAY_MS);
-  return `valid until ${formatTime(certificate.notAfter)} (${days} day${days === 1 ? "" : "s"})`;
+  return `valid until ${formatTime(certificate.notAfter)} (${
+    formatRemaining(certificate.notAfter, now)
+  })`;
 }
 
 /**
@@ -145,7 +189,7 @@ async function checkServerCertificate(check: TlsCheck): Promise<StepResult> {
     const summary = `${who}, issued by ${seen.issuer.text}, trusted and valid for ${name}, ${
       describeValidity(seen, check.now)
     }`;
-    if (seen.notAfter.getTime() - check.now.getTime() < EXPIRY_WARNING_DAYS * DAY_MS) {
+    if (expiresSoon(seen, check.now)) {
       return stepResult("tls", "warn", summary, {
         cause: "the API server's certificate expires soon; connections will then fail",
         fix: "tell the cluster's administrator (kubeadm: kubeadm certs renew apiserver)",
@@ -296,7 +340,7 @@ export function checkClientCertificate(certPem: string, now: Date): StepResult {
     );
   }
   const summary = `${who}, ${describeValidity(certificate, now)}`;
-  if (certificate.notAfter.getTime() - now.getTime() < EXPIRY_WARNING_DAYS * DAY_MS) {
+  if (expiresSoon(certificate, now)) {
     return stepResult("tls", "warn", summary, {
       cause: "the client certificate expires soon; the API server will then answer 401",
       fix: "renew it before it expires",

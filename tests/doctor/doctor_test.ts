@@ -472,3 +472,18 @@ Deno.test("doctor: a port that accepts TCP but never answers TLS times out at th
     await new Promise<void>((resolve) => stalled.close(() => resolve()));
   }
 });
+
+Deno.test("doctor: a target the user may not read is named as forbidden, not missing", async () => {
+  const rbac = [{ users: ["bob"], verbs: ["get", "create"], resources: ["pods/exec"] }];
+  await withServer({ rbac, tokens: { "bob-token": { name: "bob" } } }, async (server) => {
+    const protocol = line(
+      await diagnose(await kubeconfig(server, { user: "token", token: "bob-token" }), {
+        target: "web-0",
+      }),
+      "protocol",
+    );
+    assert.equal(protocol.status, "fail");
+    assert.match(protocol.summary, /cannot find web-0: Error from server \(Forbidden\)/);
+    assert.match(protocol.cause!, /your user may not read web-0 in namespace "default"/);
+  });
+});

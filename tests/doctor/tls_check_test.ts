@@ -6,7 +6,13 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { checkClientCertificate, checkTls, formatTime } from "../../lib/doctor/tls_check.ts";
+import {
+  checkClientCertificate,
+  checkTls,
+  expiresSoon,
+  formatRemaining,
+  formatTime,
+} from "../../lib/doctor/tls_check.ts";
 import { parseCertificate, pemCertificates } from "../../lib/doctor/x509.ts";
 import { connectTcp } from "../../lib/transport/tcp.ts";
 import { testPki } from "../support/pki.ts";
@@ -95,9 +101,27 @@ Deno.test("checkClientCertificate: not yet valid, about to expire, unreadable", 
   assert.match(early.summary, new RegExp(`is not valid before ${formatTime(info.notBefore)}`));
   const late = checkClientCertificate(client.certPem, new Date(info.notAfter.getTime() - DAY_MS));
   assert.equal(late.status, "warn");
-  assert.match(late.summary, /client certificate for user bob, valid until .* \(1 day\)/);
+  assert.match(late.summary, /client certificate for user bob, valid until .* \(24 hours\)/);
   assert.equal(checkClientCertificate(client.certPem, new Date()).status, "ok");
   const broken = checkClientCertificate("not a certificate", new Date());
   assert.equal(broken.status, "fail");
   assert.match(broken.summary, /unreadable/);
+});
+
+Deno.test("expiresSoon: 14 days for long-lived certificates, the last tenth for short-lived ones", () => {
+  const year = { notBefore: new Date(0), notAfter: new Date(365 * DAY_MS) };
+  assert.equal(expiresSoon(year, new Date(350 * DAY_MS)), false);
+  assert.equal(expiresSoon(year, new Date(352 * DAY_MS)), true);
+  const day = { notBefore: new Date(0), notAfter: new Date(DAY_MS) };
+  assert.equal(expiresSoon(day, new Date(DAY_MS * 0.85)), false);
+  assert.equal(expiresSoon(day, new Date(DAY_MS * 0.95)), true);
+});
+
+Deno.test("formatRemaining: days, hours or minutes", () => {
+  const start = new Date(0);
+  assert.equal(formatRemaining(new Date(3 * DAY_MS + 5), start), "3 days");
+  assert.equal(formatRemaining(new Date(DAY_MS), start), "24 hours");
+  assert.equal(formatRemaining(new Date(2 * 3_600_000), start), "2 hours");
+  assert.equal(formatRemaining(new Date(61_000), start), "1 minute");
+  assert.equal(formatRemaining(new Date(0), new Date(5)), "0 minutes");
 });
