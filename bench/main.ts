@@ -1,0 +1,752 @@
+/**
+ * `deno task bench`: kubexec against kubectl (and the Python client when installed) on one
+ * loopback server in one run, with the server's own limits beside them, printed as a Markdown
+ * table of medians, spreads and ratios.
+ *
+ * The server is `bench/server` (Go, standard library only, built here with `go build`): stdout is
+ * generated in memory and stdin counted, so the clients are what is measured; rows measured with
+ * its own unparsing Go client show that the server outruns every client. Port-forward and cp rows
+ * come from `bench/portforward.ts` / `bench/cp.ts` when present, on the fake API server (they need
+ * real processes in the pod).
+ *
+ * `deno run --allow-all bench/main.ts [--runs N] [--bytes N] [--latency-runs N] [--quick]
+ * [--no-python] [--no-extra] [--out FILE]`
+ *
+ * @module
+ */
+
+import { hasGnuTime, measureRun, measureSlowReader, type RunSpec, spread } from "./measure.ts";
+import { generateKubeconfigDocument, measureYamlParse } from "./yaml.ts";
+import { testPki } from "../tests/support/pki.ts";
+import { SHIPPED_PERMISSIONS } from "../tests/support/oracle.ts";
+
+const MIB = 1024 * 1024;
+const ROOT = new URL("..", import.meta.url).pathname;
+const MAIN = `${ROOT}main.ts`;
+const POD = "web-0";
+
+interface Options {
+  runs: number;
+  bytes: number;
+  pythonBytes: number;
+  latencyRuns: number;
+  rssSlowBytes: number;
+  python: boolean;
+  extra: boolean;
+  out?: string;
+}
+
+function parseOptions(args: string[]): Options {
+  const options: Options = {
+    runs: 5,
+    bytes: 1024 * MIB,
+    pythonBytes: 256 * MIB,
+    latencyRuns: 50,
+    rssSlowBytes: 100 * MIB,
+    python: true,
+    extra: true,
+  };
+  for (let i = 0; i < args.length; i++) {
+    const value = () => Number(args[++i]);
+    switch (args[i]) {
+      case "--runs":
+        options.runs = value();
+        break;
+      case "--bytes":
+        options.bytes = value();
+        break;
+      case "--latency-runs":
+        options.latencyRuns = value();
+        break;
+      case "--quick":
+        Object.assign(options, {
+          runs: 2,
+          bytes: 128 * MIB,
+          pythonBytes: 32 * MIB,
+          latencyRuns: 5,
+          rssSlowBytes: 20 * MIB,
+          extra: false,
+        });
+        break;
+      case "--no-python":
+        options.python = false;
+        break;
+      case "--no-extra":
+        options.extra = false;
+        break;
+      case "--out":
+        options.out = args[++i];
+        break;
+      default:
+        throw new Error(`unknown argument ${args[i]}`);
+    }
+  }
+  return options;
+}
+
+function progress(line: string): void {
+  Deno.stderr.writeSync(new TextEncoder().encode(line + "\n"));
+}
+
+// --- the server -------------------------------------------------------------------------------
+
+interface BenchServer {
+  api: string;
+  raw: string;
+  binary: string;
+  stop(): Promise<void>;
+}
+
+async function startServer(dir: string, certFile: string, keyFile: string): Promise<BenchServer> {
+  const binary = `${dir}/benchserver`;
+  const build = await new Deno.Command("go", {
+    args: ["build", "-o", binary, "."],
+    cwd: `${ROOT}bench/server`,
+    env: { GOFLAGS: "-buildvcs=false", GOPROXY: "off" },
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (!build.success) throw new Error("go build of bench/server failed");
+  const child = new Deno.Command(binary, {
+    args: ["-cert", certFile, "-key", keyFile],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("the bench server exited before it listened");
+    text += value;
+  }
+  const { api, raw } = JSON.parse(text.split("\n")[0]);
+  return {
+    api,
+    raw,
+    binary,
+    async stop() {
+      child.kill();
+      await child.status;
+      await reader.cancel().catch(() => {});
+    },
+  };
+}
+
+// --- clients ----------------------------------------------------------------------------------
+
+type ClientName = "kubexec" | "kubectl" | "python";
+
+interface Client {
+  name: ClientName;
+  /** argv for `exec POD [-i] -- command...`. */
+  exec(command: string[], stdin?: boolean): string[];
+  /** argv for a kubeconfig-only command (`config current-context`), when the client has one. */
+  config?(kubeconfig: string, args: string[]): string[];
+  env?: Record<string, string>;
+}
+
+function clients(kubeconfig: string, home: string, python: boolean): Client[] {
+  const list: Client[] = [
+    {
+      name: "kubexec",
+      exec: (command, stdin) => [
+        Deno.execPath(),
+        "run",
+        ...SHIPPED_PERMISSIONS,
+        MAIN,
+        "--kubeconfig",
+        kubeconfig,
+        "exec",
+        ...(stdin ? ["-i"] : []),
+        POD,
+        "--",
+        ...command,
+      ],
+      config: (file, args) => [
+        Deno.execPath(),
+        "run",
+        ...SHIPPED_PERMISSIONS,
+        MAIN,
+        "--kubeconfig",
+        file,
+        ...args,
+      ],
+    },
+    {
+      name: "kubectl",
+      // A HOME of its own keeps the discovery cache kubectl fills on the warm-up run, as a user
+      // who ran kubectl before has it.
+      env: { HOME: home },
+      exec: (command, stdin) => [
+        "kubectl",
+        "--kubeconfig",
+        kubeconfig,
+        "exec",
+        ...(stdin ? ["-i"] : []),
+        POD,
+        "--",
+        ...command,
+      ],
+      config: (file, args) => ["kubectl", "--kubeconfig", file, ...args],
+    },
+  ];
+  if (python) {
+    list.push({
+      name: "python",
+      exec: (
+        command,
+      ) => ["/usr/bin/python3", `${ROOT}bench/python_exec.py`, kubeconfig, POD, ...command],
+    });
+  }
+  return list;
+}
+
+async function pythonAvailable(): Promise<{ ok: boolean; note: string }> {
+  const probe = () =>
+    new Deno.Command("/usr/bin/python3", {
+      args: ["-c", "import kubernetes; print(kubernetes.__version__)"],
+      stdout: "piped",
+      stderr: "null",
+    }).output().catch(() => undefined);
+  let result = await probe();
+  if (!result?.success) {
+    progress("python3-kubernetes missing: trying apt-get install -y python3-kubernetes");
+    const apt = await new Deno.Command("apt-get", {
+      args: ["install", "-y", "python3-kubernetes"],
+      stdout: "null",
+      stderr: "null",
+    }).output().catch(() => undefined);
+    if (!apt?.success) return { ok: false, note: "python3-kubernetes not installed (apt failed)" };
+    result = await probe();
+  }
+  if (!result?.success) return { ok: false, note: "python3-kubernetes not importable" };
+  return { ok: true, note: `python3-kubernetes ${new TextDecoder().decode(result.stdout).trim()}` };
+}
+
+// --- rows -------------------------------------------------------------------------------------
+
+interface Row {
+  scenario: string;
+  unit: string;
+  /** Whether a bigger figure is better (throughput) or worse (time, memory). */
+  higherIsBetter: boolean;
+  values: Partial<Record<ClientName | "reference", number[]>>;
+  /** Ratio goal kubexec/kubectl, with its direction given by higherIsBetter. */
+  goal?: number;
+  note?: string;
+}
+
+const rows: Row[] = [];
+
+function addValue(row: Row, who: ClientName | "reference", value: number): void {
+  (row.values[who] ??= []).push(value);
+}
+
+function failed(label: string, code: number, stderr: string): never {
+  throw new Error(
+    `${label} exited with ${code}: ${stderr.trim().split("\n").slice(-3).join(" | ")}`,
+  );
+}
+
+async function warmUp(spec: RunSpec, label: string): Promise<void> {
+  const run = await measureRun(spec);
+  if (run.code !== 0) failed(`${label} (warm-up)`, run.code, run.stderr);
+}
+
+/** MiB/s of `bytes` moved in `ms`. */
+const rate = (bytes: number, ms: number) => bytes / MIB / (ms / 1000);
+
+async function stdoutScenario(list: Client[], options: Options): Promise<void> {
+  const row: Row = {
+    scenario: `stdout: exec -- generate ${options.bytes / MIB} MiB > /dev/null`,
+    unit: "MiB/s",
+    higherIsBetter: true,
+    values: {},
+    goal: 1.5,
+  };
+  const cpu: Row = {
+    scenario: "stdout: client CPU (user+sys) per GiB",
+    unit: "s",
+    higherIsBetter: false,
+    values: {},
+  };
+  rows.push(row, cpu);
+  for (const client of list) {
+    const bytes = client.name === "python" ? options.pythonBytes : options.bytes;
+    await warmUp(
+      { argv: client.exec(["__kubexec_generate", String(MIB)]), env: client.env },
+      client.name,
+    );
+    if (client.name === "python") {
+      row.note = `python moves ${bytes / MIB} MiB per run`;
+    }
+  }
+  for (let run = 0; run < options.runs; run++) {
+    for (const client of list) {
+      const bytes = client.name === "python" ? options.pythonBytes : options.bytes;
+      const result = await measureRun({
+        argv: client.exec(["__kubexec_generate", String(bytes)]),
+        env: client.env,
+      });
+      if (result.code !== 0) failed(`${client.name} stdout`, result.code, result.stderr);
+      addValue(row, client.name, rate(bytes, result.wallMs));
+      if (result.cpuSeconds !== undefined) {
+        addValue(cpu, client.name, result.cpuSeconds * (1024 * MIB / bytes));
+      }
+      progress(`stdout ${client.name}: ${rate(bytes, result.wallMs).toFixed(0)} MiB/s`);
+    }
+  }
+}
+
+async function stdinScenario(list: Client[], options: Options): Promise<void> {
+  const row: Row = {
+    scenario: `stdin: dd ${options.bytes / MIB} MiB | exec -i -- sink`,
+    unit: "MiB/s",
+    higherIsBetter: true,
+    values: {},
+    goal: 1.5,
+    note: "python: skipped (python3-kubernetes 22 speaks v4, which cannot half-close stdin)",
+  };
+  const cpu: Row = {
+    scenario: "stdin: client CPU (user+sys) per GiB",
+    unit: "s",
+    higherIsBetter: false,
+    values: {},
+  };
+  rows.push(row, cpu);
+  const senders = list.filter((client) => client.name !== "python");
+  const count = options.bytes / MIB;
+  for (let run = 0; run < options.runs; run++) {
+    for (const client of senders) {
+      const result = await measureRun({
+        argv: client.exec(["__kubexec_sink"], true),
+        stdinFrom: `dd if=/dev/zero bs=1048576 count=${count} status=none`,
+        captureStdout: true,
+        env: client.env,
+      });
+      if (result.code !== 0) failed(`${client.name} stdin`, result.code, result.stderr);
+      const received = Number(result.stdout.trim().split(" ")[0]);
+      if (received !== options.bytes) {
+        throw new Error(`${client.name} stdin: the sink counted ${received} bytes`);
+      }
+      addValue(row, client.name, rate(options.bytes, result.wallMs));
+      if (result.cpuSeconds !== undefined) {
+        addValue(cpu, client.name, result.cpuSeconds * (1024 * MIB / options.bytes));
+      }
+      progress(`stdin ${client.name}: ${rate(options.bytes, result.wallMs).toFixed(0)} MiB/s`);
+    }
+  }
+}
+
+async function serverAloneScenarios(
+  server: BenchServer,
+  caFile: string,
+  options: Options,
+): Promise<void> {
+  const specs: [string, string[]][] = [
+    ["server alone: WebSocket stdout to a Go reader that does not parse", [
+      "-client",
+      "ws-read",
+      "-addr",
+      server.api,
+    ]],
+    ["server alone: WebSocket stdin from a Go writer (one pre-built frame)", [
+      "-client",
+      "ws-write",
+      "-addr",
+      server.api,
+    ]],
+    ["raw TLS limit: same server process, no framing, Go reader", [
+      "-client",
+      "raw-read",
+      "-addr",
+      server.raw,
+    ]],
+    ["raw TLS limit: same server process, no framing, Go writer", [
+      "-client",
+      "raw-write",
+      "-addr",
+      server.raw,
+    ]],
+  ];
+  const denoRaw: Row = {
+    scenario: "raw TLS limit: same server process, no framing, Deno.connectTls reader",
+    unit: "MiB/s",
+    higherIsBetter: true,
+    values: {},
+  };
+  const goRows = specs.map(([scenario]) => ({
+    scenario,
+    unit: "MiB/s",
+    higherIsBetter: true,
+    values: {},
+  } as Row));
+  rows.push(...goRows, denoRaw);
+  for (let run = 0; run < options.runs; run++) {
+    for (const [index, [, args]] of specs.entries()) {
+      const result = await measureRun({
+        argv: [server.binary, ...args, "-ca", caFile, "-bytes", String(options.bytes)],
+        captureStdout: true,
+      });
+      if (result.code !== 0) failed(specs[index][0], result.code, result.stderr);
+      const { bytes, seconds } = JSON.parse(result.stdout);
+      addValue(goRows[index], "reference", rate(bytes, seconds * 1000));
+    }
+    const result = await measureRun({
+      argv: [
+        Deno.execPath(),
+        "run",
+        "--allow-net",
+        "--allow-read",
+        `${ROOT}bench/raw_tls.ts`,
+        server.raw,
+        String(options.bytes),
+        caFile,
+      ],
+      captureStdout: true,
+    });
+    if (result.code !== 0) failed("Deno raw TLS reader", result.code, result.stderr);
+    const { bytes, seconds } = JSON.parse(result.stdout);
+    addValue(denoRaw, "reference", rate(bytes, seconds * 1000));
+    progress(`server alone / raw TLS: run ${run + 1} of ${options.runs} done`);
+  }
+}
+
+async function latencyScenario(list: Client[], options: Options, dir: string): Promise<void> {
+  const row: Row = {
+    scenario: "start-to-exit: exec -- true",
+    unit: "ms",
+    higherIsBetter: false,
+    values: {},
+    goal: 0.5,
+  };
+  const floor: Row = {
+    scenario: "floor: deno run of an empty script (shipped permissions)",
+    unit: "ms",
+    higherIsBetter: false,
+    values: {},
+  };
+  rows.push(row, floor);
+  const empty = `${dir}/empty.ts`;
+  await Deno.writeTextFile(empty, "");
+  for (let run = 0; run < options.latencyRuns; run++) {
+    for (const client of list) {
+      const result = await measureRun({ argv: client.exec(["true"]), env: client.env });
+      if (result.code !== 0) failed(`${client.name} latency`, result.code, result.stderr);
+      addValue(row, client.name, result.wallMs);
+    }
+    const result = await measureRun({
+      argv: [Deno.execPath(), "run", ...SHIPPED_PERMISSIONS, empty],
+    });
+    addValue(floor, "reference", result.wallMs);
+  }
+  progress(`latency: ${options.latencyRuns} runs each done`);
+}
+
+async function rssScenario(list: Client[], options: Options): Promise<void> {
+  const slowRate = 10 * MIB;
+  const row: Row = {
+    scenario: `peak RSS: ${options.bytes / MIB} MiB stdout into a reader taking 10 MiB/s for the ` +
+      `first ${options.rssSlowBytes / MIB} MiB`,
+    unit: "MiB",
+    higherIsBetter: false,
+    values: {},
+    goal: 1,
+  };
+  rows.push(row);
+  for (let run = 0; run < options.runs; run++) {
+    for (const client of list) {
+      const bytes = client.name === "python" ? options.pythonBytes : options.bytes;
+      const result = await measureSlowReader(
+        client.exec(["__kubexec_generate", String(bytes)]),
+        { bytesPerSecond: slowRate, slowBytes: options.rssSlowBytes },
+        client.env,
+      );
+      if (result.code !== 0 || result.bytes !== bytes) {
+        throw new Error(`${client.name} rss: exit ${result.code}, ${result.bytes} bytes read`);
+      }
+      addValue(row, client.name, result.peakRssKib / 1024);
+      progress(`rss ${client.name}: ${(result.peakRssKib / 1024).toFixed(1)} MiB`);
+    }
+  }
+}
+
+async function yamlScenario(list: Client[], options: Options, dir: string): Promise<void> {
+  const file = `${dir}/big-kubeconfig.yaml`;
+  // The parse benchmark's base64 only looks like base64; clients decode it, so trim each value
+  // to a whole number of quads.
+  const document = generateKubeconfigDocument().replace(
+    /(-data: )([A-Za-z0-9+/]+)/g,
+    (_, key: string, value: string) => key + value.slice(0, value.length - (value.length % 4)),
+  );
+  await Deno.writeTextFile(file, document);
+  const parse = measureYamlParse(20);
+  rows.push({
+    scenario: `YAML: in-process parse of a ${(parse.bytes / MIB).toFixed(2)} MiB kubeconfig`,
+    unit: "ms",
+    higherIsBetter: false,
+    values: { kubexec: [parse.medianMs, parse.minMs, parse.maxMs] },
+  });
+  const row: Row = {
+    scenario: "YAML: config current-context with that kubeconfig (start to exit)",
+    unit: "ms",
+    higherIsBetter: false,
+    values: {},
+  };
+  rows.push(row);
+  for (let run = 0; run < options.runs; run++) {
+    for (const client of list) {
+      if (!client.config) continue;
+      const result = await measureRun({
+        argv: client.config(file, ["config", "current-context"]),
+        env: client.env,
+        captureStdout: true,
+      });
+      if (result.code !== 0) failed(`${client.name} yaml`, result.code, result.stderr);
+      addValue(row, client.name, result.wallMs);
+    }
+  }
+}
+
+interface ExtraRow {
+  name: string;
+  kubexec: number;
+  kubectl: number | undefined;
+  unit: string;
+  kubexecRuns?: number[];
+  kubectlRuns?: number[];
+}
+
+async function extraScenarios(options: Options): Promise<void> {
+  const modules: [string, string][] = [["portforward.ts", "portForwardRows"], ["cp.ts", "cpRows"]];
+  const present = [];
+  for (const [file, name] of modules) {
+    if (await Deno.stat(`${ROOT}bench/${file}`).then(() => true, () => false)) {
+      present.push([file, name]);
+    }
+  }
+  if (present.length === 0) return;
+  const { startFakeApiServer } = await import("../tests/support/fake_apiserver.ts");
+  const { writeKubeconfig } = await import("../tests/support/kubeconfig_fixture.ts");
+  const server = await startFakeApiServer({ pods: [] });
+  try {
+    const kubeconfig = await writeKubeconfig(server, { user: "token" });
+    for (const [file, name] of present) {
+      const module = await import(`./${file}`);
+      if (typeof module[name] !== "function") continue;
+      progress(`${file}: running ${name}`);
+      const extra: ExtraRow[] = await module[name](server, kubeconfig, { runs: options.runs });
+      for (const item of extra) {
+        const higherIsBetter = !/^(s|ms)$/.test(item.unit);
+        rows.push({
+          scenario: `${file.replace(".ts", "")}: ${item.name}`,
+          unit: item.unit,
+          higherIsBetter,
+          values: {
+            kubexec: item.kubexecRuns ?? [item.kubexec],
+            ...(item.kubectl === undefined ? {} : { kubectl: item.kubectlRuns ?? [item.kubectl] }),
+          },
+          note: "fake API server (Deno), real processes in the pod",
+        });
+      }
+    }
+  } finally {
+    await server.close();
+  }
+}
+
+// --- output -----------------------------------------------------------------------------------
+
+function figure(value: number): string {
+  return value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2);
+}
+
+function cell(values: number[] | undefined): string {
+  if (!values || values.length === 0) return "–";
+  const s = spread(values);
+  return s.runs === 1
+    ? figure(s.median)
+    : `${figure(s.median)} (${figure(s.min)}–${figure(s.max)})`;
+}
+
+function ratioCell(row: Row): string {
+  const a = row.values.kubexec, b = row.values.kubectl;
+  if (!a?.length || !b?.length) return "–";
+  const ratio = spread(a).median / spread(b).median;
+  if (row.goal === undefined) return ratio.toFixed(2);
+  const met = row.higherIsBetter ? ratio >= row.goal : ratio <= row.goal;
+  return `${ratio.toFixed(2)} (goal ${row.higherIsBetter ? "≥" : "≤"} ${row.goal}: ${
+    met ? "met" : "not met"
+  })`;
+}
+
+function table(withPython: boolean): string {
+  const head = [
+    "scenario",
+    "unit",
+    "kubexec",
+    "kubectl",
+    ...(withPython ? ["python"] : []),
+    "server/reference",
+    "kubexec ÷ kubectl",
+  ];
+  const lines = [
+    `| ${head.join(" | ")} |`,
+    `|${head.map(() => "---").join("|")}|`,
+  ];
+  for (const row of rows) {
+    const cells = [
+      (row.scenario + (row.note ? ` (${row.note})` : "")).replaceAll("|", "\\|"),
+      row.unit,
+      cell(row.values.kubexec),
+      cell(row.values.kubectl),
+      ...(withPython ? [cell(row.values.python)] : []),
+      cell(row.values.reference),
+      ratioCell(row),
+    ];
+    lines.push(`| ${cells.join(" | ")} |`);
+  }
+  return lines.join("\n");
+}
+
+function derivedGoals(): string[] {
+  const median = (scenario: string, who: ClientName | "reference") => {
+    const values = rows.find((row) => row.scenario.startsWith(scenario))?.values[who];
+    return values?.length ? spread(values).median : undefined;
+  };
+  const lines: string[] = [];
+  const stdout = median("stdout: exec", "kubexec");
+  const rawDeno = median("raw TLS limit: same server process, no framing, Deno", "reference");
+  const rawGo = median("raw TLS limit: same server process, no framing, Go reader", "reference");
+  const rawBest = Math.max(rawDeno ?? 0, rawGo ?? 0);
+  if (stdout !== undefined && rawBest > 0) {
+    const ratio = stdout / rawBest;
+    lines.push(
+      `- kubexec stdout ÷ best raw TLS reader: ${ratio.toFixed(2)} (goal ≥ 0.8: ${
+        ratio >= 0.8 ? "met" : "not met"
+      })`,
+    );
+  }
+  const rss = median("peak RSS", "kubexec");
+  if (rss !== undefined) {
+    lines.push(
+      `- kubexec peak RSS ${figure(rss)} MiB (goal ≤ 64 MiB: ${rss <= 64 ? "met" : "not met"})`,
+    );
+  }
+  const serverWs = median("server alone: WebSocket stdout", "reference");
+  const fastestClient = Math.max(
+    ...(["kubexec", "kubectl", "python"] as const).map((who) => median("stdout: exec", who) ?? 0),
+  );
+  if (serverWs !== undefined) {
+    lines.push(
+      `- server alone (WebSocket stdout, ${figure(serverWs)} MiB/s) vs fastest client ` +
+        `(${figure(fastestClient)} MiB/s): ${
+          serverWs > fastestClient
+            ? "server is faster"
+            : "server is NOT faster — the server limits this run"
+        }`,
+    );
+  }
+  return lines;
+}
+
+async function versions(): Promise<string[]> {
+  const run = async (command: string, args: string[]) => {
+    try {
+      const out = await new Deno.Command(command, { args, stdout: "piped", stderr: "null" })
+        .output();
+      return new TextDecoder().decode(out.stdout).trim().split("\n")[0];
+    } catch {
+      return "not installed";
+    }
+  };
+  const cpu = (await Deno.readTextFile("/proc/cpuinfo").catch(() => "")).match(
+    /^model name\s*:\s*(.*)$/m,
+  )?.[1] ?? "unknown";
+  return [
+    `- date: ${new Date().toISOString()}`,
+    `- machine: ${navigator.hardwareConcurrency} CPUs (${cpu}), load average at start ${
+      (await Deno.readTextFile("/proc/loadavg").catch(() => "?")).split(" ").slice(0, 3).join(" ")
+    }`,
+    `- deno: ${Deno.version.deno}; kubectl: ${await run("kubectl", [
+      "version",
+      "--client",
+    ])}; go: ${await run("go", ["version"])}`,
+  ];
+}
+
+// --- main -------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const options = parseOptions(Deno.args);
+  const dir = await Deno.makeTempDir({ prefix: "kubexec-bench-" });
+  const header = await versions();
+  const pki = await testPki();
+  const server = await startServer(dir, pki.server.certFile, pki.server.keyFile);
+  const notes: string[] = [];
+  try {
+    const kubeconfig = `${dir}/kubeconfig.yaml`;
+    await Deno.writeTextFile(
+      kubeconfig,
+      [
+        "apiVersion: v1",
+        "kind: Config",
+        "clusters:",
+        "- name: bench",
+        "  cluster:",
+        `    server: https://${server.api}`,
+        `    certificate-authority: ${pki.ca.certFile}`,
+        "users:",
+        "- name: bench",
+        "  user:",
+        "    token: bench-token",
+        "contexts:",
+        "- name: bench",
+        "  context: {cluster: bench, user: bench, namespace: default}",
+        "current-context: bench",
+        "",
+      ].join("\n"),
+    );
+    const home = `${dir}/home`;
+    await Deno.mkdir(home);
+    let python = false;
+    if (options.python) {
+      const available = await pythonAvailable();
+      python = available.ok;
+      notes.push(`- python peer: ${available.note}`);
+    }
+    if (!hasGnuTime) notes.push("- /usr/bin/time missing: no CPU figures");
+    const list = clients(kubeconfig, home, python);
+    progress(
+      `bench server on ${server.api} (raw ${server.raw}); clients: ${
+        list.map((c) => c.name).join(", ")
+      }`,
+    );
+    await stdoutScenario(list, options);
+    await stdinScenario(list, options);
+    await serverAloneScenarios(server, pki.ca.certFile, options);
+    await latencyScenario(list, options, dir);
+    await rssScenario(list, options);
+    await yamlScenario(list, options, dir);
+    if (options.extra) await extraScenarios(options);
+  } finally {
+    await server.stop();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+  const report = [
+    ...header,
+    `- command: deno task bench ${Deno.args.join(" ")}`.trimEnd(),
+    `- runs: ${options.runs} per client (latency: ${options.latencyRuns}); cells are median (min–max)`,
+    ...notes,
+    "",
+    table(rows.some((row) => row.values.python?.length)),
+    "",
+    ...derivedGoals(),
+    "",
+  ].join("\n");
+  // deno-lint-ignore no-console
+  console.log(report);
+  if (options.out) await Deno.writeTextFile(options.out, report);
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,3 @@
+module kubexec.local/bench/server
+
+go 1.26.0
