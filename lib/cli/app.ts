@@ -157,6 +157,7 @@ export async function runCli(root: Command, argv: string[], io: Io): Promise<num
       global,
       io,
       commandPath: fullPath,
+      argv,
     });
   } catch (error) {
     const rendered = renderError(error, { commandPath: fullPath, verbosity });

@@ -88,6 +88,8 @@ export interface CommandContext {
   io: Io;
   /** `kubexec exec`, for messages like "See 'kubexec exec --help' for usage." */
   commandPath: string;
+  /** The whole command line after `kubexec` (for audit records; absent in older callers). */
+  argv?: string[];
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import { UpgradeError } from "../transport/errors.ts";
 import type { ApiClient } from "../transport/types.ts";
-import { runStreamSession, type SessionResult } from "../stream/exec.ts";
+import { type ByteDirection, runStreamSession, type SessionResult } from "../stream/exec.ts";
 import { DEFAULT_PROTOCOLS, SUPPORTED_PROTOCOLS } from "../stream/protocol.ts";
 import { type TerminalSize, TerminalSizeQueue } from "../stream/resize.ts";
 import { StatusError, statusErrorFromResponse } from "../kube/status.ts";
@@ -153,6 +153,14 @@ export function upgradeFailure(error: UpgradeError, path: string, offered: strin
   );
 }
 
+/** Observers of one session (recording and audit); they must not block. */
+export interface SessionHooks {
+  /** Called once the upgrade succeeded, with the negotiated subprotocol. */
+  onNegotiated?: (protocol: string) => void;
+  /** Called with the payload byte count of every chunk sent (`out`) or received (`in`). */
+  onBytes?: (direction: ByteDirection, bytes: number) => void;
+}
+
 /** What {@linkcode runTerminalSession} needs. */
 export interface TerminalSessionRequest {
   client: ApiClient;
@@ -165,6 +173,8 @@ export interface TerminalSessionRequest {
   stdin?: ReadableStream<Uint8Array>;
   io: Io;
   global: GlobalOptions;
+  /** Observers for audit records. */
+  hooks?: SessionHooks;
 }
 
 function currentSize(io: Io): TerminalSize | undefined {
@@ -193,6 +203,7 @@ export async function runTerminalSession(request: TerminalSessionRequest): Promi
     throw error;
   }
   global.logger(4, () => `negotiated subprotocol ${ws.protocol}`);
+  request.hooks?.onNegotiated?.(ws.protocol);
   const abort = new AbortController();
   let received: keyof typeof SIGNAL_NUMBERS | undefined;
   const unsubscribeSignals = io.terminal.onSignal((signal) => {
@@ -224,6 +235,7 @@ export async function runTerminalSession(request: TerminalSessionRequest): Promi
       maxSessionMs: flags.maxSessionMs || undefined,
       logger: global.logger,
       signal: abort.signal,
+      onBytes: request.hooks?.onBytes,
     });
     if (result.ended === "signal" && received) {
       return { ...result, exitCode: 128 + SIGNAL_NUMBERS[received] };

@@ -126,7 +126,13 @@ export async function readAsciicast(
 ): Promise<{ header: AsciicastHeader; events: AsyncGenerator<AsciicastEvent> }> {
   const input = lines(source);
   const first = await input.next();
-  const header = parseHeader(first.done ? undefined : first.value);
+  let header: AsciicastHeader;
+  try {
+    header = parseHeader(first.done ? undefined : first.value);
+  } catch (error) {
+    await input.return(undefined);
+    throw error;
+  }
   async function* events(): AsyncGenerator<AsciicastEvent> {
     let number = 1;
     let held: { line: string; number: number } | undefined;

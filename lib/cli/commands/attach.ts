@@ -15,6 +15,7 @@ import {
   runTerminalSession,
   SESSION_FLAG_SPECS,
 } from "../session.ts";
+import { RECORDING_FLAG_SPECS, withRecording } from "../recording.ts";
 import { resolvePod } from "../../kube/target.ts";
 import { chooseContainer } from "../../kube/containers.ts";
 import { pathSegment } from "../../kube/pods.ts";
@@ -108,7 +109,7 @@ export function detachable(
 }
 
 async function runAttach(context: CommandContext): Promise<number> {
-  const { io, global, args, flags } = context;
+  const { global, args, flags } = context;
   if (args.length === 0) throw new Error("at least 1 argument is required for attach");
   const timeoutMs = flags.duration("pod-running-timeout");
   if (timeoutMs <= 0) {
@@ -117,65 +118,84 @@ async function runAttach(context: CommandContext): Promise<number> {
   const keys = parseDetachKeys(flags.string("detach-keys"));
   const quiet = flags.bool("quiet");
   const stdin = flags.bool("stdin");
-  const { config, client } = await connectCluster(global, io, { stdinInUse: stdin });
-  const pod = await resolvePod(client, config.namespace, args[0], { timeoutMs });
-  const phase = pod.status?.phase;
-  if (phase === "Succeeded" || phase === "Failed") {
-    throw new Error(`cannot attach a container in a completed pod; current phase is ${phase}`);
-  }
-  const choice = chooseContainer(pod, flags.string("container"));
-  if (choice.notice && !quiet) await writeText(io.stderr, `${choice.notice}\n`);
-  const container = choice.container;
-  let wantTty = flags.bool("tty");
-  if (wantTty && !container.tty) {
-    wantTty = false;
-    if (!quiet) {
+  return await withRecording(context, {
+    verb: "attach",
+    tty: flags.bool("tty"),
+    stdin,
+    targetLabel: args[0],
+  }, async (recording) => {
+    const io = recording.io;
+    const session = recording.startSession();
+    const { config, client } = await connectCluster(global, io, { stdinInUse: stdin });
+    recording.noteCluster(config);
+    const pod = await resolvePod(client, config.namespace, args[0], { timeoutMs });
+    const phase = pod.status?.phase;
+    if (phase === "Succeeded" || phase === "Failed") {
+      throw new Error(`cannot attach a container in a completed pod; current phase is ${phase}`);
+    }
+    const choice = chooseContainer(pod, flags.string("container"));
+    if (choice.notice && !quiet) await writeText(io.stderr, `${choice.notice}\n`);
+    const container = choice.container;
+    session.target = {
+      namespace: config.namespace,
+      pod: pod.metadata.name,
+      container: container.name,
+    };
+    let wantTty = flags.bool("tty");
+    if (wantTty && !container.tty) {
+      wantTty = false;
+      if (!quiet) {
+        await writeText(
+          io.stderr,
+          `error: Unable to use a TTY - container ${container.name} did not allocate one\n`,
+        );
+      }
+    } else if (!wantTty && container.tty) {
+      wantTty = true;
+    }
+    const { tty, warning } = decideTty({ stdin, tty: wantTty, quiet }, io.stdinIsTerminal);
+    session.tty = tty;
+    if (warning) await writeText(io.stderr, `${warning}\n`);
+    if (stdin && tty && !quiet) {
+      await writeText(io.stderr, "If you don't see a command prompt, try pressing enter.\n");
+    }
+    const params: [string, string][] = [["container", container.name]];
+    if (stdin) params.push(["stdin", "true"]);
+    params.push(["stdout", "true"]);
+    if (!tty) params.push(["stderr", "true"]);
+    if (tty) params.push(["tty", "true"]);
+    const path = `/api/v1/namespaces/${pathSegment(config.namespace)}/pods/${
+      pathSegment(pod.metadata.name)
+    }/attach?${goQuery(params)}`;
+    const result = await runTerminalSession({
+      client,
+      path,
+      flags: {
+        stdin,
+        tty,
+        quiet,
+        protocol: flags.string("protocol"),
+        keepaliveMs: flags.duration("keepalive"),
+        deadPeerMs: flags.duration("keepalive-timeout"),
+        idleTimeoutMs: flags.duration("idle-timeout"),
+        maxSessionMs: flags.duration("max-session"),
+      },
+      tty,
+      stdin: stdin ? detachable(io.stdin, keys) : undefined,
+      io,
+      global,
+      hooks: session.hooks,
+    });
+    if (stdin && tty && !quiet) {
       await writeText(
         io.stderr,
-        `error: Unable to use a TTY - container ${container.name} did not allocate one\n`,
+        `Session ended, resume using 'kubexec attach ${pod.metadata.name} -c ${container.name} -i -t' command when the pod is running\n`,
       );
     }
-  } else if (!wantTty && container.tty) {
-    wantTty = true;
-  }
-  const { tty, warning } = decideTty({ stdin, tty: wantTty, quiet }, io.stdinIsTerminal);
-  if (warning) await writeText(io.stderr, `${warning}\n`);
-  if (stdin && tty && !quiet) {
-    await writeText(io.stderr, "If you don't see a command prompt, try pressing enter.\n");
-  }
-  const params: [string, string][] = [["container", container.name]];
-  if (stdin) params.push(["stdin", "true"]);
-  params.push(["stdout", "true"]);
-  if (!tty) params.push(["stderr", "true"]);
-  if (tty) params.push(["tty", "true"]);
-  const path = `/api/v1/namespaces/${pathSegment(config.namespace)}/pods/${
-    pathSegment(pod.metadata.name)
-  }/attach?${goQuery(params)}`;
-  const result = await runTerminalSession({
-    client,
-    path,
-    flags: {
-      stdin,
-      tty,
-      quiet,
-      protocol: flags.string("protocol"),
-      keepaliveMs: flags.duration("keepalive"),
-      deadPeerMs: flags.duration("keepalive-timeout"),
-      idleTimeoutMs: flags.duration("idle-timeout"),
-      maxSessionMs: flags.duration("max-session"),
-    },
-    tty,
-    stdin: stdin ? detachable(io.stdin, keys) : undefined,
-    io,
-    global,
+    const code = await finishSession(result, io);
+    await recording.finishSession(session, { exitCode: code, result });
+    return code;
   });
-  if (stdin && tty && !quiet) {
-    await writeText(
-      io.stderr,
-      `Session ended, resume using 'kubexec attach ${pod.metadata.name} -c ${container.name} -i -t' command when the pod is running\n`,
-    );
-  }
-  return await finishSession(result, io);
 }
 
 /** The `attach` command. */
@@ -224,6 +244,7 @@ export const attachCommand: Command = {
     { name: "stdin", short: "i", type: "bool", usage: "Pass stdin to the container" },
     { name: "tty", short: "t", type: "bool", usage: "Stdin is a TTY" },
     ...SESSION_FLAG_SPECS,
+    ...RECORDING_FLAG_SPECS,
   ],
   run: runAttach,
 };

@@ -18,6 +18,8 @@ import {
   SESSION_FLAG_SPECS,
   type SessionFlags,
 } from "../session.ts";
+import { RECORDING_FLAG_SPECS, withRecording } from "../recording.ts";
+import { runFanOut, validateFanOut } from "../fanout.ts";
 import { resolvePod } from "../../kube/target.ts";
 import { chooseContainer } from "../../kube/containers.ts";
 import { pathSegment } from "../../kube/pods.ts";
@@ -35,6 +37,11 @@ export interface ExecOptions extends SessionFlags {
   command: string[];
   container: string;
   podRunningTimeoutMs: number;
+  /** `-l`: run in every matching pod (fan-out) instead of one. */
+  selector: string;
+  allContainers: boolean;
+  maxParallel: number;
+  stdinBroadcast: boolean;
 }
 
 /**
@@ -71,7 +78,24 @@ export function completeExecOptions(context: CommandContext): ExecOptions {
     deadPeerMs: flags.duration("keepalive-timeout"),
     idleTimeoutMs: flags.duration("idle-timeout"),
     maxSessionMs: flags.duration("max-session"),
+    selector: flags.string("selector"),
+    allContainers: flags.bool("all-containers"),
+    maxParallel: flags.int("max-parallel"),
+    stdinBroadcast: flags.bool("stdin-broadcast"),
   };
+  if (options.selector !== "") {
+    if (options.stdinBroadcast) options.stdin = true;
+    validateFanOut(options);
+    if (options.command.length === 0) {
+      throw new Error("you must specify at least one command for the container");
+    }
+    return options;
+  }
+  if (options.allContainers || options.stdinBroadcast || flags.changed("max-parallel")) {
+    throw new UsageError(
+      "--all-containers, --max-parallel and --stdin-broadcast only apply with --selector",
+    );
+  }
   if (options.target === "") throw new Error("pod, type/name or --filename must be specified");
   if (options.command.length === 0) {
     if (!(options.stdin && options.tty)) {
@@ -112,30 +136,80 @@ export function execPath(
 }
 
 async function runExec(context: CommandContext): Promise<number> {
-  const { io, global } = context;
+  const { global } = context;
   const options = completeExecOptions(context);
-  const { tty, warning } = decideTty(options, io.stdinIsTerminal);
-  if (warning) await writeText(io.stderr, `${warning}\n`);
-  const { config, client } = await connectCluster(global, io, { stdinInUse: options.stdin });
-  const pod = await resolvePod(client, config.namespace, options.target, {
-    timeoutMs: options.podRunningTimeoutMs,
-  });
-  const phase = pod.status?.phase;
-  if (phase === "Succeeded" || phase === "Failed") {
-    throw new Error(
-      `cannot exec into a container in a completed pod; current phase is ${phase}`,
-    );
+  if (options.selector !== "") {
+    return await withRecording(context, {
+      verb: "exec",
+      tty: false,
+      stdin: options.stdin,
+      command: options.command,
+      targetLabel: `-l ${options.selector}`,
+    }, async (recording) => {
+      const io = recording.io;
+      const { config, client } = await connectCluster(global, io, { stdinInUse: options.stdin });
+      recording.noteCluster(config);
+      return await runFanOut(options, {
+        client,
+        namespace: config.namespace,
+        io,
+        global,
+        recording,
+        execPath: (pod, container) =>
+          execPath(config.namespace, pod, {
+            command: options.command,
+            container,
+            stdin: options.stdin,
+            tty: false,
+          }),
+      });
+    });
   }
-  const choice = chooseContainer(pod, options.container);
-  if (choice.notice && !options.quiet) await writeText(io.stderr, `${choice.notice}\n`);
-  const path = execPath(config.namespace, pod.metadata.name, {
-    command: options.command,
-    container: choice.container.name,
-    stdin: options.stdin,
+  const { tty, warning } = decideTty(options, context.io.stdinIsTerminal);
+  return await withRecording(context, {
+    verb: "exec",
     tty,
+    stdin: options.stdin,
+    command: options.command,
+    targetLabel: options.target,
+  }, async (recording) => {
+    const io = recording.io;
+    const session = recording.startSession();
+    if (warning) await writeText(io.stderr, `${warning}\n`);
+    const { config, client } = await connectCluster(global, io, { stdinInUse: options.stdin });
+    recording.noteCluster(config);
+    const pod = await resolvePod(client, config.namespace, options.target, {
+      timeoutMs: options.podRunningTimeoutMs,
+    });
+    session.target = { namespace: config.namespace, pod: pod.metadata.name };
+    const phase = pod.status?.phase;
+    if (phase === "Succeeded" || phase === "Failed") {
+      throw new Error(
+        `cannot exec into a container in a completed pod; current phase is ${phase}`,
+      );
+    }
+    const choice = chooseContainer(pod, options.container);
+    session.target.container = choice.container.name;
+    if (choice.notice && !options.quiet) await writeText(io.stderr, `${choice.notice}\n`);
+    const path = execPath(config.namespace, pod.metadata.name, {
+      command: options.command,
+      container: choice.container.name,
+      stdin: options.stdin,
+      tty,
+    });
+    const result = await runTerminalSession({
+      client,
+      path,
+      flags: options,
+      tty,
+      io,
+      global,
+      hooks: session.hooks,
+    });
+    const code = await finishSession(result, io);
+    await recording.finishSession(session, { exitCode: code, result });
+    return code;
   });
-  const result = await runTerminalSession({ client, path, flags: options, tty, io, global });
-  return await finishSession(result, io);
 }
 
 /** The `exec` command. */
@@ -162,7 +236,13 @@ export const execCommand: Command = {
   kubexec exec deploy/mydeployment -- date
 
   # Get output from running 'date' command from the first pod of the service myservice
-  kubexec exec svc/myservice -- date`,
+  kubexec exec svc/myservice -- date
+
+  # Run 'date' in every pod labelled app=web, output prefixed with [pod/container]
+  kubexec exec -l app=web -- date
+
+  # Record the session (asciicast v2, replay with 'kubexec play') and audit it with a reason
+  kubexec exec -it mypod --record session.cast --audit-log audit.jsonl --reason "INC-123"`,
   flags: [
     {
       name: "container",
@@ -181,7 +261,31 @@ export const execCommand: Command = {
     { name: "quiet", short: "q", type: "bool", usage: "Only print output from the remote session" },
     { name: "stdin", short: "i", type: "bool", usage: "Pass stdin to the container" },
     { name: "tty", short: "t", type: "bool", usage: "Stdin is a TTY" },
+    {
+      name: "selector",
+      short: "l",
+      type: "string",
+      usage:
+        "Run in every running pod matching this label selector (fan-out: no TTY, output prefixed [pod/container], summary at the end)",
+    },
+    {
+      name: "all-containers",
+      type: "bool",
+      usage: "With --selector: run in every container of each pod",
+    },
+    {
+      name: "max-parallel",
+      type: "int",
+      default: 10,
+      usage: "With --selector: how many sessions run at the same time",
+    },
+    {
+      name: "stdin-broadcast",
+      type: "bool",
+      usage: "With --selector: read stdin once and send it to every session",
+    },
     ...SESSION_FLAG_SPECS,
+    ...RECORDING_FLAG_SPECS,
   ],
   run: runExec,
 };
