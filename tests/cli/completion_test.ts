@@ -220,6 +220,9 @@ Deno.test("completion: one script per shell; kubectl's errors otherwise", async 
     assert.match(stdout(), /__complete -- /);
   }
   assert.equal(completionScript("tcsh"), undefined);
+  assert.match(COMPLETION_SCRIPTS.zsh, /"\$\{\(@\)words\[2,CURRENT\]\}"/);
+  assert.match(COMPLETION_SCRIPTS.fish, /\$tokens "\$current"/, "an empty current word is passed");
+  assert.match(COMPLETION_SCRIPTS.powershell, /Register-ArgumentCompleter -CommandName 'kubexec'/);
   const cases: [string[], string][] = [
     [["completion"], "error: Shell not specified.\n"],
     [["completion", "bash", "zsh"], "error: Too many arguments. Expected only the shell type.\n"],

@@ -108,6 +108,34 @@ Deno.test("doctor: exit 1 with cause and fix when a step fails", async () => {
   }
 });
 
+Deno.test("doctor -o json: every result in one document, the same exit code", async () => {
+  const server = await startFakeApiServer();
+  try {
+    const kubeconfig = await writeKubeconfig(server, { user: "token", token: "wrong" });
+    const { io, stdout } = captureIo();
+    const code = await runCli(root, ["doctor", "--kubeconfig", kubeconfig, "-o", "json"], io);
+    assert.equal(code, 1);
+    const report = JSON.parse(stdout());
+    assert.equal(report.failed, 1);
+    assert.equal(report.steps.length, 9);
+    assert.deepEqual(report.steps[6], {
+      step: "authentication",
+      status: "fail",
+      summary: "401 Unauthorized: the server rejected the credentials",
+      cause: "the bearer token is expired, revoked or for another cluster",
+      fix: "get a fresh token for this cluster",
+    });
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("doctor: an unknown --output is a usage error", async () => {
+  const { io, stderr } = captureIo();
+  assert.equal(await runCli(root, ["doctor", "-o", "yaml"], io), 1);
+  assert.match(stderr(), /^error: --output must be 'json'\n/);
+});
+
 Deno.test("doctor: more than one target is a usage error", async () => {
   const { io, stderr } = captureIo();
   const code = await runCli(root, ["doctor", "a", "b"], io);

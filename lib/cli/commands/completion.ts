@@ -127,7 +127,8 @@ function __kubexec_complete
     set -l current (commandline -ct)
     set -l program $tokens[1]
     set -e tokens[1]
-    set -l out ($program __complete -- $tokens $current 2>/dev/null)
+    # Quoted: an empty word being completed must still reach __complete as "".
+    set -l out ($program __complete -- $tokens "$current" 2>/dev/null)
     or return
     set -l directive (string replace -r '^:' '' -- $out[-1])
     set -e out[-1]
@@ -137,7 +138,7 @@ function __kubexec_complete
     end
     if test (count $out) -eq 0
         if test (math "bitand($directive, 4)") -eq 0
-            __fish_complete_path $current
+            __fish_complete_path "$current"
         end
         return
     end

@@ -62,7 +62,7 @@ export const doctorCommand: Command = {
   long:
     `Check everything between this machine and a working exec session, one line per step: kubeconfig, credentials (exec plugins included), DNS, TCP, proxy (CONNECT or SOCKS5), TLS (chain, names, tls-server-name, expiry of the server and client certificates), authentication (who the server thinks you are), authorization (get and create on pods/exec, pods/attach, pods/portforward in the namespace) and, given a pod, the WebSocket subprotocols the server accepts for exec. Each failure names its likely cause and fix.
 
-Exit status is 0 when no step failed and 1 otherwise. On a terminal steps are marked ✓ ✗ ! -, elsewhere ok FAIL warn skip.`,
+Exit status is 0 when no step failed and 1 otherwise. On a terminal steps are marked ✓ ✗ ! -, elsewhere ok FAIL warn skip; -o json prints the results as one JSON document instead.`,
   usage: "doctor [POD | TYPE/NAME] [-c CONTAINER] [flags] [options]",
   examples: `  # Check the current context
   kubexec doctor
@@ -74,6 +74,12 @@ Exit status is 0 when no step failed and 1 otherwise. On a terminal steps are ma
   kubexec doctor --context prod -n shop deploy/web`,
   flags: [
     {
+      name: "output",
+      short: "o",
+      type: "string",
+      usage: "Output format: 'json' prints every step's result as one JSON document at the end",
+    },
+    {
       name: "container",
       short: "c",
       type: "string",
@@ -84,8 +90,10 @@ Exit status is 0 when no step failed and 1 otherwise. On a terminal steps are ma
     if (args.length > 1) {
       throw new UsageError(`doctor takes at most one pod or TYPE/NAME, got ${args.length}`);
     }
+    const output = flags.string("output");
+    if (output !== "" && output !== "json") throw new UsageError("--output must be 'json'");
     const style = { glyphs: io.stdoutIsTerminal, color: global.color };
-    let failed = 0;
+    const results: StepResult[] = [];
     for await (
       const result of runDoctor({
         overrides: global.overrides,
@@ -99,15 +107,20 @@ Exit status is 0 when no step failed and 1 otherwise. On a terminal steps are ma
         pluginStderr: io.stderr,
       })
     ) {
-      if (result.status === "fail") failed++;
-      await writeText(io.stdout, renderStep(result, style));
+      results.push(result);
+      if (output === "") await writeText(io.stdout, renderStep(result, style));
     }
-    await writeText(
-      io.stdout,
-      failed === 0
-        ? "\nNo problems found.\n"
-        : `\n${failed} check${failed === 1 ? "" : "s"} failed.\n`,
-    );
+    const failed = results.filter((result) => result.status === "fail").length;
+    if (output === "json") {
+      await writeText(io.stdout, `${JSON.stringify({ failed, steps: results }, null, 2)}\n`);
+    } else {
+      await writeText(
+        io.stdout,
+        failed === 0
+          ? "\nNo problems found.\n"
+          : `\n${failed} check${failed === 1 ? "" : "s"} failed.\n`,
+      );
+    }
     return failed === 0 ? 0 : 1;
   },
 };
