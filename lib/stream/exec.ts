@@ -370,10 +370,11 @@ class StreamSession {
     if (await this.#untilStopped(initialSizeSent) === STOPPED) return;
     const reader = stdin.getReader();
     this.#stdinReader = reader;
+    let next = reader.read();
     while (true) {
       let chunk: ReadableStreamReadResult<Uint8Array> | typeof STOPPED;
       try {
-        chunk = await this.#untilStopped(reader.read());
+        chunk = await this.#untilStopped(next);
       } catch (error) {
         this.#log(4, () => `reading stdin failed: ${error}`);
         this.#fail(error);
@@ -381,6 +382,11 @@ class StreamSession {
       }
       if (chunk === STOPPED) return;
       if (chunk.done) break;
+      // One read ahead while this chunk is sent, so reading stdin (a pipe read runs on a blocking
+      // thread) overlaps the socket write instead of alternating with it. A failure surfaces at
+      // the next await; until then it must not count as unhandled.
+      next = reader.read();
+      next.catch(() => {});
       if (chunk.value.length === 0) continue;
       try {
         if (!await this.#sendChannel(Channel.stdin, chunk.value)) return;

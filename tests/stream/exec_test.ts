@@ -796,3 +796,26 @@ Deno.test("a long session does not keep the messages it already wrote reachable"
     `${(peakExternal / megabyte).toFixed(0)} MiB of buffers were reachable at once`,
   );
 });
+
+Deno.test("stdin is read one chunk ahead while a chunk is being sent", async () => {
+  // The server takes one message and then reads nothing: the first chunk is sent, the second
+  // waits in send, and exactly one more read is already requested (overlapping local reads with
+  // socket writes), and no more.
+  const { client, server } = memoryWebSocketPair({ capacity: 1 });
+  let pulls = 0;
+  const stdin = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      pulls++;
+      controller.enqueue(new Uint8Array(10).fill(pulls));
+      if (pulls === 5) controller.close();
+    },
+  }, { highWaterMark: 0 });
+  const session = runStreamSession(client, { stdin, tty: false });
+  for (let i = 0; i < 10; i++) await tick();
+  assert.equal(pulls, 3, "chunk 1 sent, chunk 2 waiting to be sent, chunk 3 read ahead");
+  const sent = await readUntil(server, isHalfClose);
+  assert.equal(sent.length, 6);
+  await server.send(frame(3, SUCCESS));
+  await server.close(1000);
+  assert.equal((await session).bytesOut, 50);
+});
