@@ -22,6 +22,18 @@ import { type FakeApiServer, startFakeApiServer } from "../support/fake_apiserve
 import { toYaml, writeKubeconfig } from "../support/kubeconfig_fixture.ts";
 import { SHIPPED_PERMISSIONS } from "../support/oracle.ts";
 
+/** The `TYPE/` forms offered after the pods, in kubectl's order. */
+const TYPES = [
+  "daemonsets/",
+  "deployments/",
+  "pods/",
+  "jobs/",
+  "replicasets/",
+  "replicationcontrollers/",
+  "services/",
+  "statefulsets/",
+];
+
 const PODS = [
   { name: "web-0", containers: [{ name: "app" }, { name: "sidecar" }] },
   { name: "web-1", containers: [{ name: "app" }] },
@@ -75,7 +87,7 @@ Deno.test("__complete: flag names of the command and the global flags", async ()
 Deno.test("__complete: pod names from the cluster, by prefix and namespace", async () => {
   await withServer(async (_server, kubeconfig) => {
     const all = await complete(["exec", "--kubeconfig", kubeconfig, ""]);
-    assert.deepEqual(all.values, ["web-0", "web-1", "db-0"]);
+    assert.deepEqual(all.values, ["web-0", "web-1", "db-0", ...TYPES]);
     assert.equal(all.lines[0], "web-0\tRunning");
     assert.equal(all.directive, ":4");
     assert.deepEqual((await complete(["attach", "--kubeconfig", kubeconfig, "web"])).values, [
@@ -83,11 +95,11 @@ Deno.test("__complete: pod names from the cluster, by prefix and namespace", asy
       "web-1",
     ]);
     assert.deepEqual(
-      (await complete(["--kubeconfig", kubeconfig, "-n", "shop", "doctor", ""])).values,
+      (await complete(["--kubeconfig", kubeconfig, "-n", "shop", "doctor", "c"])).values,
       ["cache-0"],
     );
     assert.deepEqual(
-      (await complete(["exec", "-nshop", "-i", ""], { KUBECONFIG: kubeconfig })).values,
+      (await complete(["exec", "-nshop", "-i", "ca"], { KUBECONFIG: kubeconfig })).values,
       ["cache-0"],
     );
     assert.deepEqual(
@@ -96,6 +108,46 @@ Deno.test("__complete: pod names from the cluster, by prefix and namespace", asy
       "only the first argument is a pod",
     );
   });
+});
+
+Deno.test("__complete: TYPE/ forms and object names after the slash, as kubectl", async () => {
+  const server = await startFakeApiServer({
+    pods: PODS,
+    objects: [
+      { kind: "Deployment", metadata: { name: "web" }, spec: { selector: { matchLabels: {} } } },
+      { kind: "Deployment", metadata: { name: "api" }, spec: { selector: { matchLabels: {} } } },
+      { kind: "StatefulSet", metadata: { name: "db" }, spec: { selector: { matchLabels: {} } } },
+    ],
+  });
+  try {
+    const kubeconfig = await writeKubeconfig(server, { user: "token" });
+    const only = await complete(["exec", "--kubeconfig", kubeconfig, "dep"]);
+    assert.deepEqual(only, {
+      values: ["deployments/"],
+      lines: ["deployments/"],
+      directive: ":6",
+    }, "no space after a lone TYPE/");
+    assert.deepEqual(
+      (await complete(["exec", "--kubeconfig", kubeconfig, "d"])).values,
+      ["db-0", "daemonsets/", "deployments/"],
+    );
+    assert.deepEqual(
+      (await complete(["exec", "--kubeconfig", kubeconfig, "deploy/"])).values,
+      ["deploy/api", "deploy/web"],
+    );
+    assert.deepEqual(
+      (await complete(["attach", "--kubeconfig", kubeconfig, "sts/d"])).values,
+      ["sts/db"],
+    );
+    assert.deepEqual(
+      (await complete(["exec", "--kubeconfig", kubeconfig, "pods/web-"])).values,
+      ["pods/web-0", "pods/web-1"],
+    );
+    const unknown = await complete(["exec", "--kubeconfig", kubeconfig, "nope/x"]);
+    assert.deepEqual(unknown, { values: [], lines: [], directive: ":4" });
+  } finally {
+    await server.close();
+  }
 });
 
 Deno.test("__complete: containers of the named pod for -c", async () => {
@@ -167,10 +219,10 @@ Deno.test("__complete: an unreachable cluster or missing kubeconfig yields nothi
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
-  const unreachable = await complete(["exec", "--server", `https://127.0.0.1:${port}`, ""], {
+  const unreachable = await complete(["exec", "--server", `https://127.0.0.1:${port}`, "w"], {
     HOME: "/nonexistent",
   });
-  assert.deepEqual(unreachable, { values: [], lines: [], directive: ":4" });
+  assert.deepEqual(unreachable, { values: [], lines: [], directive: ":6" });
   const missing = await complete(["--kubeconfig", "/nonexistent/config", "--context", ""]);
   assert.deepEqual(missing.values, []);
 });
@@ -183,6 +235,7 @@ Deno.test("__complete: namespaces from the cluster's namespace list", async () =
     namespaces: () => Promise.resolve(["default", "kube-system", "shop"]),
     pods: () => Promise.resolve([]),
     containers: () => Promise.resolve([]),
+    resourceNames: () => Promise.resolve([]),
   };
   const result = await completeWords(rootCommand, ["exec", "-n", "k"], () => stub);
   assert.equal(formatCompletion(result), "kube-system\n:4\n");
@@ -284,7 +337,7 @@ Deno.test("completion bash: COMP_WORDS/COMP_CWORD complete pod names from the se
     await kubexecOnPath(server.tempDir);
     assert.deepEqual(
       await bashComplete(server.tempDir, kubeconfig, ["kubexec", "exec", ""], 2),
-      ["web-0", "web-1", "db-0"],
+      ["web-0", "web-1", "db-0", ...TYPES],
     );
     assert.deepEqual(
       await bashComplete(server.tempDir, kubeconfig, ["kubexec", "exec", "-it", "w"], 3),

@@ -20,9 +20,11 @@ import { type Io, writeText } from "../io.ts";
 import { connectCluster } from "../connect.ts";
 import type { ConfigOverrides } from "../../kubeconfig/overrides.ts";
 import { loadKubeconfig } from "../../kubeconfig/load.ts";
-import { getPod, listPods } from "../../kube/pods.ts";
+import { getPod, listPods, pathSegment } from "../../kube/pods.ts";
+import { parseTarget } from "../../kube/target.ts";
 import { statusErrorFromResponse } from "../../kube/status.ts";
 import { silentLogger } from "../../log.ts";
+import type { ApiClient } from "../../transport/types.ts";
 
 /** Cobra's completion directives (bits). */
 export const Directive = {
@@ -66,6 +68,8 @@ export interface CompletionSources {
   pods(): Promise<Candidate[]>;
   /** Containers of `pod` in that namespace. */
   containers(pod: string): Promise<string[]>;
+  /** Names of the objects of a plural resource (`deployments`) in that namespace. */
+  resourceNames(resource: string): Promise<string[]>;
 }
 
 /** Request timeout for completion when `--request-timeout` is not given. */
@@ -73,6 +77,30 @@ export const COMPLETION_REQUEST_TIMEOUT = "5s";
 
 /** Shells `kubexec completion` writes scripts for. */
 export const COMPLETION_SHELLS = ["bash", "zsh", "fish", "powershell"] as const;
+
+/** The resource types offered as `TYPE/` before a name, as kubectl offers them. */
+export const RESOURCES_WITH_PODS = [
+  "daemonsets",
+  "deployments",
+  "pods",
+  "jobs",
+  "replicasets",
+  "replicationcontrollers",
+  "services",
+  "statefulsets",
+] as const;
+
+/** Where each resource type's objects are listed (the API groups `kube/target.ts` reads). */
+const RESOURCE_API_PREFIXES: Record<string, string> = {
+  pods: "/api/v1",
+  services: "/api/v1",
+  replicationcontrollers: "/api/v1",
+  deployments: "/apis/apps/v1",
+  statefulsets: "/apis/apps/v1",
+  daemonsets: "/apis/apps/v1",
+  replicasets: "/apis/apps/v1",
+  jobs: "/apis/batch/v1",
+};
 
 /** Commands whose first argument is a pod (or TYPE/NAME). */
 const POD_COMMANDS = new Set(["exec", "attach", "doctor", "port-forward"]);
@@ -225,6 +253,48 @@ async function flagValues(
 }
 
 /**
+ * Completes a pod or TYPE/NAME argument as kubectl does: pod names and the `TYPE/` forms matching
+ * the word (no space after a lone `TYPE/`), or, after a slash, the names of that type's objects.
+ */
+async function completeTarget(
+  typed: string,
+  sources: () => CompletionSources,
+): Promise<Completion> {
+  const slash = typed.indexOf("/");
+  if (slash >= 0) {
+    const type = typed.slice(0, slash);
+    let resource: string;
+    try {
+      resource = parseTarget(`${type}/name`).resource;
+    } catch {
+      return { candidates: [], directive: Directive.noFileComp };
+    }
+    try {
+      const names = await sources().resourceNames(resource);
+      return {
+        candidates: matching(names, typed.slice(slash + 1), `${type}/`),
+        directive: Directive.noFileComp,
+      };
+    } catch {
+      return { candidates: [], directive: Directive.noFileComp };
+    }
+  }
+  let pods: Candidate[] = [];
+  try {
+    pods = (await sources().pods()).filter((pod) => pod.value.startsWith(typed));
+  } catch {
+    pods = [];
+  }
+  const types = matching([...RESOURCES_WITH_PODS], typed).map((candidate) => ({
+    value: `${candidate.value}/`,
+  }));
+  return {
+    candidates: [...pods, ...types],
+    directive: pods.length === 0 ? Directive.noFileComp | Directive.noSpace : Directive.noFileComp,
+  };
+}
+
+/**
  * Completes the last of `words` (the words after the program name, the last one being completed,
  * possibly empty).
  *
@@ -276,20 +346,22 @@ export async function completeWords(
     return { candidates: matching([...COMPLETION_SHELLS], typed), directive: 4 };
   }
   if (POD_COMMANDS.has(command.name) && walk.positionals.length === 0) {
-    try {
-      const pods = await sources().pods();
-      return {
-        candidates: pods.filter((pod) => pod.value.startsWith(typed)),
-        directive: Directive.noFileComp,
-      };
-    } catch {
-      return { candidates: [], directive: Directive.noFileComp };
-    }
+    return await completeTarget(typed, sources);
   }
   return {
     candidates: [],
     directive: FILE_COMMANDS.has(command.name) ? Directive.default : Directive.noFileComp,
   };
+}
+
+/** The sorted names of the objects a LIST request returns. */
+async function listNames(client: ApiClient, path: string): Promise<string[]> {
+  const response = await client.request({ path, headers: [["Accept", "application/json"]] });
+  if (response.status !== 200) throw statusErrorFromResponse(response, path);
+  const list = JSON.parse(new TextDecoder().decode(response.body)) as {
+    items?: { metadata?: { name?: string } }[];
+  };
+  return (list.items ?? []).map((item) => item.metadata?.name ?? "").filter(Boolean).sort();
 }
 
 /**
@@ -329,13 +401,7 @@ export function clusterSources(
     users: async () => sorted((await loaded()).users.keys()),
     async namespaces() {
       const { client } = await cluster();
-      const path = "/api/v1/namespaces";
-      const response = await client.request({ path, headers: [["Accept", "application/json"]] });
-      if (response.status !== 200) throw statusErrorFromResponse(response, path);
-      const list = JSON.parse(new TextDecoder().decode(response.body)) as {
-        items?: { metadata?: { name?: string } }[];
-      };
-      return sorted((list.items ?? []).map((item) => item.metadata?.name ?? "").filter(Boolean));
+      return await listNames(client, "/api/v1/namespaces");
     },
     async pods() {
       const { config, client } = await cluster();
@@ -344,6 +410,15 @@ export function clusterSources(
         value: pod.metadata.name,
         ...(pod.status?.phase ? { description: pod.status.phase } : {}),
       }));
+    },
+    async resourceNames(resource) {
+      const prefix = RESOURCE_API_PREFIXES[resource];
+      if (!prefix) return [];
+      const { config, client } = await cluster();
+      return await listNames(
+        client,
+        `${prefix}/namespaces/${pathSegment(config.namespace)}/${resource}`,
+      );
     },
     async containers(name) {
       const { config, client } = await cluster();
