@@ -487,3 +487,13 @@ Deno.test("doctor: a target the user may not read is named as forbidden, not mis
     assert.match(protocol.cause!, /your user may not read web-0 in namespace "default"/);
   });
 });
+
+Deno.test("doctor: a server URL that is not http(s) fails the kubeconfig step", async () => {
+  const results = await diagnose({ server: "ftp://files.example:21", token: "t" }, {
+    env: { HOME: "/nonexistent" },
+  });
+  assert.equal(results[0].status, "fail");
+  assert.match(results[0].summary, /invalid server URL: server URL scheme must be http or https/);
+  assert.match(results[0].fix!, /server: https:\/\/HOST:PORT/);
+  assert.ok(results.slice(1).every((result) => result.status === "skip"));
+});

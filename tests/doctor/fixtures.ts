@@ -12,7 +12,8 @@ export interface RefusingProxy {
 }
 
 /**
- * Starts a proxy that answers every request with `status` and closes the connection.
+ * Starts a proxy that answers every request with `status` (or with `raw` bytes, to play something
+ * that is not a proxy) and closes the connection.
  *
  * @example
  * ```ts ignore
@@ -20,7 +21,11 @@ export interface RefusingProxy {
  * await proxy.close();
  * ```
  */
-export function startRefusingProxy(status: number, reason: string): Promise<RefusingProxy> {
+export function startRefusingProxy(
+  status: number,
+  reason: string,
+  raw?: string,
+): Promise<RefusingProxy> {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const open = new Set<Deno.Conn>();
   const serve = async (conn: Deno.Conn) => {
@@ -34,7 +39,9 @@ export function startRefusingProxy(status: number, reason: string): Promise<Refu
         head += new TextDecoder().decode(buffer.subarray(0, count));
       }
       await conn.write(
-        new TextEncoder().encode(`HTTP/1.1 ${status} ${reason}\r\nContent-Length: 0\r\n\r\n`),
+        new TextEncoder().encode(
+          raw ?? `HTTP/1.1 ${status} ${reason}\r\nContent-Length: 0\r\n\r\n`,
+        ),
       );
     } catch {
       // The client went away first.
