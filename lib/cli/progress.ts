@@ -106,16 +106,20 @@ export function formatEta(seconds: number): string {
  */
 export function progressLine(update: ProgressUpdate, elapsedMs: number): string {
   const rate = elapsedMs > 0 ? update.bytes / (elapsedMs / 1000) : 0;
+  // A total already passed (a file that grew while being read) says nothing any more.
+  const total = update.total !== undefined && update.total > 0 && update.total >= update.bytes
+    ? update.total
+    : undefined;
   const parts: string[] = [];
-  if (update.total !== undefined && update.total > 0) {
-    const percent = Math.min(100, Math.floor((update.bytes / update.total) * 100));
-    parts.push(`${formatBytes(update.bytes)} / ${formatBytes(update.total)} (${percent}%)`);
+  if (total !== undefined) {
+    const percent = Math.floor((update.bytes / total) * 100);
+    parts.push(`${formatBytes(update.bytes)} / ${formatBytes(total)} (${percent}%)`);
   } else {
     parts.push(formatBytes(update.bytes));
   }
   parts.push(`${formatBytes(Math.round(rate))}/s`);
-  if (update.total !== undefined && rate > 0 && update.total >= update.bytes) {
-    parts.push(`ETA ${formatEta((update.total - update.bytes) / rate)}`);
+  if (total !== undefined && rate > 0) {
+    parts.push(`ETA ${formatEta((total - update.bytes) / rate)}`);
   }
   return parts.join("  ");
 }

@@ -48,6 +48,11 @@ Deno.test("progressLine shows percent and ETA with a total, bytes and rate witho
   );
   assert.equal(progressLine({ bytes: 2048 }, 2000), "2.0 KiB  1.0 KiB/s");
   assert.equal(progressLine({ bytes: 0, total: 10 }, 0), "0 B / 10 B (0%)  0 B/s");
+  assert.equal(
+    progressLine({ bytes: 20, total: 10 }, 1000),
+    "20 B  20 B/s",
+    "a passed total is dropped",
+  );
 });
 
 Deno.test("summaryLine names files, size, time, rate, verification, resumes and fallback", () => {

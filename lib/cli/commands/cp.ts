@@ -14,7 +14,7 @@
 import type { Command, CommandContext } from "../command.ts";
 import { connectCluster } from "../connect.ts";
 import { type Io, writeText } from "../io.ts";
-import { createProgress, type Progress } from "../progress.ts";
+import { createProgress, type Progress, type ProgressUpdate } from "../progress.ts";
 import { createRemoteExec } from "../remote_exec.ts";
 import {
   type CopyPlan,
@@ -97,6 +97,20 @@ function lineWriter(progress: Progress): {
   };
 }
 
+/**
+ * A download only learns sizes file by file (the archive has no index), so its `total` is the
+ * current file's: right for a single file, meaningless once a second file shows up.
+ */
+function downloadProgress(progress: Progress): (update: ProgressUpdate) => void {
+  let firstFile: string | undefined;
+  let several = false;
+  return (update) => {
+    firstFile ??= update.file;
+    several ||= update.file !== firstFile;
+    progress.update(several ? { bytes: update.bytes, file: update.file } : update);
+  };
+}
+
 async function runCopy(
   options: CpOptions,
   io: Io,
@@ -114,7 +128,9 @@ async function runCopy(
     noPreserve: options.noPreserve,
     verify: options.verify,
     // Without a display there is nothing to feed, and an upload then skips measuring its tree.
-    onProgress: progress.enabled ? progress.update : undefined,
+    onProgress: progress.enabled
+      ? (downloading ? downloadProgress(progress) : progress.update)
+      : undefined,
     warn,
   };
   try {
