@@ -7,7 +7,8 @@
  * The kubexec side of a row runs only once `deno run -A main.ts VERB --help` succeeds for the row's
  * verb (or when `KUBEXEC_E2E_KUBEXEC=1`), so the comparisons light up by themselves as each command
  * lands; `KUBEXEC_E2E_KUBEXEC=0` turns them off. `KUBEXEC_E2E_KUBEXEC_ROOT` names another checkout
- * whose `main.ts` plays kubexec (to try a fix without committing it).
+ * whose `main.ts` plays kubexec (to try a fix without committing it); `KUBEXEC_E2E_KUBEXEC_BIN`
+ * names a compiled kubexec to test instead of `main.ts`.
  *
  * @module
  */
@@ -57,6 +58,15 @@ export const repoRoot = new URL("../..", import.meta.url).pathname;
 
 /** Where kubexec runs as `deno run -A main.ts`: the repository root unless overridden. */
 export const kubexecRoot = Deno.env.get("KUBEXEC_E2E_KUBEXEC_ROOT") || repoRoot;
+
+/** A compiled kubexec (`deno task compile` → dist/kubexec) to test instead of `main.ts`. */
+const kubexecBinary = Deno.env.get("KUBEXEC_E2E_KUBEXEC_BIN") || "";
+
+/** The program and leading arguments that start kubexec. */
+function kubexecProgram(): string[] {
+  if (kubexecBinary) return [kubexecBinary];
+  return [Deno.execPath(), "run", "--allow-all", "--quiet", `${kubexecRoot}/main.ts`];
+}
 
 /** A guard against hangs only; no test asserts on time. */
 const HANG_GUARD_MS = 180_000;
@@ -119,7 +129,7 @@ export function stdinSha256(stdin: Stdin): string {
 export function commandLine(tool: Tool, kubeconfigPath: string, args: string[]): string[] {
   const common = ["--kubeconfig", kubeconfigPath, ...args];
   if (tool === "kubectl") return ["kubectl", ...common];
-  return [Deno.execPath(), "run", "--allow-all", "--quiet", `${kubexecRoot}/main.ts`, ...common];
+  return [...kubexecProgram(), ...common];
 }
 
 /**
@@ -320,15 +330,16 @@ async function probeKubexec(verb: string): Promise<KubexecStatus> {
   if (forced === "0") return { ready: false, reason: "KUBEXEC_E2E_KUBEXEC=0" };
   if (forced === "1") return { ready: true, reason: "KUBEXEC_E2E_KUBEXEC=1" };
   if (!cluster) return { ready: false, reason: "no cluster" };
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--quiet", "main.ts", verb, "--help"],
+  const [program, ...args] = kubexecProgram();
+  const output = await new Deno.Command(program, {
+    args: [...args, verb, "--help"],
     cwd: kubexecRoot,
     stdout: "null",
     stderr: "piped",
   }).output();
-  if (output.success) return { ready: true, reason: `main.ts ${verb} --help works` };
+  if (output.success) return { ready: true, reason: `kubexec ${verb} --help works` };
   const firstLine = new TextDecoder().decode(output.stderr).split("\n")[0];
-  return { ready: false, reason: `main.ts ${verb} --help failed: ${firstLine}` };
+  return { ready: false, reason: `kubexec ${verb} --help failed: ${firstLine}` };
 }
 
 const probes = new Map<string, Promise<KubexecStatus>>();
