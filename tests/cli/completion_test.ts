@@ -355,3 +355,71 @@ Deno.test("completion bash: COMP_WORDS/COMP_CWORD complete pod names from the se
     );
   });
 });
+
+async function shellAvailable(shell: string): Promise<boolean> {
+  try {
+    return (await new Deno.Command(shell, { args: ["-c", "exit 0"] }).output()).success;
+  } catch {
+    return false;
+  }
+}
+
+const hasZsh = await shellAvailable("zsh");
+const hasFish = await shellAvailable("fish");
+
+async function runShell(shell: string, script: string, dir: string, kubeconfig: string) {
+  const result = await new Deno.Command(shell, {
+    args: ["-c", script],
+    env: { PATH: `${dir}:${Deno.env.get("PATH")}`, KUBECONFIG: kubeconfig, HOME: dir },
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(new TextDecoder().decode(result.stderr), "");
+  assert.equal(result.code, 0);
+  return new TextDecoder().decode(result.stdout);
+}
+
+Deno.test({
+  name: "completion zsh: _kubexec hands _describe the pods and containers (zsh installed)",
+  ignore: !hasZsh,
+  fn: async () => {
+    await withServer(async (server, kubeconfig) => {
+      await kubexecOnPath(server.tempDir);
+      // Completion-system functions stubbed: _describe prints the candidate array it is given.
+      const script = `compdef() { :; }
+_describe() { print -rl -- "\${(@P)4}" "opts:\${(j: :)@[5,-1]}" }
+_files() { print FILES }
+source <(kubexec completion zsh)
+words=(kubexec exec w); CURRENT=3; _kubexec
+words=(kubexec exec web-0 -c ''); CURRENT=5; _kubexec
+words=(kubexec exec dep); CURRENT=3; _kubexec
+words=(kubexec cp ''); CURRENT=3; _kubexec`;
+      assert.equal(
+        await runShell("zsh", script, server.tempDir, kubeconfig),
+        "web-0:Running\nweb-1:Running\nopts:\n" +
+          "app\nsidecar\nopts:\n" +
+          "deployments/\nopts:-S \n" +
+          "FILES\n",
+      );
+    });
+  },
+});
+
+Deno.test({
+  name: "completion fish: complete -C lists pods with descriptions (fish installed)",
+  ignore: !hasFish,
+  fn: async () => {
+    await withServer(async (server, kubeconfig) => {
+      await kubexecOnPath(server.tempDir);
+      const script = `kubexec completion fish | source
+complete -C 'kubexec exec w'
+complete -C 'kubexec exec web-0 -c '
+complete -C 'kubexec --context='`;
+      assert.equal(
+        await runShell("fish", script, server.tempDir, kubeconfig),
+        "web-0\tRunning\nweb-1\tRunning\napp\nsidecar\n--context=fake\n",
+      );
+    });
+  },
+});
