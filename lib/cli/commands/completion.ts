@@ -212,10 +212,13 @@ export function completionScript(shell: string): string | undefined {
 export const completionCommand: Command = {
   name: "completion",
   short: "Output shell completion code for the specified shell (bash, zsh, fish, or powershell)",
-  long:
-    `Output shell completion code for the specified shell (bash, zsh, fish, or powershell). The shell code must be evaluated to provide interactive completion of kubexec commands: command names, flags, --context, --cluster and --user from the kubeconfig, and namespaces (-n), pods and containers (-c) from the cluster.
+  long: `Output shell completion code for the specified shell (bash, zsh, fish, or powershell).
+The shell code must be evaluated to provide interactive completion of kubexec commands: command
+names, flags, --context, --cluster and --user from the kubeconfig, and namespaces (-n), pods,
+TYPE/NAME targets and containers (-c) from the cluster.
 
- Completion asks the cluster with the kubeconfig, context and namespace already typed on the command line, and gives up silently after 5 seconds (or --request-timeout).`,
+ Completion asks the cluster with the kubeconfig, context and namespace already typed on the
+command line, and gives up silently after 5 seconds (or --request-timeout).`,
   usage: "completion SHELL [options]",
   examples: `  # Load completion into the current bash shell (needs bash 4.3 or later)
   source <(kubexec completion bash)

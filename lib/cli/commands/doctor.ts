@@ -59,15 +59,20 @@ export function renderStep(result: StepResult, style: RenderStyle): string {
 export const doctorCommand: Command = {
   name: "doctor",
   short: "Diagnose the connection to the cluster, step by step",
-  long:
-    `Check everything between this machine and a working exec session, one line per step: kubeconfig, credentials (exec plugins included), DNS, TCP, proxy (CONNECT or SOCKS5), TLS (chain, names, tls-server-name, expiry of the server and client certificates), authentication (who the server thinks you are), authorization (get and create on pods/exec, pods/attach, pods/portforward in the namespace) and, given a pod, the WebSocket subprotocols the server accepts for exec. Each failure names its likely cause and fix.
+  long: `Check everything between this machine and a working exec session, one line per step:
+kubeconfig, credentials (exec plugins included), DNS, TCP, proxy (CONNECT or SOCKS5), TLS (chain,
+names, tls-server-name, expiry of the server and client certificates), authentication (who the
+server thinks you are), authorization (get and create on pods/exec, pods/attach and
+pods/portforward in the namespace) and, given a pod, the WebSocket subprotocols the server accepts
+for exec. Each failure names its likely cause and fix.
 
-Exit status is 0 when no step failed and 1 otherwise. On a terminal steps are marked ✓ ✗ ! -, elsewhere ok FAIL warn skip; -o json prints the results as one JSON document instead.`,
+ Exit status is 0 when no step failed and 1 otherwise. On a terminal steps are marked ✓ ✗ ! -,
+elsewhere ok FAIL warn skip; -o json prints the results as one JSON document instead.`,
   usage: "doctor [POD | TYPE/NAME] [-c CONTAINER] [flags] [options]",
   examples: `  # Check the current context
   kubexec doctor
 
-  # Also try an exec upgrade on pod web-0 (runs 'true' in its first container)
+  # Also try the exec upgrade on pod web-0 (runs 'true' in its default container)
   kubexec doctor web-0
 
   # Check another context and namespace, the first pod of a deployment
