@@ -22,7 +22,7 @@ import type { SessionResult } from "../stream/exec.ts";
 import { ConnectionLostError } from "../stream/errors.ts";
 import { AsciicastWriter } from "../record/asciicast.ts";
 import { AuditLog, type AuditRecord } from "../record/audit.ts";
-import { type OpenMode, openPrivateFile } from "../record/files.ts";
+import { type OpenMode, openPrivateFile, unbufferedFileSink } from "../record/files.ts";
 
 /** Flags of recording and audit, shared by exec and attach. */
 export const RECORDING_FLAG_SPECS: FlagSpec[] = [
@@ -233,7 +233,7 @@ export class SessionRecording {
   readonly io: Io;
   readonly #context: CommandContext;
   readonly #spec: RecordingSpec;
-  readonly #casts: { path: string; writer: AsciicastWriter; file: Deno.FsFile }[];
+  readonly #casts: { path: string; writer: AsciicastWriter }[];
   readonly #audits: AuditLog[];
   readonly #sessions: AuditedSession[] = [];
   readonly #reason: string;
@@ -243,7 +243,7 @@ export class SessionRecording {
     context: CommandContext,
     spec: RecordingSpec,
     reason: string,
-    casts: { path: string; writer: AsciicastWriter; file: Deno.FsFile }[],
+    casts: { path: string; writer: AsciicastWriter }[],
     audits: AuditLog[],
   ) {
     this.#context = context;
@@ -287,7 +287,7 @@ export class SessionRecording {
     const auditPaths = [flags.string("audit-log"), policy.auditLog ?? ""].filter((path) =>
       path !== ""
     );
-    const casts: { path: string; writer: AsciicastWriter; file: Deno.FsFile }[] = [];
+    const casts: { path: string; writer: AsciicastWriter }[] = [];
     const audits: AuditLog[] = [];
     const refuseOrWarn = async (error: unknown) => {
       if (!(error instanceof Error)) throw error;
@@ -311,7 +311,7 @@ export class SessionRecording {
           const value = io.env(name);
           if (value) env[name] = value;
         }
-        const writer = await AsciicastWriter.start(file.writable, {
+        const writer = await AsciicastWriter.start(unbufferedFileSink(file), {
           width: size.columns,
           height: size.rows,
           timestamp: Math.floor(Date.now() / 1000),
@@ -319,7 +319,7 @@ export class SessionRecording {
           title: `kubexec ${spec.verb} ${spec.targetLabel}`,
           env,
         }, { target: target.path });
-        casts.push({ path: target.path, writer, file });
+        casts.push({ path: target.path, writer });
       } catch (error) {
         await refuseOrWarn(error);
       }

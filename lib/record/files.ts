@@ -84,3 +84,30 @@ export async function openPrivateFile(
   }
   return file;
 }
+
+/**
+ * A stream that writes each chunk to `file` at once with `write(2)` and closes the file when the
+ * stream closes. (`FsFile.writable` buffers: a killed process would lose what it held.)
+ *
+ * @example
+ * ```ts ignore
+ * import { openPrivateFile, unbufferedFileSink } from "./files.ts";
+ * const sink = unbufferedFileSink(await openPrivateFile("s.cast", "truncate", "recording"));
+ * ```
+ */
+export function unbufferedFileSink(file: Deno.FsFile): WritableStream<Uint8Array> {
+  let open = true;
+  const close = () => {
+    if (!open) return;
+    open = false;
+    file.close();
+  };
+  return new WritableStream<Uint8Array>({
+    async write(chunk) {
+      let offset = 0;
+      while (offset < chunk.length) offset += await file.write(chunk.subarray(offset));
+    },
+    close,
+    abort: close,
+  }, new CountQueuingStrategy({ highWaterMark: 1 }));
+}
