@@ -138,7 +138,7 @@ export function broadcast(
     if (reading) return;
     const open = live();
     if (open.length === 0) {
-      await reader?.cancel().catch(() => {});
+      await (reader ? reader.cancel() : source.cancel()).catch(() => {});
       return;
     }
     if (!open.every((branch) => branch.wanting)) return;
@@ -203,6 +203,8 @@ export interface FanOutTarget {
   container: string;
   /** Why it was not run (pod not running), when skipped. */
   skipped?: string;
+  /** Why it cannot run (no container to choose), when it fails without a session. */
+  error?: string;
 }
 
 /** The outcome of one target. */
@@ -216,7 +218,8 @@ export interface FanOutOutcome {
 
 /**
  * Turns the matching pods into targets: running pods × (default, named or all) containers, sorted
- * by pod name; pods that are not running are kept as skipped targets.
+ * by pod name; pods that are not running are kept as skipped targets, pods without a container
+ * to choose as failed ones.
  *
  * @example
  * ```ts ignore
@@ -252,11 +255,7 @@ export function fanOutTargets(
         container: chooseContainer(pod, options.container).container.name,
       });
     } catch (error) {
-      targets.push({
-        pod: name,
-        container: options.container || "-",
-        skipped: `skipped: ${error instanceof Error ? error.message : String(error)}`,
-      });
+      targets.push({ pod: name, container: "-", error: errorLine(error) });
     }
   }
   return targets;
@@ -303,10 +302,11 @@ function exitCodeOf(error: unknown): number {
   return typeof code === "number" ? code : 1;
 }
 
+/** The error as the summary shows it: kubectl's first line when the error has one. */
 function errorLine(error: unknown): string {
   const message = (error as { userMessage?: unknown } | undefined)?.userMessage;
-  if (typeof message === "string") return message.replace(/^error: /, "");
-  return error instanceof Error ? error.message : String(error);
+  if (typeof message === "string") return message;
+  return `error: ${error instanceof Error ? error.message : String(error)}`;
 }
 
 /**
@@ -366,7 +366,7 @@ export async function runFanOut(options: FanOutOptions, context: FanOutContext):
   const { client, namespace, io, global, recording } = context;
   const pods = await listPods(client, namespace, options.selector);
   const targets = fanOutTargets(pods, options);
-  const runnable = targets.filter((target) => !target.skipped);
+  const runnable = targets.filter((target) => !target.skipped && !target.error);
   if (runnable.length === 0) {
     throw new Error(
       `no running pods in namespace "${namespace}" match the selector "${options.selector}"${
@@ -400,6 +400,7 @@ export async function runFanOut(options: FanOutOptions, context: FanOutContext):
   const outcomes = new Map<FanOutTarget, FanOutOutcome>();
   for (const target of targets) {
     if (target.skipped) outcomes.set(target, { target, summary: target.skipped });
+    if (target.error) outcomes.set(target, { target, exitCode: 1, summary: target.error });
   }
   const runOne = async (target: FanOutTarget, stdin: ReadableStream<Uint8Array> | undefined) => {
     const session = recording.startSession({
@@ -436,7 +437,7 @@ export async function runFanOut(options: FanOutOptions, context: FanOutContext):
     } catch (error) {
       await out.flush().catch(() => {});
       await err.flush().catch(() => {});
-      outcome = { target, exitCode: exitCodeOf(error), summary: `error: ${errorLine(error)}` };
+      outcome = { target, exitCode: exitCodeOf(error), summary: errorLine(error) };
       await stderr.write(
         new TextEncoder().encode(`${prefix(target, colourErr)}${outcome.summary}\n`),
       );
