@@ -148,7 +148,7 @@ Deno.test("fan-out: pods not running are skipped, a lost connection counts as fa
       "[a/side] hi",
       "[c/main] hi",
     ]);
-    assert.match(all.stderr, /\nb    -          -     skipped: pod is Pending\n/);
+    assert.match(all.stderr, /\nb +- +- +skipped: pod is Pending\n/);
     assert.match(all.stderr, /3 succeeded, 0 failed, 1 skipped\n$/);
     server.faults.next({ kind: "closeAfterBytes", bytes: 2 });
     const lost = await run(kubeconfig, [
@@ -164,8 +164,8 @@ Deno.test("fan-out: pods not running are skipped, a lost connection counts as fa
     ]);
     assert.equal(lost.code, 1);
     assert.match(lost.stderr, /^\[a\/main\] error: connection to the server was lost/m);
-    assert.match(lost.stderr, /\na    main       255   error: connection to the server was lost/);
-    assert.match(lost.stderr, /\nc    main       0     ok\n/);
+    assert.match(lost.stderr, /\na +main +255 +error: connection to the server was lost/);
+    assert.match(lost.stderr, /\nc +main +0 +ok\n/);
     assert.match(lost.stderr, /1 succeeded, 1 failed, 1 skipped\n$/);
     const named = await run(kubeconfig, ["exec", "-l", "app=x", "-c", "side", "--", "true"]);
     assert.equal(named.code, 1, "a container missing from one pod fails that pod");
@@ -173,11 +173,11 @@ Deno.test("fan-out: pods not running are skipped, a lost connection counts as fa
       named.stderr,
       /^\[c\/side\] Error from server \(BadRequest\): container side is not valid for pod c\n/m,
     );
-    assert.match(named.stderr, /\na    side       0     ok\n/);
+    assert.match(named.stderr, /\na +side +0 +ok\n/);
     const annotated = await run(kubeconfig, ["exec", "-l", "app=y", "--", "true"]);
     assert.equal(annotated.code, 1);
-    assert.match(annotated.stderr, /\nd    -          1     error: .*gone/);
-    assert.match(annotated.stderr, /\ne    main       0     ok\n/);
+    assert.match(annotated.stderr, /\nd +- +1 +error: .*gone/);
+    assert.match(annotated.stderr, /\ne +main +0 +ok\n/);
     assert.match(annotated.stderr, /1 succeeded, 1 failed, 0 skipped\n$/);
     const finished = await run(kubeconfig, ["exec", "-l", "app=z", "--", "true"]);
     assert.equal(finished.code, 1);
