@@ -447,22 +447,34 @@ export async function runFanOut(options: FanOutOptions, context: FanOutContext):
     }
     outcomes.set(target, outcome);
   };
+  // Each running session ends itself on a signal; sessions not yet started must not start.
+  let interrupted = false;
+  const unsubscribe = io.terminal.onSignal(() => {
+    interrupted = true;
+  });
   try {
     let next = 0;
     const worker = async () => {
       while (next < runnable.length) {
         const index = next++;
-        await runOne(runnable[index], stdins[index]);
+        const target = runnable[index];
+        if (interrupted) {
+          await stdins[index]?.cancel().catch(() => {});
+          outcomes.set(target, { target, summary: "not started: interrupted" });
+          continue;
+        }
+        await runOne(target, stdins[index]);
       }
     };
     await Promise.all(
       Array.from({ length: Math.min(options.maxParallel, runnable.length) }, worker),
     );
   } finally {
+    unsubscribe();
     stdout.releaseLock();
     stderr.releaseLock();
   }
   const ordered = targets.map((target) => outcomes.get(target)!);
   await writeText(io.stderr, `\n${summaryTable(ordered)}`);
-  return ordered.some((outcome) => (outcome.exitCode ?? 0) !== 0) ? 1 : 0;
+  return interrupted || ordered.some((outcome) => (outcome.exitCode ?? 0) !== 0) ? 1 : 0;
 }

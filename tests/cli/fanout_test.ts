@@ -400,3 +400,44 @@ Deno.test("summary table aligns columns and counts outcomes", () => {
       "\n1 succeeded, 1 failed, 1 skipped\n",
   );
 });
+
+Deno.test("a signal ends the running sessions and keeps the queued ones from starting", async () => {
+  await withServer(webPods(3, { env: {} }), async (server, kubeconfig) => {
+    const listeners = new Set<(signal: "SIGINT" | "SIGTERM" | "SIGHUP") => void>();
+    const captured = captureIo({
+      env: { USER: "ops" },
+      terminal: {
+        size: () => undefined,
+        setRaw: () => {},
+        onResize: () => () => {},
+        onSignal(listener) {
+          listeners.add(listener);
+          return () => listeners.delete(listener);
+        },
+      },
+    });
+    const running = runCli(rootCommand, [
+      "--kubeconfig",
+      kubeconfig,
+      "exec",
+      "-l",
+      "app=web",
+      "--max-parallel",
+      "1",
+      "--",
+      "sh",
+      "-c",
+      "echo begun; exec sleep 5",
+    ], captured.io);
+    while (!captured.stdout().includes("begun")) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    for (const listener of [...listeners]) listener("SIGINT");
+    assert.equal(await running, 1);
+    const stderr = captured.stderr();
+    assert.match(stderr, /\nweb-00 +app +130 +interrupted\n/);
+    assert.match(stderr, /\nweb-01 +app +- +not started: interrupted\n/);
+    assert.match(stderr, /\nweb-02 +app +- +not started: interrupted\n/);
+    assert.equal(execRequests(server).length, 1);
+  });
+});
