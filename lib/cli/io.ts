@@ -114,6 +114,42 @@ export function uncloseableFile(file: WritableFile): WritableStream<Uint8Array> 
   }, new CountQueuingStrategy({ highWaterMark: 1 }));
 }
 
+/** The part of `Deno.FsFile` (and `Deno.stdin`) that {@linkcode fileReadable} reads with. */
+export interface ReadableFile {
+  /** Reads into `buffer`; returns the byte count, or `null` at the end. */
+  read(buffer: Uint8Array): Promise<number | null>;
+}
+
+/** How much one read of stdin asks for: a pipe holds 64 KiB. */
+export const STDIN_READ_BYTES = 64 * 1024;
+
+/**
+ * A stream over a file (the process's stdin) that reads only when pulled, one `file.read` per
+ * chunk. Used instead of `Deno.stdin.readable`, whose byte-stream machinery cost 0.78 s of CPU per
+ * GiB piped in against 0.26 s for the same reads made directly (both 64 KiB per read): on
+ * `exec -i` that was a third of the client's CPU.
+ *
+ * @example
+ * ```ts
+ * import { fileReadable } from "./io.ts";
+ * const stream = fileReadable({ read: () => Promise.resolve(null) });
+ * await stream.getReader().read(); // { done: true, value: undefined }
+ * ```
+ */
+export function fileReadable(
+  file: ReadableFile,
+  chunkBytes = STDIN_READ_BYTES,
+): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const buffer = new Uint8Array(chunkBytes);
+      const count = await file.read(buffer);
+      if (count === null) controller.close();
+      else controller.enqueue(buffer.subarray(0, count));
+    },
+  }, { highWaterMark: 0 });
+}
+
 const RESIZE_POLL_MS = 250;
 
 function realTerminal(): TerminalControl {
@@ -171,7 +207,7 @@ function realTerminal(): TerminalControl {
  */
 export function processIo(): Io {
   return {
-    stdin: Deno.stdin.readable,
+    stdin: fileReadable(Deno.stdin),
     stdout: uncloseableFile(Deno.stdout),
     stderr: uncloseableFile(Deno.stderr),
     stdinIsTerminal: Deno.stdin.isTerminal(),

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { uncloseableFile } from "../../lib/cli/io.ts";
+import { fileReadable, uncloseableFile } from "../../lib/cli/io.ts";
 
 Deno.test("uncloseableFile writes every byte through short writes and stays open on close", async () => {
   const written: number[] = [];
@@ -23,4 +23,32 @@ Deno.test("uncloseableFile passes a failing write (a closed pipe) to the writer"
   });
   const writer = stream.getWriter();
   await assert.rejects(writer.write(Uint8Array.of(1)), Deno.errors.BrokenPipe);
+});
+
+Deno.test("fileReadable reads only when pulled and ends at the file's end", async () => {
+  const pieces = [Uint8Array.of(1, 2), Uint8Array.of(3)];
+  let reads = 0;
+  const stream = fileReadable({
+    read: (buffer) => {
+      reads++;
+      const piece = pieces.shift();
+      if (!piece) return Promise.resolve(null);
+      buffer.set(piece);
+      return Promise.resolve(piece.length);
+    },
+  }, 8);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.equal(reads, 0, "nothing is read before the first pull");
+  const reader = stream.getReader();
+  assert.deepEqual((await reader.read()).value, Uint8Array.of(1, 2));
+  assert.deepEqual((await reader.read()).value, Uint8Array.of(3));
+  assert.equal((await reader.read()).done, true);
+  assert.equal(reads, 3);
+});
+
+Deno.test("fileReadable passes a failing read to the reader", async () => {
+  const stream = fileReadable({
+    read: () => Promise.reject(new Deno.errors.Interrupted("read interrupted")),
+  });
+  await assert.rejects(stream.getReader().read(), Deno.errors.Interrupted);
 });
