@@ -389,7 +389,9 @@ Deno.test("a TTY session records its size and resize events", async () => {
     size = { columns: 90, rows: 20 };
     for (const listener of [...listeners]) listener();
     const encoder = new TextEncoder();
-    while (!(await Deno.readTextFile(cast)).includes('"r","90x20"')) {
+    // The remote PTY must have the new size before `stty size` runs.
+    const session = () => execRequests(fixture.server)[0]?.session;
+    while (!session()?.resizes.some((size) => size.width === 90 && size.height === 20)) {
       await new Promise((r) => setTimeout(r, 20));
     }
     await writer.write(encoder.encode("go\r"));
