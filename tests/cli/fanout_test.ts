@@ -441,3 +441,30 @@ Deno.test("a signal ends the running sessions and keeps the queued ones from sta
     assert.equal(execRequests(server).length, 1);
   });
 });
+
+Deno.test("--record in fan-out records the prefixed lines and the summary as shown", async () => {
+  await withServer(webPods(3, { env: {} }), async (server, kubeconfig) => {
+    const cast = `${server.tempDir}/fan.cast`;
+    const result = await run(kubeconfig, [
+      "exec",
+      "-l",
+      "app=web",
+      "--record",
+      cast,
+      "--",
+      "sh",
+      "-c",
+      "echo out; echo err >&2",
+    ]);
+    assert.equal(result.code, 0);
+    const text = await Deno.readTextFile(cast);
+    const output = text.trimEnd().split("\n").slice(1).map((line) => JSON.parse(line))
+      .filter((event) => event[1] === "o").map((event) => event[2]).join("");
+    assert.deepEqual(
+      output.split("\n").sort(),
+      (result.stdout + result.stderr).split("\n").sort(),
+    );
+    assert.match(output, /\[web-02\/app\] err\n/);
+    assert.match(output, /3 succeeded, 0 failed, 0 skipped\n$/);
+  });
+});
