@@ -761,3 +761,23 @@ test("a non-GET WebSocket upgrade gets the Go server's bare 405", async () => {
     assert.equal(res.body, "");
   });
 });
+
+test("stdin larger than the pipe buffers, sent before the process starts, reaches cat", async () => {
+  await withServer({}, async (server) => {
+    // Sent right behind the upgrade request, so it is all kept before `cat` exists.
+    const early: Uint8Array[] = [];
+    for (let i = 0; i < 16; i++) early.push(new Uint8Array(32 * 1024 + 1).fill(i, 1));
+    early.push(new Uint8Array([255, 0]));
+    const res = await rawRequest(
+      server,
+      execPath("web-0", ["cat"], { stdin: true, stdout: true }),
+      { protocols: ["v5.channel.k8s.io"], earlyMessages: early },
+    );
+    const frames = await res.ws!.all();
+    res.ws!.close();
+    const bytes = channelBytes(frames, 1);
+    assert.equal(bytes.length, 16 * 32 * 1024);
+    assert.equal(bytes[bytes.length - 1], 15);
+    assert.equal(channelText(frames, 3), SUCCESS);
+  });
+});

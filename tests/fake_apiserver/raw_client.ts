@@ -42,6 +42,8 @@ export interface RawRequestOptions {
   plain?: boolean;
   /** Request body (sent with Content-Length). */
   body?: string;
+  /** WebSocket messages (binary, masked) sent right behind the request, before any answer. */
+  earlyMessages?: Uint8Array[];
 }
 
 const decoder = new TextDecoder();
@@ -150,6 +152,7 @@ export async function rawRequest(
   if (options.body !== undefined) lines.push(`Content-Length: ${requestBody.length}`);
   await conn.write(new TextEncoder().encode(lines.join("\r\n") + "\r\n\r\n"));
   if (requestBody.length > 0) await conn.write(requestBody);
+  for (const message of options.earlyMessages ?? []) await conn.write(clientFrame(message, {}));
   const reader = new Reader(conn);
   const head = await reader.headers();
   if (head === null) {
@@ -175,6 +178,44 @@ export async function rawRequest(
   }
   conn.close();
   return { status, statusLine, headers, body: decoder.decode(body) };
+}
+
+/** How {@linkcode clientFrame} builds a frame. */
+export interface FrameOptions {
+  opcode?: number;
+  mask?: boolean;
+  fin?: boolean;
+}
+
+/**
+ * Builds one client frame; masked, final and binary unless told otherwise.
+ *
+ * @example
+ * ```ts
+ * import { clientFrame } from "./raw_client.ts";
+ * clientFrame(new Uint8Array([0, 104, 105]), { mask: false }); // 82 03 00 68 69
+ * ```
+ */
+export function clientFrame(data: Uint8Array, options: FrameOptions = {}): Uint8Array {
+  const mask = options.mask ?? true;
+  const length = data.length;
+  const header: number[] = [((options.fin ?? true) ? 0x80 : 0) | (options.opcode ?? 2)];
+  const maskBit = mask ? 0x80 : 0;
+  if (length < 126) header.push(maskBit | length);
+  else if (length < 65536) header.push(maskBit | 126, length >> 8, length & 0xff);
+  else {
+    header.push(maskBit | 127);
+    const big = new Uint8Array(8);
+    new DataView(big.buffer).setBigUint64(0, BigInt(length));
+    header.push(...big);
+  }
+  const key = mask ? crypto.getRandomValues(new Uint8Array(4)) : new Uint8Array(0);
+  const frame = new Uint8Array(header.length + key.length + length);
+  frame.set(header);
+  frame.set(key, header.length);
+  const payloadAt = header.length + key.length;
+  for (let i = 0; i < length; i++) frame[payloadAt + i] = mask ? data[i] ^ key[i & 3] : data[i];
+  return frame;
 }
 
 /**
@@ -228,29 +269,8 @@ export class RawWebSocket {
   }
 
   /** Sends one frame; masked and final unless told otherwise. */
-  async send(
-    data: Uint8Array,
-    options: { opcode?: number; mask?: boolean; fin?: boolean } = {},
-  ): Promise<void> {
-    const mask = options.mask ?? true;
-    const length = data.length;
-    const header: number[] = [((options.fin ?? true) ? 0x80 : 0) | (options.opcode ?? 2)];
-    const maskBit = mask ? 0x80 : 0;
-    if (length < 126) header.push(maskBit | length);
-    else if (length < 65536) header.push(maskBit | 126, length >> 8, length & 0xff);
-    else {
-      header.push(maskBit | 127);
-      const big = new Uint8Array(8);
-      new DataView(big.buffer).setBigUint64(0, BigInt(length));
-      header.push(...big);
-    }
-    const key = mask ? crypto.getRandomValues(new Uint8Array(4)) : new Uint8Array(0);
-    const frame = new Uint8Array(header.length + key.length + length);
-    frame.set(header);
-    frame.set(key, header.length);
-    const payloadAt = header.length + key.length;
-    for (let i = 0; i < length; i++) frame[payloadAt + i] = mask ? data[i] ^ key[i & 3] : data[i];
-    await this.#conn.write(frame);
+  async send(data: Uint8Array, options: FrameOptions = {}): Promise<void> {
+    await this.#conn.write(clientFrame(data, options));
   }
 
   /** Sends text as a text frame. */

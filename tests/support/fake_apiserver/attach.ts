@@ -188,7 +188,8 @@ export async function serveAttach(
     target = await obtain(size);
     target.listeners.add(listener);
     const process = target;
-    await early.attach({
+    // Not awaited, so a client leaving while its kept stdin is still being delivered is noticed.
+    void early.attach({
       write: async (bytes) => {
         if (params.stdin && params.containerStdin) await process.write(bytes);
       },

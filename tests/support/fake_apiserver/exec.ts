@@ -177,15 +177,17 @@ export async function serveExec(out: SessionOutput, params: ExecParams): Promise
     params.podGone.addEventListener("abort", () => started.kill(), { once: true });
     stdinWriter = command.stdin;
     const writer = params.stdin ? stdinWriter : undefined;
-    await early.attach({
-      write: async (bytes) => await writer?.write(bytes).catch(() => {}),
-      close: async () => await writer?.close().catch(() => {}),
-    });
     const running = command;
     const pumps = Promise.all([
       running.stdout ? out.pump(running.stdout, 1) : undefined,
       running.stderr ? out.pump(running.stderr, 2) : undefined,
     ]);
+    // Not awaited: the kept stdin can exceed the pipe buffers, and the process only drains it
+    // while its output is being pumped.
+    void early.attach({
+      write: async (bytes) => await writer?.write(bytes).catch(() => {}),
+      close: async () => await writer?.close().catch(() => {}),
+    });
     const outcome = await Promise.race([
       Promise.all([pumps, running.exit]).then(([, code]) => code),
       clientGone,
