@@ -24,7 +24,15 @@ import { AsciicastWriter } from "../record/asciicast.ts";
 import { AuditLog, type AuditRecord } from "../record/audit.ts";
 import { type OpenMode, openPrivateFile, unbufferedFileSink } from "../record/files.ts";
 
-/** Flags of recording and audit, shared by exec and attach. */
+/**
+ * Flags of recording and audit, shared by exec and attach.
+ *
+ * @example
+ * ```ts ignore
+ * import { RECORDING_FLAG_SPECS } from "./recording.ts";
+ * const flags = [...SESSION_FLAG_SPECS, ...RECORDING_FLAG_SPECS];
+ * ```
+ */
 export const RECORDING_FLAG_SPECS: FlagSpec[] = [
   {
     name: "record",
@@ -127,7 +135,15 @@ function shellQuote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
 }
 
-/** A recording or audit file that policy requires could not be opened: the session is refused. */
+/**
+ * A recording or audit file could not be opened while fail-closed: the session is refused.
+ *
+ * @example
+ * ```ts
+ * import { RecordingRequiredError } from "./recording.ts";
+ * new RecordingRequiredError(new Error("cannot write the recording /x.cast: denied")).hint;
+ * ```
+ */
 export class RecordingRequiredError extends Error {
   override name = "RecordingRequiredError";
   /** Printed as `hint:` under the error. */
@@ -158,6 +174,14 @@ export interface SessionTarget {
 /**
  * One session's audit facts, collected while it runs. Pass {@linkcode AuditedSession.hooks} to
  * `runTerminalSession`.
+ *
+ * @example
+ * ```ts
+ * import { AuditedSession } from "./recording.ts";
+ * const session = new AuditedSession({ pod: "web-0" });
+ * session.hooks.onBytes?.("in", 5);
+ * session.bytesIn; // 5
+ * ```
  */
 export class AuditedSession {
   /** Where the session runs. */
@@ -227,6 +251,13 @@ function endingOf(outcome: SessionOutcome): Pick<AuditRecord, "endedBy" | "error
 /**
  * The recordings and audit logs of one command run. Use {@linkcode io} instead of the context's
  * Io, so that output is recorded; {@linkcode startSession} once per pod session.
+ *
+ * @example
+ * ```ts ignore
+ * import { SessionRecording } from "./recording.ts";
+ * const recording = await SessionRecording.start(context, { verb: "exec", tty, stdin, targetLabel: "web-0" });
+ * return await recording.run(async () => 0);
+ * ```
  */
 export class SessionRecording {
   /** The Io to use: output (and input, with `--record-input`) is recorded through it. */

@@ -30,7 +30,16 @@ export interface AsciicastHeader {
 /** Event codes of asciicast v2 that kubexec writes. */
 export type AsciicastEventType = "o" | "i" | "r";
 
-/** One sink line could not be written; the recording is incomplete from this event on. */
+/**
+ * One sink line could not be written; the recording is incomplete from this event on.
+ *
+ * @example
+ * ```ts
+ * import { RecordingWriteError } from "./asciicast.ts";
+ * new RecordingWriteError("s.cast", new Error("disk full")).message;
+ * // "writing the session recording s.cast failed: disk full"
+ * ```
+ */
 export class RecordingWriteError extends Error {
   override name = "RecordingWriteError";
   /** Where the recording goes (a path, or a description of the sink). */

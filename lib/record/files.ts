@@ -6,7 +6,16 @@
  * @module
  */
 
-/** A recording or audit file could not be opened for writing. */
+/**
+ * A recording or audit file could not be opened for writing.
+ *
+ * @example
+ * ```ts
+ * import { RecordFileError } from "./files.ts";
+ * new RecordFileError("audit log", "/x/a.jsonl", new Error("denied")).message;
+ * // "cannot write the audit log /x/a.jsonl: denied"
+ * ```
+ */
 export class RecordFileError extends Error {
   override name = "RecordFileError";
   /** The path that could not be opened. */

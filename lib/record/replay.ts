@@ -10,7 +10,15 @@
  */
 import type { AsciicastHeader } from "./asciicast.ts";
 
-/** A recording that is not asciicast v2, or a malformed line inside one. */
+/**
+ * A recording that is not asciicast v2, or a malformed line inside one.
+ *
+ * @example
+ * ```ts
+ * import { RecordingFormatError } from "./replay.ts";
+ * new RecordingFormatError(3, "not JSON").message; // "line 3: not JSON"
+ * ```
+ */
 export class RecordingFormatError extends Error {
   override name = "RecordingFormatError";
   /** 1-based line number of the problem. */

@@ -9,7 +9,16 @@ import { UsageError } from "../command.ts";
 import { parseGoDuration } from "../flags.ts";
 import { RecordingFormatError, replayAsciicast } from "../../record/replay.ts";
 
-/** A recording that cannot be opened or played. */
+/**
+ * A recording that cannot be opened or played.
+ *
+ * @example
+ * ```ts
+ * import { PlaybackError } from "./play.ts";
+ * new PlaybackError("s.cast", "No such file or directory").message;
+ * // "cannot play s.cast: No such file or directory"
+ * ```
+ */
 export class PlaybackError extends Error {
   override name = "PlaybackError";
   /** The recording's path. */
