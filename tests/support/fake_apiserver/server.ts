@@ -174,7 +174,7 @@ function faultReply(fault: HttpFault, url: URL): RestReply | BareReply | undefin
   }
 }
 
-function newSessionLog(protocol: string): SessionLog {
+function newSessionLog(protocol: string, done: Promise<void>): SessionLog {
   return {
     protocol,
     resizes: [],
@@ -186,7 +186,7 @@ function newSessionLog(protocol: string): SessionLog {
     pingsReceived: 0,
     pongsReceived: 0,
     protocolErrors: [],
-    done: Promise.resolve(),
+    done,
   };
 }
 
@@ -287,7 +287,9 @@ async function handleStreaming(
   if (protocol === undefined) return { bare: 403 };
   const key = headers["sec-websocket-key"]?.[0];
   if (!key) return statusReply(badRequest("missing Sec-WebSocket-Key"));
-  const log = newSessionLog(protocol);
+  // `done` exists before the 101 is sent, so a client may await it as soon as it is upgraded.
+  let sessionEnded: () => void = () => {};
+  const log = newSessionLog(protocol, new Promise((resolve) => (sessionEnded = resolve)));
   record.session = log;
   record.status = 101;
   await conn.write(new TextEncoder().encode(switchingProtocols(await acceptKey(key), protocol)));
@@ -369,9 +371,9 @@ async function handleStreaming(
     // End rather than destroy, so a close frame still in the buffer reaches the client.
     conn.end();
     state.sessions.delete(done);
+    sessionEnded();
   });
   state.sessions.add(done);
-  log.done = done;
   return "upgraded";
 }
 
