@@ -267,7 +267,15 @@ export function fanOutTargets(
  * @example
  * ```ts
  * import { validateFanOut } from "./fanout.ts";
- * validateFanOut({ target: "", tty: false, stdin: false, stdinBroadcast: false, maxParallel: 10 });
+ * validateFanOut({
+ *   target: "",
+ *   tty: false,
+ *   stdin: false,
+ *   stdinBroadcast: false,
+ *   maxParallel: 10,
+ *   allContainers: false,
+ *   container: "",
+ * });
  * ```
  */
 export function validateFanOut(options: {
@@ -276,6 +284,8 @@ export function validateFanOut(options: {
   stdin: boolean;
   stdinBroadcast: boolean;
   maxParallel: number;
+  allContainers: boolean;
+  container: string;
 }): void {
   if (options.target !== "") {
     throw new UsageError(
@@ -291,6 +301,9 @@ export function validateFanOut(options: {
     throw new UsageError(
       "--stdin cannot be used with --selector: add --stdin-broadcast to send the same input to every pod",
     );
+  }
+  if (options.allContainers && options.container !== "") {
+    throw new UsageError("--all-containers and --container cannot both be given");
   }
   if (options.maxParallel < 1) {
     throw new UsageError(`--max-parallel must be at least 1, not ${options.maxParallel}`);

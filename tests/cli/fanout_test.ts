@@ -289,6 +289,10 @@ Deno.test("fan-out refusals name the fix, before any request", async () => {
         /^error: --max-parallel must be at least 1, not 0/,
       ],
       [
+        ["-l", "app=web", "--all-containers", "-c", "app", "--", "date"],
+        /^error: --all-containers and --container cannot both be given/,
+      ],
+      [
         ["web-00", "--all-containers", "--", "date"],
         /^error: --all-containers, --max-parallel and --stdin-broadcast only apply with --selector/,
       ],
