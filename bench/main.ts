@@ -535,7 +535,11 @@ async function extraScenarios(options: Options): Promise<void> {
       const module = await import(`./${file}`);
       if (typeof module[name] !== "function") continue;
       progress(`${file}: running ${name}`);
-      const extra: ExtraRow[] = await module[name](server, kubeconfig, { runs: options.runs });
+      // Three runs (their default): a 1 GiB copy each way per run keeps the whole bench within
+      // about 15 minutes.
+      const extra: ExtraRow[] = await module[name](server, kubeconfig, {
+        runs: Math.min(options.runs, 3),
+      });
       for (const item of extra) {
         const higherIsBetter = !/^(s|ms)$/.test(item.unit);
         rows.push({
