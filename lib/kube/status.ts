@@ -117,7 +117,9 @@ export function statusErrorFromResponse(response: ApiResponse, path: string): St
   let message: string;
   if (isHtml) {
     const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1]?.trim();
-    message = `the server answered HTTP ${code} ${response.statusText} with an HTML page${
+    message = `the server answered HTTP ${
+      [code, response.statusText].filter(Boolean).join(" ")
+    } with an HTML page${
       title ? ` ("${title.slice(0, BODY_PREVIEW)}")` : ""
     } instead of a Kubernetes API response`;
   } else if (code === 404) {

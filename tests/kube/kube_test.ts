@@ -62,7 +62,7 @@ Deno.test("non-Status bodies: HTML gets a hint, upgrade-required gets the proxy 
   assert.match(html.hint!, /rather than a Kubernetes API server/);
   assert.equal(
     html.userMessage,
-    'Error from server: the server answered HTTP 502  with an HTML page instead of a Kubernetes API response',
+    "Error from server: the server answered HTTP 502 with an HTML page instead of a Kubernetes API response",
   );
   const titled = statusErrorFromResponse(
     response(200, "<!DOCTYPE html><html><head><title>Sign in</title></head></html>", "text/html"),
