@@ -2,8 +2,9 @@
  * The fake kube-apiserver: accepts TLS (with optional client certificates, via `node:tls`) or
  * plain TCP connections, parses HTTP/1.1 itself, records every request, authenticates,
  * impersonates, authorizes, then serves discovery and REST or upgrades exec / attach /
- * port-forward requests to WebSockets. Streaming endpoints are looked up in one table keyed by
- * subresource, so a new protocol (SPDY tunnelling for port-forward) is one more entry.
+ * port-forward requests to WebSockets. Which code serves an upgrade is decided by the ordered
+ * endpoint table of `endpoints.ts`, so a new protocol (SPDY tunnelling for port-forward) is one
+ * more entry there.
  *
  * @module
  */
@@ -12,20 +13,12 @@ import net from "node:net";
 import tls from "node:tls";
 import type { Socket } from "node:net";
 import { denoConn, nodeConn, type ServerConn } from "./conn.ts";
-import { AttachRegistry, serveAttach } from "./attach.ts";
+import { AttachRegistry } from "./attach.ts";
 import { type Attributes, authenticate, forbiddenStatus, impersonate, isAllowed } from "./auth.ts";
-import {
-  codecFor,
-  KUBELET_PROTOCOLS,
-  negotiateSubprotocol,
-  offeredProtocols,
-  PORT_FORWARD_PROTOCOLS,
-  V5,
-} from "./channels.ts";
-import { serveExec } from "./exec.ts";
+import { codecFor, offeredProtocols } from "./channels.ts";
+import { chooseEndpoint, type StreamRequest } from "./endpoints.ts";
 import { FaultController } from "./faults.ts";
 import { HttpParseError, readRequest, statusText, writeResponse } from "./http.ts";
-import { servePortForward } from "./portforward.ts";
 import {
   discoveryReply,
   parseResourcePath,
@@ -115,13 +108,6 @@ interface BareReply {
 function isWebSocketUpgrade(headers: Record<string, string[]>): boolean {
   return headers["upgrade"]?.[0]?.toLowerCase() === "websocket" &&
     (headers["connection"] ?? []).some((v) => v.toLowerCase().includes("upgrade"));
-}
-
-function queryBool(query: URLSearchParams, name: string): boolean {
-  const value = query.get(name);
-  if (value === null) return false;
-  const lower = value.toLowerCase();
-  return lower !== "0" && lower !== "false";
 }
 
 async function reply(conn: ServerConn, value: RestReply): Promise<void> {
@@ -273,99 +259,40 @@ async function handleStreaming(
     return statusReply(badRequest("Upgrade request required"));
   }
   if (record.method !== "GET") return { bare: 405 };
-  const offered = offeredProtocols(protocolLines);
-  const support = state.options.protocols ?? {};
-  const translator = (support.translator ?? true) && !httpFaults.some((f) => f.kind === "refuseV5");
-  let protocol: string | undefined;
-  if (subresource === "portforward") {
-    protocol = negotiateSubprotocol(offered, support.portForward ?? PORT_FORWARD_PROTOCOLS);
-  } else if (translator && offered.includes(V5)) {
-    protocol = V5;
-  } else {
-    protocol = negotiateSubprotocol(offered, support.kubelet ?? KUBELET_PROTOCOLS);
-  }
-  if (protocol === undefined) return { bare: 403 };
+  const namespace = stored.object.metadata.namespace;
+  const podName = stored.object.metadata.name;
+  const request: StreamRequest = {
+    pod: stored,
+    container,
+    ports,
+    query,
+    options: state.options,
+    refuseV5: httpFaults.some((f) => f.kind === "refuseV5"),
+    podDir: () => state.podDir(namespace, podName),
+    podGone: state.podGone(namespace, podName),
+    attach: state.attach,
+    scratchDir: state.tempDir,
+  };
+  const chosen = chooseEndpoint(subresource, offeredProtocols(protocolLines), request);
+  if (!chosen) return { bare: 403 };
   const key = headers["sec-websocket-key"]?.[0];
   if (!key) return statusReply(badRequest("missing Sec-WebSocket-Key"));
   // `done` exists before the 101 is sent, so a client may await it as soon as it is upgraded.
   let sessionEnded: () => void = () => {};
-  const log = newSessionLog(protocol, new Promise((resolve) => (sessionEnded = resolve)));
+  const log = newSessionLog(chosen.protocol, new Promise((resolve) => (sessionEnded = resolve)));
   record.session = log;
   record.status = 101;
-  await conn.write(new TextEncoder().encode(switchingProtocols(await acceptKey(key), protocol)));
-  const ws = new ServerWebSocket(conn, reader, log);
+  await conn.write(
+    new TextEncoder().encode(switchingProtocols(await acceptKey(key), chosen.protocol)),
+  );
   const out = new SessionOutput(
-    ws,
-    codecFor(protocol),
+    new ServerWebSocket(conn, reader, log),
+    codecFor(chosen.protocol),
     log,
     streamFaults,
     state.options.maxMessageBytes ?? 32 * 1024 + 1,
   );
-  const namespace = stored.object.metadata.namespace;
-  const podName = stored.object.metadata.name;
-  const spec = [...stored.input.containers, ...(stored.input.initContainers ?? [])]
-    .find((c) => c.name === container);
-  const env = { HOSTNAME: podName, ...(stored.input.env ?? {}) };
-  const ttyWaitMs = state.options.ttyInitialSizeWaitMs ?? 2000;
-  const stdin = queryBool(query, "stdin");
-  const stdout = queryBool(query, "stdout");
-  const tty = queryBool(query, "tty");
-  const stderr = queryBool(query, "stderr") && !tty;
-  let session: Promise<void>;
-  if (subresource === "exec") {
-    const cwd = await state.podDir(namespace, podName);
-    session = serveExec(out, {
-      argv: query.getAll("command"),
-      container,
-      stdin,
-      stdout,
-      stderr,
-      tty,
-      containerRunning: spec?.running !== false,
-      cwd,
-      env,
-      scratchDir: state.tempDir,
-      ttyWaitMs,
-      podGone: state.podGone(namespace, podName),
-    });
-  } else if (subresource === "attach") {
-    const cwd = await state.podDir(namespace, podName);
-    const attachKey = `${namespace}/${podName}/${container}`;
-    const containerTty = spec?.tty ?? false;
-    session = serveAttach(
-      out,
-      {
-        container,
-        stdin,
-        stdout,
-        stderr,
-        tty: tty && containerTty,
-        containerRunning: spec?.running !== false,
-        containerStdin: spec?.stdin ?? false,
-        stdinOnce: spec?.stdinOnce ?? false,
-        ttyWaitMs,
-      },
-      (size) =>
-        state.attach.obtain(attachKey, size, (startSize) => ({
-          argv: spec?.command ?? ["sh"],
-          cwd,
-          env,
-          stdin: true,
-          stdout: true,
-          stderr: !containerTty,
-          tty: containerTty ? startSize ?? { width: 80, height: 24 } : undefined,
-          scratchDir: state.tempDir,
-        })),
-      state.attach.has(attachKey),
-    );
-  } else {
-    session = servePortForward(out, {
-      ports,
-      portMap: stored.input.portMap ?? {},
-      sandboxId: stored.object.metadata.uid.replaceAll("-", "").padEnd(64, "0"),
-      podGone: state.podGone(namespace, podName),
-    });
-  }
+  const session = chosen.endpoint.serve(out, request);
   const done = session.catch(() => {}).finally(() => {
     out.stopPings();
     // End rather than destroy, so a close frame still in the buffer reaches the client.
