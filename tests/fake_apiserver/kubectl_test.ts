@@ -17,7 +17,11 @@
  *   GET and the upgrade remain.
  * - `-i` adds `stdin=true`; the container is always sent, defaulted client-side.
  * - `exec deploy/web`: `GET /apis/apps/v1/namespaces/default/deployments/web`, then
- *   `GET /api/v1/namespaces/default/pods?labelSelector=app%3Dweb`, then the pod's exec.
+ *   `GET /api/v1/namespaces/default/pods?labelSelector=app%3Dweb`, then the chosen pod's exec
+ *   (no separate GET of that pod).
+ * - `attach -i web-0`: the pod GET, then
+ *   `GET .../pods/web-0/attach?container=app&stderr=true&stdin=true&stdout=true` (v5), and
+ *   "If you don't see a command prompt, try pressing enter." on stderr unless `-q`.
  * - An upgrade refused with 403/400 is retried as a SPDY `POST` (`Upgrade: SPDY/3.1`), which
  *   RBAC checks with verb `create`; the fake does not serve SPDY (it answers 400), so only the
  *   error paths go that way here.
