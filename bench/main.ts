@@ -454,6 +454,7 @@ async function rssScenario(list: Client[], options: Options): Promise<void> {
     goal: 1,
   };
   rows.push(row);
+  const short: Partial<Record<ClientName, number[]>> = {};
   for (let run = 0; run < options.runs; run++) {
     for (const client of list) {
       const bytes = client.name === "python" ? options.pythonBytes : options.bytes;
@@ -462,13 +463,22 @@ async function rssScenario(list: Client[], options: Options): Promise<void> {
         { bytesPerSecond: slowRate, slowBytes: options.rssSlowBytes },
         client.env,
       );
-      if (result.code !== 0 || result.bytes !== bytes) {
-        throw new Error(`${client.name} rss: exit ${result.code}, ${result.bytes} bytes read`);
+      if (result.code !== 0) throw new Error(`${client.name} rss: exit ${result.code}`);
+      if (result.bytes !== bytes) {
+        // kubectl can exit 0 with the tail of the output missing (kubernetes#124571): recorded,
+        // not fatal, so the run still yields its figures.
+        (short[client.name] ??= []).push(bytes - result.bytes);
+        progress(`rss ${client.name}: exit 0 but ${bytes - result.bytes} bytes missing`);
       }
       addValue(row, client.name, result.peakRssKib / 1024);
       progress(`rss ${client.name}: ${(result.peakRssKib / 1024).toFixed(1)} MiB`);
     }
   }
+  const lost = Object.entries(short).map(([name, missing]) =>
+    `${name} exited 0 with output missing in ${missing.length} of ${options.runs} runs ` +
+    `(${missing.join(", ")} bytes)`
+  );
+  if (lost.length > 0) row.note = lost.join("; ");
 }
 
 async function yamlScenario(list: Client[], options: Options, dir: string): Promise<void> {
