@@ -152,6 +152,15 @@ export function fileReadable(
 
 const RESIZE_POLL_MS = 250;
 
+function disableOutputProcessing(): void {
+  try {
+    new Deno.Command("stty", { args: ["-opost"], stdin: "inherit", stdout: "null", stderr: "null" })
+      .outputSync();
+  } catch {
+    // No stty: the session still works, with doubled carriage returns in captured output.
+  }
+}
+
 function realTerminal(): TerminalControl {
   const size = () => {
     try {
@@ -163,7 +172,12 @@ function realTerminal(): TerminalControl {
   return {
     size,
     setRaw(raw) {
-      if (Deno.stdin.isTerminal()) Deno.stdin.setRaw(raw, { cbreak: false });
+      if (!Deno.stdin.isTerminal()) return;
+      Deno.stdin.setRaw(raw, { cbreak: false });
+      // Deno's raw mode keeps output post-processing (OPOST), so the remote pty's "\r\n" would
+      // reach the screen as "\r\r\n". Go's term.MakeRaw, which kubectl uses, clears it; so do we.
+      // Deno.stdin.setRaw(false) restores the saved settings, OPOST included.
+      if (raw && Deno.build.os !== "windows") disableOutputProcessing();
     },
     onResize(listener) {
       if (Deno.build.os !== "windows") {
