@@ -183,6 +183,14 @@ const scenarios: Scenario[] = [
     expect: { code: 1, stderr: "Error from server (InternalError): boom\n" },
   },
   {
+    name: "attach: an unknown container is refused before connecting",
+    args: ["attach", "web-0", "-c", "nope"],
+    expect: {
+      code: 1,
+      stderr: "error: cannot attach to the container: container nope not found in pod web-0\n",
+    },
+  },
+  {
     name: "base64 protocol on request",
     args: ["exec", "--protocol=base64.channel.k8s.io", "web-0", "--", "echo", "b64"],
     differs: "kubectl has no --protocol flag",

@@ -133,7 +133,19 @@ async function runAttach(context: CommandContext): Promise<number> {
     if (phase === "Succeeded" || phase === "Failed") {
       throw new Error(`cannot attach a container in a completed pod; current phase is ${phase}`);
     }
-    const choice = chooseContainer(pod, flags.string("container"));
+    const requested = flags.string("container");
+    const known = [
+      ...pod.spec.containers,
+      ...(pod.spec.initContainers ?? []),
+      ...(pod.spec.ephemeralContainers ?? []),
+    ];
+    if (requested && !known.some((c) => c.name === requested)) {
+      // Unlike exec, kubectl attach checks the name itself before connecting.
+      throw new Error(
+        `cannot attach to the container: container ${requested} not found in pod ${pod.metadata.name}`,
+      );
+    }
+    const choice = chooseContainer(pod, requested);
     if (choice.notice && !quiet) await writeText(io.stderr, `${choice.notice}\n`);
     const container = choice.container;
     session.target = {
@@ -156,7 +168,7 @@ async function runAttach(context: CommandContext): Promise<number> {
     const { tty, warning } = decideTty({ stdin, tty: wantTty, quiet }, io.stdinIsTerminal);
     session.tty = tty;
     if (warning) await writeText(io.stderr, `${warning}\n`);
-    if (stdin && tty && !quiet) {
+    if (stdin && !quiet) {
       await writeText(io.stderr, "If you don't see a command prompt, try pressing enter.\n");
     }
     const params: [string, string][] = [["container", container.name]];
