@@ -152,6 +152,14 @@ export function testPki(): Promise<TestPki> {
 /** Creates a fresh PKI in a new temporary directory (prefer {@linkcode testPki}). */
 export async function createPki(): Promise<TestPki> {
   const dir = await Deno.makeTempDir({ prefix: "kubexec-pki-" });
+  // Keys must outlive every test of the process, so the directory goes when the process ends.
+  globalThis.addEventListener("unload", () => {
+    try {
+      Deno.removeSync(dir, { recursive: true });
+    } catch {
+      // Already gone.
+    }
+  });
   const ca = await makeCa(dir, "ca");
   const otherDir = `${dir}/other`;
   await Deno.mkdir(otherDir);
