@@ -6,12 +6,14 @@
  * same and print the same lines, port numbers aside.
  */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { cluster, kubeconfig } from "./cluster.ts";
 import {
   clientEnv,
   commandLine,
   kubexecReady,
   kubexecRoot,
+  pseudoRandomChunks,
   repoRoot,
   scenarioTest,
   type Tool,
@@ -28,21 +30,71 @@ interface SessionOutcome {
   stderr: string;
 }
 
-async function readAll(conn: Deno.TcpConn): Promise<string> {
-  let text = "";
-  for await (const chunk of conn.readable) text += decoder.decode(chunk, { stream: true });
-  return text;
+/** Reads until `length` bytes arrived or the server closed. */
+async function readAtLeast(conn: Deno.TcpConn, length: number): Promise<string> {
+  const bytes: number[] = [];
+  const buffer = new Uint8Array(4096);
+  while (bytes.length < length) {
+    const n = await conn.read(buffer);
+    if (n === null) break;
+    bytes.push(...buffer.subarray(0, n));
+  }
+  return decoder.decode(new Uint8Array(bytes));
 }
 
-/** One connection: send a line, half-close, and read until the server closes. */
+/**
+ * One connection: send a line, read the greeting and the echo, close. The client does not
+ * half-close: the WebSocket port-forward protocol (v4.channel.k8s.io) cannot carry a half-close,
+ * only kubectl's SPDY-over-WebSocket tunnel can, so the scenario stays within what both can do.
+ */
 async function converse(localPort: number, remotePort: number, index: number) {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: localPort });
-  const message = `hello ${index} via ${localPort}\n`;
-  const writer = conn.writable.getWriter();
-  await writer.write(new TextEncoder().encode(message));
-  await conn.closeWrite();
-  const received = await readAll(conn);
-  assert.equal(received, `port ${remotePort}\n${message}`);
+  try {
+    const message = `hello ${index} via ${localPort}\n`;
+    const expected = `port ${remotePort}\n${message}`;
+    await conn.write(new TextEncoder().encode(message));
+    const received = await readAtLeast(conn, new TextEncoder().encode(expected).length);
+    assert.equal(received, expected);
+  } finally {
+    conn.close();
+  }
+}
+
+/** Bytes pushed through each port's bulk connection, echoed back while still being sent. */
+const BULK_BYTES = 4 * 1024 * 1024;
+
+/** One connection that streams {@linkcode BULK_BYTES} both ways at once and checks every byte. */
+async function converseBulk(localPort: number, remotePort: number) {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: localPort });
+  try {
+    const greeting = new TextEncoder().encode(`port ${remotePort}\n`);
+    const sent = createHash("sha256");
+    const sending = (async () => {
+      for (const chunk of pseudoRandomChunks(BULK_BYTES, remotePort)) {
+        sent.update(chunk);
+        for (let offset = 0; offset < chunk.length;) {
+          offset += await conn.write(chunk.subarray(offset));
+        }
+      }
+    })();
+    const received = createHash("sha256");
+    const buffer = new Uint8Array(64 * 1024);
+    let skip = greeting.length;
+    let total = 0;
+    while (total < BULK_BYTES) {
+      const n = await conn.read(buffer);
+      if (n === null) break;
+      const drop = Math.min(skip, n);
+      skip -= drop;
+      received.update(buffer.subarray(drop, n));
+      total += n - drop;
+    }
+    await sending;
+    assert.equal(total, BULK_BYTES, "bulk echo was cut short");
+    assert.equal(received.digest("hex"), sent.digest("hex"), "bulk echo differs");
+  } finally {
+    conn.close();
+  }
 }
 
 async function forwardSession(tool: Tool, pod: string, ports: number[]): Promise<SessionOutcome> {
@@ -86,7 +138,7 @@ async function forwardSession(tool: Tool, pod: string, ports: number[]): Promise
           { length: CONNECTIONS_PER_PORT },
           (_, i) => converse(local.get(port)!, port, i),
         )
-      ),
+      ).concat(ports.map((port) => converseBulk(local.get(port)!, port))),
     );
   } finally {
     try {
@@ -110,7 +162,8 @@ async function forwardSession(tool: Tool, pod: string, ports: number[]): Promise
 
 for (const pod of ["pf", "legacy"]) {
   Deno.test({
-    name: `port-forward: two ports, ${CONNECTIONS_PER_PORT} parallel connections each (${pod})`,
+    name:
+      `port-forward: two ports, ${CONNECTIONS_PER_PORT} + 1 bulk parallel connections each (${pod})`,
     ignore: !cluster,
     fn: async (t) => {
       const ports = cluster!.portForwardPorts;
@@ -118,7 +171,7 @@ for (const pod of ["pf", "legacy"]) {
       const handled = kubectl.stdoutLines.filter((l) => l === "Handling connection for LOCAL");
       assert.equal(
         handled.length,
-        ports.length * CONNECTIONS_PER_PORT,
+        ports.length * (CONNECTIONS_PER_PORT + 1),
         kubectl.stdoutLines.join("\n"),
       );
       for (const port of ports) {

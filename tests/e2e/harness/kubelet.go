@@ -23,6 +23,7 @@ import (
 	translator "k8s.io/apiserver/pkg/util/proxy"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/cri-streaming/pkg/streaming"
+	"k8s.io/cri-streaming/pkg/streaming/portforward"
 	remotecommandserver "k8s.io/cri-streaming/pkg/streaming/remotecommand"
 )
 
@@ -176,12 +177,26 @@ func (k *kubeletStandIn) serveAttach(w http.ResponseWriter, r *http.Request) {
 	proxyRemoteCommand(w, r, response.Url, options)
 }
 
+// servePortForward mirrors the kubelet's getPortForward: a plain WebSocket
+// request names its ports in the query (the streaming server needs them to
+// lay out channels), a tunnelled one carries SPDY streams with port headers.
 func (k *kubeletStandIn) servePortForward(w http.ResponseWriter, r *http.Request) {
+	tunnelled := wsstream.IsWebSocketRequestWithTunnelingProtocol(r)
+	options := &portforward.V4Options{}
+	if !tunnelled {
+		parsed, err := portforward.NewV4Options(r)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		options = parsed
+	}
 	if !k.podOrNotFound(w, r) {
 		return
 	}
 	response, err := k.streaming.GetPortForward(&runtimeapi.PortForwardRequest{
 		PodSandboxId: sandboxID(r.PathValue("namespace"), r.PathValue("pod")),
+		Port:         options.Ports,
 	})
 	if err != nil {
 		_ = streaming.WriteError(err, w)
@@ -193,7 +208,7 @@ func (k *kubeletStandIn) servePortForward(w http.ResponseWriter, r *http.Request
 		return
 	}
 	var handler http.Handler = proxy.NewUpgradeAwareHandler(target, nil, false, true, proxyErrorResponder{})
-	if wsstream.IsWebSocketRequestWithTunnelingProtocol(r) {
+	if tunnelled {
 		handler = translator.NewTunnelingHandler(handler)
 	}
 	handler.ServeHTTP(w, r)
