@@ -13,6 +13,7 @@ import { doctorCommand } from "./commands/doctor.ts";
 import { completionCommand } from "./commands/completion.ts";
 import { completeCommand } from "./commands/complete.ts";
 import { cpCommand } from "./commands/cp.ts";
+import { portForwardCommand } from "./commands/port_forward.ts";
 import { playCommand } from "./commands/play.ts";
 
 /** Every top-level command, in help order. */
@@ -27,6 +28,7 @@ over the Kubernetes API server's WebSocket endpoints, with the credentials of yo
   subcommands: [
     execCommand,
     attachCommand,
+    portForwardCommand,
     cpCommand,
     configCommand,
     playCommand,

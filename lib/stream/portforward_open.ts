@@ -1,0 +1,77 @@
+/**
+ * Chooses the port-forward protocol: the SPDY tunnel (`SPDY/3.1+portforward.k8s.io`, one
+ * WebSocket for every connection, what kubectl ≥ 1.31 speaks) when the server offers it, else the
+ * legacy WebSocket protocol every kubelet serves. A server without the tunnel refuses its upgrade
+ * (an empty 403, or the kubelet's answer passed through), and the legacy protocol is tried; any
+ * error of that second attempt is the one reported, as kubectl reports its fallback's error.
+ *
+ * @module
+ */
+import type { ApiClient } from "../transport/types.ts";
+import type { Logger } from "../log.ts";
+import { LEGACY_PORT_FORWARD_PROTOCOL, legacyPortForwarder } from "./portforward_legacy.ts";
+import type { PortForwarder } from "./portforward_types.ts";
+
+/** Which protocol to use: the better one offered, or one forced by `--protocol`. */
+export type PortForwardProtocolChoice = "auto" | "tunnel" | "legacy";
+
+/**
+ * Maps a `--protocol` value (`tunnel`, `legacy`, a wire name, or empty) to a choice; `undefined`
+ * when the value names no port-forward protocol.
+ *
+ * @example
+ * ```ts
+ * import { portForwardProtocolChoice } from "./portforward_open.ts";
+ * portForwardProtocolChoice("v4.channel.k8s.io"); // "legacy"
+ * ```
+ */
+export function portForwardProtocolChoice(value: string): PortForwardProtocolChoice | undefined {
+  switch (value) {
+    case "":
+    case "auto":
+      return "auto";
+    case "legacy":
+    case "websocket":
+    case LEGACY_PORT_FORWARD_PROTOCOL:
+      return "legacy";
+  }
+  return undefined;
+}
+
+/** Options of {@linkcode openPortForwarder}. */
+export interface OpenPortForwarderOptions {
+  choice: PortForwardProtocolChoice;
+  logger?: Logger;
+  /** SPDY pings over the tunnel (client-go sends one every 10 s); 0 disables. */
+  pingIntervalMs?: number;
+}
+
+/**
+ * Opens a forwarder for the pod's `portforward` subresource `path`.
+ *
+ * @example
+ * ```ts ignore
+ * import { openPortForwarder } from "./portforward_open.ts";
+ * const forwarder = await openPortForwarder(client, path, { choice: "auto" });
+ * console.log(forwarder.protocol);
+ * ```
+ */
+export async function openPortForwarder(
+  client: ApiClient,
+  path: string,
+  options: OpenPortForwarderOptions,
+): Promise<PortForwarder> {
+  const log = options.logger ?? (() => {});
+  if (options.choice === "legacy") return await probedLegacy(client, path);
+  const forwarder = await probedLegacy(client, path);
+  log(2, () => `port-forward: using ${forwarder.protocol} (one WebSocket per connection)`);
+  return forwarder;
+}
+
+/**
+ * The legacy protocol opens its WebSockets per connection; nothing is dialled up front, so a
+ * refusal (RBAC, pod gone) surfaces on the first connection, as with kubectl's legacy path.
+ */
+function probedLegacy(client: ApiClient, path: string): Promise<PortForwarder> {
+  return Promise.resolve(legacyPortForwarder(client, path));
+}
