@@ -232,7 +232,7 @@ export const cpCommand: Command = {
       name: "no-preserve",
       type: "bool",
       usage:
-        "The copied file/directory's ownership and permissions will not be preserved in the container",
+        "The copied file/directory's ownership, permissions and modification times will not be preserved (in the container on upload, locally on download)",
     },
     {
       name: "retries",
