@@ -207,7 +207,7 @@ export const cpCommand: Command = {
   long: "Copy files and directories to and from containers.",
   usage: "cp <file-spec-src> <file-spec-dest> [options]",
   examples:
-    `  # Needs 'tar' in the container for directories; single files fall back to 'cat' without it
+    `  # Directories need 'tar' in the container; without it a single file is copied with 'cat'
 
   # Copy /tmp/foo_dir local directory to /tmp/bar_dir in a remote pod in the default namespace
   kubexec cp /tmp/foo_dir <some-pod>:/tmp/bar_dir
