@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { DurationError, formatGoDuration, parseGoDuration } from "../duration.ts";
 
 /** The value kinds a flag can hold. */
 export type FlagType = "bool" | "string" | "int" | "duration" | "stringArray" | "stringSlice";
@@ -50,75 +51,6 @@ export class FlagError extends Error {
     super(message);
     this.name = "FlagError";
   }
-}
-
-const DURATION_UNITS: Record<string, number> = {
-  ns: 1e-6,
-  us: 1e-3,
-  "µs": 1e-3,
-  "μs": 1e-3,
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-};
-
-/**
- * Parses a Go duration (`1m0s`, `1.5h`, `300ms`, `0`) into milliseconds.
- *
- * @example
- * ```ts
- * import { parseGoDuration } from "./flags.ts";
- * parseGoDuration("1m30s"); // 90000
- * ```
- */
-export function parseGoDuration(text: string): number {
-  const invalid = () => new FlagError(`time: invalid duration "${text}"`);
-  let rest = text;
-  let sign = 1;
-  if (rest.startsWith("-") || rest.startsWith("+")) {
-    sign = rest[0] === "-" ? -1 : 1;
-    rest = rest.slice(1);
-  }
-  if (rest === "0") return 0;
-  if (rest === "") throw invalid();
-  let total = 0;
-  const part = /^([0-9]*(?:\.[0-9]*)?)([a-zµμ]+)/;
-  while (rest.length > 0) {
-    const match = part.exec(rest);
-    if (!match || match[1] === "" || match[1] === ".") throw invalid();
-    const unit = DURATION_UNITS[match[2]];
-    if (unit === undefined) {
-      throw new FlagError(`time: unknown unit "${match[2]}" in duration "${text}"`);
-    }
-    total += Number(match[1]) * unit;
-    rest = rest.slice(match[0].length);
-  }
-  return sign * total;
-}
-
-/**
- * Formats milliseconds the way Go prints a `time.Duration` (`1m0s`, `5s`, `1h0m0s`, `500ms`).
- *
- * @example
- * ```ts
- * import { formatGoDuration } from "./flags.ts";
- * formatGoDuration(60_000); // "1m0s"
- * ```
- */
-export function formatGoDuration(ms: number): string {
-  if (ms === 0) return "0s";
-  const sign = ms < 0 ? "-" : "";
-  let rest = Math.abs(ms);
-  if (rest < 1000) return `${sign}${+rest.toFixed(6)}ms`;
-  const hours = Math.floor(rest / 3_600_000);
-  rest -= hours * 3_600_000;
-  const minutes = Math.floor(rest / 60_000);
-  rest -= minutes * 60_000;
-  const seconds = `${+(rest / 1000).toFixed(9)}s`;
-  if (hours > 0) return `${sign}${hours}h${minutes}m${seconds}`;
-  if (minutes > 0) return `${sign}${minutes}m${seconds}`;
-  return `${sign}${seconds}`;
 }
 
 function defaultOf(spec: FlagSpec): FlagValue {
@@ -172,7 +104,8 @@ function convert(spec: FlagSpec, text: string, previous: FlagValue, changed: boo
       try {
         return parseGoDuration(text);
       } catch (error) {
-        throw invalid((error as Error).message);
+        if (error instanceof DurationError) throw invalid(error.message);
+        throw error;
       }
     case "stringArray":
       return changed ? [...(previous as string[]), text] : [text];

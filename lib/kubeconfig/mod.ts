@@ -28,12 +28,7 @@ export {
   loadStartingConfig,
 } from "./load.ts";
 export { mergeConfigs } from "./merge.ts";
-export {
-  type ConfigOverrides,
-  InvalidTimeoutError,
-  parseGoDuration,
-  parseRequestTimeout,
-} from "./overrides.ts";
+export { type ConfigOverrides, InvalidTimeoutError, parseRequestTimeout } from "./overrides.ts";
 export {
   cleanAnsiEscapeCodes,
   EXEC_CLUSTER_EXTENSION,

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { parseGoDuration } from "../duration.ts";
 import { KubeconfigError } from "./errors.ts";
 
 /** Values of kubectl's global flags that shape the connection; unset fields change nothing. */
@@ -70,46 +71,6 @@ export class InvalidTimeoutError extends KubeconfigError {
   }
 }
 
-const UNIT_MS: Record<string, number> = {
-  ns: 1e-6,
-  us: 1e-3,
-  "µs": 1e-3,
-  "μs": 1e-3,
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-};
-
-/**
- * Parses a Go duration (`1h30m`, `1.5s`, `300ms`, `-2m`, `0`) into milliseconds, or `undefined`.
- *
- * @example
- * ```ts
- * import { parseGoDuration } from "./overrides.ts";
- * parseGoDuration("1m30s"); // 90000
- * ```
- */
-export function parseGoDuration(text: string): number | undefined {
-  let rest = text;
-  let sign = 1;
-  if (rest.startsWith("-") || rest.startsWith("+")) {
-    sign = rest.startsWith("-") ? -1 : 1;
-    rest = rest.slice(1);
-  }
-  if (rest === "0") return 0;
-  if (rest === "") return undefined;
-  let total = 0;
-  const component = /^([0-9]*(?:\.[0-9]*)?)(ns|us|µs|μs|ms|s|m|h)/;
-  while (rest !== "") {
-    const match = component.exec(rest);
-    if (!match || match[1] === "" || match[1] === ".") return undefined;
-    total += Number(match[1]) * UNIT_MS[match[2]];
-    rest = rest.slice(match[0].length);
-  }
-  return sign * total;
-}
-
 /**
  * Parses `--request-timeout` like kubectl's `ParseTimeout`: a non-negative integer is seconds,
  * anything else must be a Go duration. Returns milliseconds (`0` = no timeout; negative
@@ -126,7 +87,11 @@ export function parseGoDuration(text: string): number | undefined {
  */
 export function parseRequestTimeout(value: string): number {
   if (/^\+?[0-9]+$/.test(value)) return Number(value) * 1000;
-  const duration = parseGoDuration(value);
-  if (duration === undefined) throw new InvalidTimeoutError(value);
+  let duration: number;
+  try {
+    duration = parseGoDuration(value);
+  } catch {
+    throw new InvalidTimeoutError(value);
+  }
   return Math.max(0, Math.round(duration));
 }

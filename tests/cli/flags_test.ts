@@ -1,12 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  FlagError,
-  type FlagSpec,
-  formatFlagHelp,
-  formatGoDuration,
-  parseFlags,
-  parseGoDuration,
-} from "../../lib/cli/flags.ts";
+import { FlagError, type FlagSpec, formatFlagHelp, parseFlags } from "../../lib/cli/flags.ts";
 
 const specs: FlagSpec[] = [
   { name: "stdin", short: "i", type: "bool", usage: "Pass stdin to the container" },
@@ -95,22 +88,6 @@ Deno.test("pflag error messages, word for word", () => {
       return true;
     });
   }
-});
-
-Deno.test("Go durations parse and print like time.Duration", () => {
-  assert.equal(parseGoDuration("1m0s"), 60_000);
-  assert.equal(parseGoDuration("1.5h"), 5_400_000);
-  assert.equal(parseGoDuration("300ms"), 300);
-  assert.equal(parseGoDuration("0"), 0);
-  assert.equal(parseGoDuration("-2s"), -2000);
-  assert.throws(() => parseGoDuration("5"), FlagError);
-  assert.throws(() => parseGoDuration("5d"), /unknown unit "d"/);
-  assert.equal(formatGoDuration(60_000), "1m0s");
-  assert.equal(formatGoDuration(3_600_000), "1h0m0s");
-  assert.equal(formatGoDuration(5000), "5s");
-  assert.equal(formatGoDuration(1500), "1.5s");
-  assert.equal(formatGoDuration(500), "500ms");
-  assert.equal(formatGoDuration(0), "0s");
 });
 
 Deno.test("help lists flags sorted, kubectl style", () => {

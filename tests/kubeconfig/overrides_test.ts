@@ -1,9 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  InvalidTimeoutError,
-  parseGoDuration,
-  parseRequestTimeout,
-} from "../../lib/kubeconfig/overrides.ts";
+import { InvalidTimeoutError, parseRequestTimeout } from "../../lib/kubeconfig/overrides.ts";
 
 Deno.test("--request-timeout accepts seconds, Go durations and 0", () => {
   const cases: [string, number][] = [
@@ -31,12 +27,4 @@ Deno.test("--request-timeout rejects anything else with kubectl's message", () =
       text,
     );
   }
-});
-
-Deno.test("parseGoDuration handles every unit and returns undefined for junk", () => {
-  assert.equal(parseGoDuration("1h2m3s4ms5us6ns"), 3_723_004.005006);
-  assert.equal(parseGoDuration("2µs"), 0.002);
-  assert.equal(parseGoDuration("-0"), 0);
-  assert.equal(parseGoDuration("10"), undefined);
-  assert.equal(parseGoDuration(".s"), undefined);
 });

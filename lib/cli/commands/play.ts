@@ -6,7 +6,7 @@
  */
 import type { Command, CommandContext } from "../command.ts";
 import { UsageError } from "../command.ts";
-import { parseGoDuration } from "../flags.ts";
+import { parseGoDuration } from "../../duration.ts";
 import { RecordingFormatError, replayAsciicast } from "../../record/replay.ts";
 
 /**
