@@ -198,9 +198,17 @@ const scenarios: Scenario[] = [
   },
 ];
 
-/** Exec ids the fake runtime makes up per call differ between runs. */
+/**
+ * Exec ids the fake runtime makes up per call differ between runs, and client-go sometimes logs
+ * klog lines (`E1126 … Unknown stream id 1, discarding message`) that are not kubectl's output.
+ */
 function normalize(result: RunResult): RunResult {
-  return { ...result, stderr: result.stderr.replace(/"[0-9a-f]{32}"/g, '"<exec-id>"') };
+  const stderr = result.stderr
+    .split("\n")
+    .filter((line) => !/^[EIW]\d{4} \d{2}:\d{2}:\d{2}\.\d+ /.test(line))
+    .join("\n")
+    .replace(/"[0-9a-f]{32}"/g, '"<exec-id>"');
+  return { ...result, stderr };
 }
 
 let server: FakeApiServer;
