@@ -10,6 +10,12 @@
 import type { ApiClient } from "../transport/types.ts";
 import type { Logger } from "../log.ts";
 import { LEGACY_PORT_FORWARD_PROTOCOL, legacyPortForwarder } from "./portforward_legacy.ts";
+import {
+  openTunnelPortForwarder,
+  TUNNEL_PORT_FORWARD_PROTOCOL,
+  TunnelNegotiationError,
+} from "./portforward_tunnel.ts";
+import { UpgradeError } from "../transport/errors.ts";
 import type { PortForwarder } from "./portforward_types.ts";
 
 /** Which protocol to use: the better one offered, or one forced by `--protocol`. */
@@ -30,6 +36,10 @@ export function portForwardProtocolChoice(value: string): PortForwardProtocolCho
     case "":
     case "auto":
       return "auto";
+    case "tunnel":
+    case "spdy":
+    case TUNNEL_PORT_FORWARD_PROTOCOL:
+      return "tunnel";
     case "legacy":
     case "websocket":
     case LEGACY_PORT_FORWARD_PROTOCOL:
@@ -63,6 +73,23 @@ export async function openPortForwarder(
 ): Promise<PortForwarder> {
   const log = options.logger ?? (() => {});
   if (options.choice === "legacy") return await probedLegacy(client, path);
+  try {
+    const forwarder = await openTunnelPortForwarder(client, path, {
+      pingIntervalMs: options.pingIntervalMs ?? 10_000,
+    });
+    log(2, () => `port-forward: using the SPDY tunnel (${forwarder.protocol})`);
+    return forwarder;
+  } catch (error) {
+    const refused = error instanceof UpgradeError || error instanceof TunnelNegotiationError;
+    if (options.choice === "tunnel" || !refused) throw error;
+    log(
+      2,
+      () =>
+        `port-forward: the server refused the SPDY tunnel (${
+          (error as Error).message
+        }); falling back to ${LEGACY_PORT_FORWARD_PROTOCOL}`,
+    );
+  }
   const forwarder = await probedLegacy(client, path);
   log(2, () => `port-forward: using ${forwarder.protocol} (one WebSocket per connection)`);
   return forwarder;

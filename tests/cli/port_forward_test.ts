@@ -21,7 +21,7 @@ import {
 } from "../support/fake_apiserver/portforward_pod_services.ts";
 
 const MIB = 1024 * 1024;
-const PROTOCOLS: readonly ("legacy" | "tunnel")[] = ["legacy"];
+const PROTOCOLS = ["legacy", "tunnel"] as const;
 
 interface Forward {
   stdout: () => string;

@@ -13,6 +13,7 @@ import { serveAttach } from "./attach.ts";
 import { KUBELET_PROTOCOLS, negotiateSubprotocol, PORT_FORWARD_PROTOCOLS, V5 } from "./channels.ts";
 import { serveExec } from "./exec.ts";
 import { servePortForward } from "./portforward.ts";
+import { spdyTunnelEndpoint } from "./portforward_spdy.ts";
 import type { SessionOutput } from "./session_io.ts";
 import type { StoredPod } from "./store.ts";
 import type { FakeServerOptions } from "./types.ts";
@@ -153,7 +154,7 @@ const legacyPortForward: StreamEndpoint = {
 export const STREAM_ENDPOINTS: Record<string, StreamEndpoint[]> = {
   exec: [translator(execSession), kubelet(execSession)],
   attach: [translator(attachSession), kubelet(attachSession)],
-  portforward: [legacyPortForward],
+  portforward: [spdyTunnelEndpoint, legacyPortForward],
 };
 
 /**

@@ -17,6 +17,7 @@ import { AttachRegistry } from "./attach.ts";
 import { type Attributes, authenticate, forbiddenStatus, impersonate, isAllowed } from "./auth.ts";
 import { codecFor, offeredProtocols } from "./channels.ts";
 import { chooseEndpoint, type StreamRequest } from "./endpoints.ts";
+import { isTunnelProtocol } from "./portforward_spdy.ts";
 import { FaultController } from "./faults.ts";
 import { HttpParseError, readRequest, statusText, writeResponse } from "./http.ts";
 import {
@@ -245,7 +246,7 @@ async function handleStreaming(
     if (bad !== undefined) {
       return statusReply(badRequest(`invalid port ${JSON.stringify(bad)}`));
     }
-    if (ports.length === 0) {
+    if (ports.length === 0 && !offeredProtocols(protocolLines).some(isTunnelProtocol)) {
       return statusReply(badRequest(`query parameter "port" is required`));
     }
   }
