@@ -105,13 +105,52 @@ export interface WritableFile {
  * await out.close(); // nothing is closed
  * ```
  */
-export function uncloseableFile(file: WritableFile): WritableStream<Uint8Array> {
+export function uncloseableFile(
+  file: WritableFile,
+  options: { sync?: SyncWritableFile } = {},
+): WritableStream<Uint8Array> {
+  const { sync } = options;
   return new WritableStream<Uint8Array>({
     async write(chunk) {
       let offset = 0;
+      if (sync) {
+        while (offset < chunk.length) offset += sync.writeSync(chunk.subarray(offset));
+        return;
+      }
       while (offset < chunk.length) offset += await file.write(chunk.subarray(offset));
     },
   }, new CountQueuingStrategy({ highWaterMark: 1 }));
+}
+
+/** The synchronous write of `Deno.stdout`, for outputs that cannot block (see {@linkcode neverBlocks}). */
+export interface SyncWritableFile {
+  /** Writes some of `bytes`; returns how many were written. */
+  writeSync(bytes: Uint8Array): number;
+}
+
+/**
+ * Whether writing to `path` (`/dev/stdout`) can never block for long: a regular file or a
+ * character device that is not a terminal (`/dev/null`). Such an output is written synchronously.
+ * An asynchronous write is an operation on a blocking thread; with one per 32 KiB message that hop
+ * was the bottleneck of `exec > /dev/null` (512 MiB received and discarded: 0.45 s, with an
+ * awaited `write` per message 1.9 s, with `writeSync` 0.44 s). Pipes, sockets and terminals keep
+ * asynchronous writes: a reader that stops would otherwise freeze the whole session, signals
+ * included.
+ *
+ * @example
+ * ```ts
+ * import { neverBlocks } from "./io.ts";
+ * neverBlocks("/dev/null", false); // true
+ * ```
+ */
+export function neverBlocks(path: string, isTerminal: boolean): boolean {
+  if (isTerminal) return false;
+  try {
+    const info = Deno.statSync(path);
+    return info.isFile || info.isCharDevice === true;
+  } catch {
+    return false;
+  }
 }
 
 /** The part of `Deno.FsFile` (and `Deno.stdin`) that {@linkcode fileReadable} reads with. */
@@ -222,7 +261,11 @@ function realTerminal(): TerminalControl {
 export function processIo(): Io {
   return {
     stdin: fileReadable(Deno.stdin),
-    stdout: uncloseableFile(Deno.stdout),
+    stdout: uncloseableFile(Deno.stdout, {
+      sync: Deno.build.os !== "windows" && neverBlocks("/dev/stdout", Deno.stdout.isTerminal())
+        ? Deno.stdout
+        : undefined,
+    }),
     stderr: uncloseableFile(Deno.stderr),
     stdinIsTerminal: Deno.stdin.isTerminal(),
     stdoutIsTerminal: Deno.stdout.isTerminal(),

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { fileReadable, uncloseableFile } from "../../lib/cli/io.ts";
+import { fileReadable, neverBlocks, uncloseableFile } from "../../lib/cli/io.ts";
 
 Deno.test("uncloseableFile writes every byte through short writes and stays open on close", async () => {
   const written: number[] = [];
@@ -51,4 +51,39 @@ Deno.test("fileReadable passes a failing read to the reader", async () => {
     read: () => Promise.reject(new Deno.errors.Interrupted("read interrupted")),
   });
   await assert.rejects(stream.getReader().read(), Deno.errors.Interrupted);
+});
+
+Deno.test("uncloseableFile with a synchronous file writes through writeSync, short writes included", async () => {
+  const written: number[] = [];
+  const stream = uncloseableFile({
+    write: () => Promise.reject(new Error("the asynchronous write must not be used")),
+  }, {
+    sync: {
+      writeSync: (bytes) => {
+        written.push(bytes[0]);
+        return 1;
+      },
+    },
+  });
+  const writer = stream.getWriter();
+  await writer.write(Uint8Array.of(5, 6, 7));
+  assert.deepEqual(written, [5, 6, 7]);
+});
+
+Deno.test("neverBlocks: regular files and /dev/null yes; pipes, terminals and missing paths no", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/out`;
+    await Deno.writeTextFile(file, "");
+    const fifo = `${dir}/fifo`;
+    const made = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+    assert.ok(made.success);
+    assert.equal(neverBlocks(file, false), true);
+    assert.equal(neverBlocks("/dev/null", false), true);
+    assert.equal(neverBlocks(fifo, false), false);
+    assert.equal(neverBlocks(file, true), false, "a terminal is never written synchronously");
+    assert.equal(neverBlocks(`${dir}/missing`, false), false);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
