@@ -18,7 +18,7 @@
 import { hasGnuTime, measureRun, measureSlowReader, type RunSpec, spread } from "./measure.ts";
 import { generateKubeconfigDocument, measureYamlParse } from "./yaml.ts";
 import { testPki } from "../tests/support/pki.ts";
-import { SHIPPED_PERMISSIONS } from "../tests/support/oracle.ts";
+import { kubectlPath, SHIPPED_PERMISSIONS } from "../tests/support/oracle.ts";
 
 const MIB = 1024 * 1024;
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -105,8 +105,8 @@ async function startServer(dir: string, certFile: string, keyFile: string): Prom
     env: { GOFLAGS: "-buildvcs=false", GOPROXY: "off" },
     stdout: "inherit",
     stderr: "inherit",
-  }).output();
-  if (!build.success) throw new Error("go build of bench/server failed");
+  }).output().catch(() => undefined);
+  if (!build?.success) throw new Error("go build of bench/server failed (Go 1.22 or newer needed)");
   const child = new Deno.Command(binary, {
     args: ["-cert", certFile, "-key", keyFile],
     stdout: "piped",
@@ -190,6 +190,7 @@ function clients(kubeconfig: string, home: string, python: boolean): Client[] {
       config: (file, args) => ["kubectl", "--kubeconfig", file, ...args],
     },
   ];
+  if (!kubectlPath) list.splice(1, 1);
   if (python) {
     list.push({
       name: "python",
@@ -730,6 +731,7 @@ async function main(): Promise<void> {
       notes.push(`- python peer: ${available.note}`);
     }
     if (!hasGnuTime) notes.push("- /usr/bin/time missing: no CPU figures");
+    if (!kubectlPath) notes.push("- kubectl not on PATH: no kubectl column, no ratios");
     const list = clients(kubeconfig, home, python);
     progress(
       `bench server on ${server.api} (raw ${server.raw}); clients: ${
