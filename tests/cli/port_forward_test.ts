@@ -423,3 +423,44 @@ Deno.test("port-forward: a taken port is reported, the other ports still serve",
     taken.close();
   }
 });
+
+Deno.test("port-forward: a server without the tunnel gets the legacy protocol; -v says which", async () => {
+  const exchange = startExchangeService();
+  const server = await startFakeApiServer({
+    pods: [pod("web-0", { 80: exchange.port })],
+    protocols: { portForward: ["v4.channel.k8s.io"] },
+  });
+  try {
+    const kubeconfig = await writeKubeconfig(server, { user: "token" });
+    const listeners: ((signal: "SIGINT" | "SIGTERM" | "SIGHUP") => void)[] = [];
+    const captured = captureIo({
+      env: { HOME: "/nonexistent" },
+      terminal: { ...noTerminal, onSignal: (l) => (listeners.push(l), () => {}) },
+    });
+    const done = runCli(
+      rootCommand,
+      ["port-forward", "--kubeconfig", kubeconfig, "-v=2", "web-0", ":80"],
+      captured.io,
+    );
+    let match: RegExpMatchArray | null = null;
+    while (!(match = captured.stdout().match(/127\.0\.0\.1:(\d+) -> 80/))) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal((await runExchange(Number(match[1]), 4096, 4096)).ok, true);
+    listeners.forEach((listener) => listener("SIGTERM"));
+    assert.equal(await done, 0);
+    const logs = captured.logs.join("\n");
+    assert.match(logs, /refused the SPDY tunnel .*falling back to v4\.channel\.k8s\.io/);
+    assert.match(logs, /port-forward protocol: v4\.channel\.k8s\.io/);
+
+    const forced = await runCaptured(kubeconfig, ["--protocol", "tunnel", "web-0", "80"]);
+    assert.equal(forced.code, 1);
+    assert.match(
+      forced.stderr,
+      /^Error from server \(Forbidden\): the server refused the WebSocket upgrade with an empty 403: it supports none of the offered subprotocols \(SPDY\/3\.1\+portforward\.k8s\.io\)\n/,
+    );
+  } finally {
+    await server.close();
+    await exchange.close();
+  }
+});

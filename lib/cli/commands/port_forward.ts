@@ -28,6 +28,7 @@ import {
   portForwardProtocolChoice,
 } from "../../stream/portforward_open.ts";
 import type { PortForwarder } from "../../stream/portforward_types.ts";
+import { TUNNEL_PORT_FORWARD_PROTOCOL } from "../../stream/portforward_tunnel.ts";
 
 /** A service as far as port-forward reads it. */
 interface Service {
@@ -445,9 +446,26 @@ async function openForwarder(
       logger: global.logger,
     });
   } catch (error) {
-    if (error instanceof UpgradeError) throw upgradeFailure(error, path, ["(port-forward)"]);
+    if (error instanceof UpgradeError) throw tunnelUpgradeFailure(error, path);
     throw error;
   }
+}
+
+/** A refused tunnel upgrade (only reached with `--protocol tunnel`; otherwise legacy is tried). */
+function tunnelUpgradeFailure(error: UpgradeError, path: string): Error {
+  if (error.status === 403 && error.body.length === 0) {
+    return new StatusError(
+      {
+        code: 403,
+        reason: "Forbidden",
+        message:
+          `the server refused the WebSocket upgrade with an empty 403: it supports none of the offered subprotocols (${TUNNEL_PORT_FORWARD_PROTOCOL})`,
+      },
+      path,
+      "API servers before 1.30, or with the PortForwardWebsockets gate off, do not tunnel SPDY; without --protocol kubexec falls back to v4.channel.k8s.io",
+    );
+  }
+  return upgradeFailure(error, path, [TUNNEL_PORT_FORWARD_PROTOCOL]);
 }
 
 /** Why a pod cannot be forwarded to any more, or `undefined` while it runs. */
@@ -566,7 +584,7 @@ async function runPortForward(context: CommandContext): Promise<number> {
     } catch (error) {
       local.close();
       const message = error instanceof UpgradeError
-        ? upgradeFailure(error, "portforward", []).message
+        ? upgradeFailure(error, "portforward", [forwarder.protocol]).message
         : (error as Error).message;
       await out.stderr(
         `error: an error occurred forwarding ${port.local} -> ${port.remote}: ${message}\n`,
