@@ -163,6 +163,7 @@ Deno.test({
         async () => count(await pane.screen(), /local\$/g) >= 2,
       );
       assert.equal(await pane.stty("-g"), harness.cookedSettings);
+      assert.ok(isCooked(await pane.stty("-a")), "icanon, echo and isig are back");
       await pane.type("echo rc=$?\n");
       await pane.waitFor(/^rc=0$/m);
       assert.equal(session.exitCode, 0);
@@ -193,6 +194,7 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGHUP", 129]] as const) {
           async () => count(await pane.screen(), /local\$/g) >= 2,
         );
         assert.equal(await pane.stty("-g"), harness.cookedSettings);
+        assert.ok(isCooked(await pane.stty("-a")), "icanon, echo and isig are back");
         await pane.type("echo rc=$?\n");
         await pane.waitFor(new RegExp(`^rc=${code}$`, "m"));
       });
