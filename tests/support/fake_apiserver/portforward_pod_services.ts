@@ -231,13 +231,11 @@ export async function runExchange(
         return { ok: false, received, problem: (error as Error).message };
       }
       if (count === null) break;
-      for (let i = 0; i < count; i++) {
-        const position = received + i;
-        if (position < download) continue;
-        if (position - download < 64) tail[position - download] = buffer[i];
-      }
       const payloadEnd = Math.max(0, Math.min(count, download - received));
       receivedHash.update(buffer.subarray(0, payloadEnd));
+      const tailStart = received + payloadEnd - download;
+      const tailBytes = buffer.subarray(payloadEnd, Math.min(count, payloadEnd + 64 - tailStart));
+      if (tailBytes.length > 0) tail.set(tailBytes, tailStart);
       received += count;
       tailLength = Math.max(0, received - download);
       options.onProgress?.(received, conn);
