@@ -21,8 +21,9 @@
  *   SelfSubjectReview and SelfSubjectAccessReview. `pods` and `objects` change at runtime.
  * - **Streaming**: exec and attach (v5 through an emulated translator; `channel.k8s.io`,
  *   `base64.channel.k8s.io`, `v4.channel.k8s.io`, `v4.base64.channel.k8s.io` as a kubelet;
- *   choose with `protocols`), and the legacy port-forward protocol to loopback ports given by a
- *   pod's `portMap`. Commands run as local processes in `podDir(ns, pod)` with `HOSTNAME=<pod>`;
+ *   choose with `protocols`), and port-forward to loopback ports given by a pod's `portMap`:
+ *   the SPDY/3.1 tunnel in a WebSocket (`SPDY/3.1+portforward.k8s.io`, what kubectl ≥ 1.31
+ *   speaks; off when `protocols.portForward` omits it) and the legacy WebSocket protocol. Commands run as local processes in `podDir(ns, pod)` with `HOSTNAME=<pod>`;
  *   `tty=true` runs them under a real pseudo-terminal (util-linux `script`) whose size follows
  *   the resize channel. Two in-process commands avoid spawning: `__kubexec_generate BYTES
  *   [zero|counter]` and `__kubexec_sink` (prints `COUNT SHA256`). Deleting a pod kills its exec
@@ -34,8 +35,8 @@
  *   effective user, the status, and for upgrades a `session` log (protocol, resizes, stdin bytes,
  *   half-close, largest client message, pings, close code, exit code, protocol errors).
  *
- * Not served: SPDY (neither plain nor tunnelled in a WebSocket, so kubectl ≥ 1.31 cannot
- * port-forward through the fake), HTTP/2, aggregated discovery (kubectl falls back to legacy).
+ * Not served: plain SPDY upgrades (POST with `Upgrade: SPDY/3.1`), HTTP/2, aggregated discovery
+ * (kubectl falls back to legacy).
  *
  * @example
  * ```ts ignore
