@@ -23,11 +23,12 @@
  *   `base64.channel.k8s.io`, `v4.channel.k8s.io`, `v4.base64.channel.k8s.io` as a kubelet;
  *   choose with `protocols`), and port-forward to loopback ports given by a pod's `portMap`:
  *   the SPDY/3.1 tunnel in a WebSocket (`SPDY/3.1+portforward.k8s.io`, what kubectl ≥ 1.31
- *   speaks; off when `protocols.portForward` omits it) and the legacy WebSocket protocol. Commands run as local processes in `podDir(ns, pod)` with `HOSTNAME=<pod>`;
- *   `tty=true` runs them under a real pseudo-terminal (util-linux `script`) whose size follows
- *   the resize channel. Two in-process commands avoid spawning: `__kubexec_generate BYTES
- *   [zero|counter]` and `__kubexec_sink` (prints `COUNT SHA256`). Deleting a pod kills its exec
- *   processes (exit 137) and ends its port-forwards.
+ *   speaks; off when `protocols.portForward` omits it) and the legacy WebSocket protocol.
+ *   Commands run as local processes in `podDir(ns, pod)` with `HOSTNAME=<pod>`; `tty=true`
+ *   runs them under a real pseudo-terminal (util-linux `script`) whose size follows the resize
+ *   channel. Two in-process commands avoid spawning: `__kubexec_generate BYTES [zero|counter]`
+ *   and `__kubexec_sink` (prints `COUNT SHA256`). Deleting a pod kills its exec processes (exit
+ *   137) and ends its port-forwards.
  * - **Faults** (`faults.next(...)` / `faults.always(...)`): abrupt close after N bytes, stall,
  *   truncated / oversized / unknown-channel / text frames, missing status, server pings, Status
  *   or HTML answers, refusing v5, `Upgrade request required`, a bare 403.
