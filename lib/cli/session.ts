@@ -175,6 +175,8 @@ export interface TerminalSessionRequest {
   global: GlobalOptions;
   /** Observers for audit records. */
   hooks?: SessionHooks;
+  /** Aborted when the user typed attach's detach keys: the session ends with exit code 0. */
+  detach?: AbortSignal;
 }
 
 function currentSize(io: Io): TerminalSize | undefined {
@@ -235,6 +237,7 @@ export async function runTerminalSession(request: TerminalSessionRequest): Promi
       maxSessionMs: flags.maxSessionMs || undefined,
       logger: global.logger,
       signal: abort.signal,
+      detach: request.detach,
       onBytes: request.hooks?.onBytes,
     });
     if (result.ended === "signal" && received) {

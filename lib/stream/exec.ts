@@ -81,6 +81,12 @@ export interface SessionOptions {
    * 0x04 first, so a remote shell exits), closes the connection and resolves with `ended: "signal"`.
    */
   signal?: AbortSignal;
+  /**
+   * Aborted by attach's detach keys: stdin's end goes out without the TTY EOF byte (the remote
+   * process must live on), the connection closes and the session resolves with exit code 0 and
+   * `ended: "detached"`. The server would otherwise stream the still-running process forever.
+   */
+  detach?: AbortSignal;
   /** Called with the payload byte count of every stdin chunk sent and stdout/stderr chunk written. */
   onBytes?: (direction: ByteDirection, bytes: number) => void;
   /** Called with each stdout (1) / stderr (2) payload after it was written; do not modify it. */
@@ -94,7 +100,9 @@ export type SessionEnd =
   /** v1 protocols: the server closed cleanly without error text, which they use for success. */
   | "stream-end"
   /** `signal` fired; the command's outcome is unknown. */
-  | "signal";
+  | "signal"
+  /** `detach` fired: the client left, the remote process keeps running. */
+  | "detached";
 
 /** The outcome of a session. */
 export interface SessionResult {
@@ -203,7 +211,9 @@ class StreamSession {
 
   async run(): Promise<SessionResult> {
     const abort = () => this.#onSignal();
+    const detach = () => this.#onDetach();
     const { signal } = this.options;
+    this.options.detach?.addEventListener("abort", detach, { once: true });
     this.#log(4, () => `stream session on ${this.protocol.name} (tty=${this.streams.tty})`);
     signal?.addEventListener("abort", abort, { once: true });
     this.#startTimers();
@@ -216,10 +226,12 @@ class StreamSession {
       this.streams.stdin ? this.#pumpStdin(this.streams.stdin, resize.initialSizeSent) : undefined,
     ];
     if (signal?.aborted) this.#onSignal();
+    if (this.options.detach?.aborted) this.#onDetach();
     try {
       return await this.#outcome.promise;
     } finally {
       signal?.removeEventListener("abort", abort);
+      this.options.detach?.removeEventListener("abort", detach);
       for (const timer of this.#timers) clearTimeout(timer);
       this.#timers.clear();
       this.#stdinReader?.cancel().catch(() => {});
@@ -605,6 +617,15 @@ class StreamSession {
     if (this.streams.tty) farewell.push(...this.protocol.encode(Channel.stdin, EOF_BYTE));
     if (this.protocol.canHalfClose) farewell.push(this.protocol.encodeClose(Channel.stdin));
     this.#sendFarewell(farewell);
+  }
+
+  #onDetach(): void {
+    if (this.#finished) return;
+    this.#log(2, () => "detached: closing the session; the remote process keeps running");
+    this.#succeed({ exitCode: 0, ended: "detached" }, { code: 1000 });
+    if (!this.streams.stdin || this.#stdinClosed) return;
+    this.#stdinClosed = true;
+    if (this.protocol.canHalfClose) this.#sendFarewell([this.protocol.encodeClose(Channel.stdin)]);
   }
 
   /** Sends the last stdin messages after the session settled; `run` waits for them, bounded. */

@@ -179,6 +179,9 @@ async function runAttach(context: CommandContext): Promise<number> {
     const path = `/api/v1/namespaces/${pathSegment(config.namespace)}/pods/${
       pathSegment(pod.metadata.name)
     }/attach?${goQuery(params)}`;
+    // Ending stdin alone is not enough: the server streams a still-running process until the
+    // client goes, so the detach keys end the session too.
+    const detach = new AbortController();
     const result = await runTerminalSession({
       client,
       path,
@@ -193,7 +196,8 @@ async function runAttach(context: CommandContext): Promise<number> {
         maxSessionMs: flags.duration("max-session"),
       },
       tty,
-      stdin: stdin ? detachable(io.stdin, keys) : undefined,
+      stdin: stdin ? detachable(io.stdin, keys, () => detach.abort()) : undefined,
+      detach: detach.signal,
       io,
       global,
       hooks: session.hooks,
