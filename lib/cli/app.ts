@@ -78,11 +78,11 @@ export function helpText(path: Command[]): string {
   if (command.examples) text += `\nExamples:\n${command.examples}\n`;
   const flags: FlagSpec[] = command.flags ?? [];
   if (flags.some((flag) => !flag.hidden)) text += `\nOptions:\n${formatFlagHelp(flags)}`;
-  text += `\nUsage:\n  ${ROOT_NAME} ${command.usage}\n`;
+  text += `\nUsage:\n  ${ROOT_NAME} ${command.usage}\n\n`;
   const where = path.length === 1 ? "" : ` ${path.slice(1).map((c) => c.name).join(" ")}`;
   if (command.subcommands?.length) {
     text +=
-      `\nUse "${ROOT_NAME}${where} <command> --help" for more information about a given command.\n`;
+      `Use "${ROOT_NAME}${where} <command> --help" for more information about a given command.\n`;
   }
   text +=
     `Use "${ROOT_NAME} options" for a list of global command-line options (applies to all commands).\n`;
