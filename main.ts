@@ -8,6 +8,8 @@ import { processIo } from "./lib/cli/io.ts";
 import { rootCommand } from "./lib/cli/root.ts";
 
 if (import.meta.main) {
-  const code = await runCli(rootCommand, Deno.args, processIo());
+  const io = processIo();
+  const code = await runCli(rootCommand, Deno.args, io);
+  await io.flush?.();
   Deno.exit(code);
 }

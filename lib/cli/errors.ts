@@ -68,6 +68,11 @@ export function renderError(
       exitCode: 1,
     };
   }
+  if (error instanceof Deno.errors.BrokenPipe) {
+    // The reader of our output went away (`… | head`): end quietly with 128 + SIGPIPE, as kubectl
+    // and other Go programs do.
+    return { text: "", exitCode: 141 };
+  }
   if (!(error instanceof Error)) return { text: `error: ${String(error)}\n`, exitCode: 1 };
   const facts = error as Error & ErrorFacts;
   const first = typeof facts.userMessage === "string"

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { WriteBehind } from "./write_behind.ts";
 
 /** Terminal control the CLI needs; a no-op implementation serves tests and pipes. */
 export interface TerminalControl {
@@ -30,6 +31,8 @@ export interface Io {
   terminal: TerminalControl;
   /** Writes one `-v` log line synchronously (never queued behind a busy stderr stream). */
   log: (line: string) => void;
+  /** Waits until everything written to stdout and stderr reached the OS (before the process exits). */
+  flush?: () => Promise<void>;
 }
 
 const encoder = new TextEncoder();
@@ -107,9 +110,9 @@ export interface WritableFile {
  */
 export function uncloseableFile(
   file: WritableFile,
-  options: { sync?: SyncWritableFile } = {},
+  options: { sync?: SyncWritableFile; writeBehind?: WriteBehind } = {},
 ): WritableStream<Uint8Array> {
-  const { sync } = options;
+  const { sync, writeBehind } = options;
   return new WritableStream<Uint8Array>({
     async write(chunk) {
       let offset = 0;
@@ -117,6 +120,7 @@ export function uncloseableFile(
         while (offset < chunk.length) offset += sync.writeSync(chunk.subarray(offset));
         return;
       }
+      if (writeBehind) return await writeBehind.write(chunk);
       while (offset < chunk.length) offset += await file.write(chunk.subarray(offset));
     },
   }, new CountQueuingStrategy({ highWaterMark: 1 }));
@@ -259,14 +263,22 @@ function realTerminal(): TerminalControl {
  * ```
  */
 export function processIo(): Io {
+  const syncStdout = Deno.build.os !== "windows" &&
+    neverBlocks("/dev/stdout", Deno.stdout.isTerminal());
+  const stdoutBehind = syncStdout ? undefined : new WriteBehind(Deno.stdout);
+  const stderrBehind = new WriteBehind(Deno.stderr);
   return {
     stdin: fileReadable(Deno.stdin),
     stdout: uncloseableFile(Deno.stdout, {
-      sync: Deno.build.os !== "windows" && neverBlocks("/dev/stdout", Deno.stdout.isTerminal())
-        ? Deno.stdout
-        : undefined,
+      sync: syncStdout ? Deno.stdout : undefined,
+      writeBehind: stdoutBehind,
     }),
-    stderr: uncloseableFile(Deno.stderr),
+    stderr: uncloseableFile(Deno.stderr, { writeBehind: stderrBehind }),
+    flush: async () => {
+      await Promise.all(
+        [stdoutBehind?.flush(), stderrBehind.flush()].map((p) => p?.catch(() => {})),
+      );
+    },
     stdinIsTerminal: Deno.stdin.isTerminal(),
     stdoutIsTerminal: Deno.stdout.isTerminal(),
     stderrIsTerminal: Deno.stderr.isTerminal(),

@@ -83,3 +83,13 @@ Deno.test("transport errors render as Unable to connect; stacks only from -v=6",
     exitCode: 255,
   });
 });
+
+Deno.test("a reader that went away (| head) ends quietly with 141, as kubectl does", () => {
+  assert.deepEqual(
+    renderError(new Deno.errors.BrokenPipe("Broken pipe (os error 32)"), {
+      commandPath: "kubexec exec",
+      verbosity: 0,
+    }),
+    { text: "", exitCode: 141 },
+  );
+});
