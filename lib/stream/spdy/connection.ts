@@ -49,6 +49,9 @@ const WINDOW_UPDATE_THRESHOLD = 32 * 1024;
  */
 export const MAX_DATA_PAYLOAD = 32 * 1024 - FRAME_HEADER_BYTES;
 
+/** Largest message of batched control frames (the raw WebSocket client's message limit). */
+const MAX_BATCH_BYTES = 32 * 1024;
+
 /** A stream was reset (by the peer or locally) or its connection ended. */
 export class SpdyStreamClosedError extends Error {
   /** @param message why */
@@ -227,6 +230,23 @@ export class SpdyStream {
   }
 }
 
+/** A frame waiting for the transport. */
+interface PendingFrame {
+  bytes: Uint8Array;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
 /** Options of {@linkcode SpdyConnection}. */
 export interface SpdyConnectionOptions {
   /** `client` opens odd stream ids, `server` even ones; each answers the other's pings. */
@@ -257,7 +277,9 @@ export class SpdyConnection {
   #nextPingId: number;
   #compressor = new HeaderCompressor();
   #decompressor = new HeaderDecompressor();
-  #sendChain: Promise<void> = Promise.resolve();
+  #controlQueue: PendingFrame[] = [];
+  #dataQueue: PendingFrame[] = [];
+  #pumping = false;
   #initialWindow = DEFAULT_WINDOW;
   #ended: Error | undefined;
   #goneAway = false;
@@ -330,19 +352,65 @@ export class SpdyConnection {
     return this.sendControl(FrameType.synReply, fin ? FLAG_FIN : 0, payload);
   }
 
-  /** Sends a control frame in order with every other frame. */
+  /**
+   * Sends a control frame. Control frames go before queued data frames (so acknowledgements and
+   * replies are not stuck behind other streams' data) and keep their order among themselves,
+   * which the shared header compression needs.
+   */
   sendControl(type: number, flags: number, payload: Uint8Array): Promise<void> {
-    return this.sendRaw(encodeControlFrame(type, flags, payload));
+    return this.#enqueue(this.#controlQueue, encodeControlFrame(type, flags, payload));
   }
 
-  /** Sends encoded frame bytes in order; failures end the connection. */
+  /** Sends an encoded data frame after the frames queued before it; failures end the connection. */
   sendRaw(bytes: Uint8Array): Promise<void> {
-    const sent = this.#sendChain.then(() => {
-      if (this.#ended) throw new SpdyStreamClosedError(this.#ended.message);
-      return this.#transport.send(bytes);
-    });
-    this.#sendChain = sent.catch((error: Error) => this.#end(error));
+    return this.#enqueue(this.#dataQueue, bytes);
+  }
+
+  #enqueue(queue: PendingFrame[], bytes: Uint8Array): Promise<void> {
+    const ended = this.#ended;
+    const sent = ended
+      ? Promise.reject(new SpdyStreamClosedError(ended.message))
+      : new Promise<void>((resolve, reject) => queue.push({ bytes, resolve, reject }));
+    // Callers that fire and forget (acknowledgements, resets) must not leave a rejection unhandled.
+    sent.catch(() => {});
+    if (!ended && !this.#pumping) void this.#pump();
     return sent;
+  }
+
+  /** Queued control frames for one message: they are small and often many. */
+  #takeControlBatch(): PendingFrame[] {
+    let bytes = this.#controlQueue[0].bytes.length;
+    let count = 1;
+    while (
+      count < this.#controlQueue.length &&
+      bytes + this.#controlQueue[count].bytes.length <= MAX_BATCH_BYTES
+    ) {
+      bytes += this.#controlQueue[count].bytes.length;
+      count++;
+    }
+    return this.#controlQueue.splice(0, count);
+  }
+
+  async #pump(): Promise<void> {
+    this.#pumping = true;
+    try {
+      while (this.#controlQueue.length > 0 || this.#dataQueue.length > 0) {
+        const batch = this.#controlQueue.length > 0
+          ? this.#takeControlBatch()
+          : [this.#dataQueue.shift()!];
+        const bytes = batch.length === 1 ? batch[0].bytes : concat(batch.map((f) => f.bytes));
+        try {
+          if (this.#ended) throw new SpdyStreamClosedError(this.#ended.message);
+          await this.#transport.send(bytes);
+          batch.forEach((frame) => frame.resolve());
+        } catch (error) {
+          batch.forEach((frame) => frame.reject(error as Error));
+          this.#end(error as Error);
+        }
+      }
+    } finally {
+      this.#pumping = false;
+    }
   }
 
   /** Sends GOAWAY, then ends the transport and every stream. */
@@ -363,6 +431,9 @@ export class SpdyConnection {
   #end(reason: Error): void {
     if (this.#ended) return;
     this.#ended = reason;
+    for (const frame of [...this.#controlQueue.splice(0), ...this.#dataQueue.splice(0)]) {
+      frame.reject(reason);
+    }
     clearInterval(this.#pinger);
     for (const stream of [...this.#streams.values()]) stream.close(reason);
   }
