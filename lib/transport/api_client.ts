@@ -15,7 +15,7 @@
  * @module
  */
 import { impersonationHeaders } from "../auth/impersonation.ts";
-import type { CredentialProvider } from "../auth/types.ts";
+import type { ClientCertificate, CredentialProvider } from "../auth/types.ts";
 import type { RestConfig } from "../kubeconfig/types.ts";
 import { type Logger, redactHeaderValue, silentLogger } from "../log.ts";
 import { userAgent } from "../version.ts";
@@ -129,15 +129,20 @@ export function createApiClient(
     return retry;
   };
 
-  const roundTrip = async (request: ApiRequest): Promise<ApiResponse> => {
-    const method = request.method ?? "GET";
-    const target = targetOf(request.path);
-    const { headers, clientCert } = await headersFor(request.headers);
-    logger(7, () => `Request Headers:\n${headerLines(headers)}`);
-    const started = performance.now();
+  /**
+   * Dials the server (same TLS, proxy and client certificate for REST and upgrades) and runs `use`
+   * on the connection within the request timeout. When the deadline passes first, the connection
+   * is closed, and a result that still arrives is handed to `discard`.
+   */
+  const overConnection = <T>(
+    clientCert: ClientCertificate | undefined,
+    what: string,
+    use: (conn: ByteConn) => Promise<T>,
+    discard: (late: T) => void,
+  ): Promise<T> => {
     let conn: ByteConn | undefined;
     let abandoned = false;
-    const exchange = async () => {
+    const work = async () => {
       const opened = await dial({
         url: server,
         tls: config.tls,
@@ -150,23 +155,45 @@ export function createApiClient(
       });
       if (abandoned) {
         opened.close();
-        throw new Error("request abandoned");
+        throw new Error(`${what}: abandoned after the deadline`);
       }
       conn = opened;
-      await writeRequest(conn, method, target, headers, request.body);
-      const reader = new BufferedReader(conn, 64 * 1024);
-      const head = await readResponseHead(reader);
-      const body = await readResponseBody(reader, head, { limit: MAX_REST_BODY_BYTES, method });
-      return { status: head.status, statusText: head.statusText, headers: head.headers, body };
+      return await use(opened);
     };
+    return withDeadline(work(), config.timeoutMs, what, () => {
+      abandoned = true;
+      conn?.close();
+    }, discard);
+  };
+
+  const roundTrip = async (request: ApiRequest): Promise<ApiResponse> => {
+    const method = request.method ?? "GET";
+    const target = targetOf(request.path);
+    const { headers, clientCert } = await headersFor(request.headers);
+    logger(7, () => `Request Headers:\n${headerLines(headers)}`);
+    const started = performance.now();
     try {
-      const response = await withDeadline(
-        exchange(),
-        config.timeoutMs,
+      const response = await overConnection(
+        clientCert,
         `${method} ${urlOf(target)}`,
-        () => {
-          abandoned = true;
-          conn?.close();
+        async (conn) => {
+          try {
+            await writeRequest(conn, method, target, headers, request.body);
+            const reader = new BufferedReader(conn, 64 * 1024);
+            const head = await readResponseHead(reader);
+            const body = await readResponseBody(reader, head, {
+              limit: MAX_REST_BODY_BYTES,
+              method,
+            });
+            return {
+              status: head.status,
+              statusText: head.statusText,
+              headers: head.headers,
+              body,
+            };
+          } finally {
+            conn.close();
+          }
         },
         () => {},
       );
@@ -188,8 +215,6 @@ export function createApiClient(
           } milliseconds: ${(error as Error).message}`,
       );
       throw error;
-    } finally {
-      conn?.close();
     }
   };
 
@@ -220,33 +245,10 @@ export function createApiClient(
           timeoutMs: config.timeoutMs,
         });
       } else {
-        let conn: ByteConn | undefined;
-        let abandoned = false;
-        ws = await withDeadline(
-          (async () => {
-            const opened = await dial({
-              url: server,
-              tls: config.tls,
-              clientCert,
-              proxy: route(),
-              logger,
-              userAgent: agent,
-              strictCaTrust: options.strictCaTrust,
-              timeoutMs: config.timeoutMs,
-            });
-            if (abandoned) {
-              opened.close();
-              throw new Error("upgrade abandoned");
-            }
-            conn = opened;
-            return await openWebSocket(conn, { target, host: server.host, protocols, headers });
-          })(),
-          config.timeoutMs,
+        ws = await overConnection(
+          clientCert,
           `GET ${url}`,
-          () => {
-            abandoned = true;
-            conn?.close();
-          },
+          (conn) => openWebSocket(conn, { target, host: server.host, protocols, headers }),
           (late) => late.close(),
         );
       }
