@@ -177,18 +177,9 @@ for (const pod of ["pf", "legacy"]) {
       for (const port of ports) {
         assert.ok(kubectl.stdoutLines.includes(`Forwarding from 127.0.0.1:LOCAL -> ${port}`));
       }
-      // Known bug, not yet found: through the apiserver's own tunnel translation (pod "legacy",
-      // on the node without ExtendWebSocketsToKubelet) kubexec's tunnelled bulk echo stalls in
-      // about 2 of 5 runs until the test's 120 s timeout; the kubelet-side route ("pf") passes
-      // every run. Skipped rather than left flaky; tests/e2e/README.md and the session notes say so.
-      const knownStall = pod === "legacy";
-      if (knownStall) {
-        // deno-lint-ignore no-console
-        console.log("kubexec side skipped: known intermittent stall on the apiserver tunnel route");
-      }
       await t.step({
         name: "kubexec matches kubectl",
-        ignore: !kubexecReady["port-forward"]?.ready || knownStall,
+        ignore: !kubexecReady["port-forward"]?.ready,
         fn: async () => {
           const kubexec = await forwardSession("kubexec", pod, ports);
           assert.deepEqual(kubexec.stdoutLines, kubectl.stdoutLines);

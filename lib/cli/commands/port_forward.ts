@@ -65,6 +65,8 @@ export interface PortForwardOptions {
 
 /** How often the pod is looked at while forwarding (and at most once a second on demand). */
 const POD_CHECK_INTERVAL_MS = 5_000;
+/** How long a stop waits for the tunnel and open connections to close in order. */
+const SHUTDOWN_GRACE_MS = 3_000;
 
 /** kubectl's `splitPort`: `a:b` → [a, b]; `a` → [a, a]. */
 function splitPort(port: string): [string, string] {
@@ -618,10 +620,27 @@ async function runPortForward(context: CommandContext): Promise<number> {
   unsubscribe();
   for (const { listeners } of bound) for (const listener of listeners) listener.close();
   await Promise.all(acceptLoops);
-  await forwarder.close().catch(() => {});
-  await Promise.all([...active]);
-  if (replacing) await replacing;
-  if (checking) await checking;
+  const orderly = (async () => {
+    await forwarder.close().catch(() => {});
+    await Promise.all([...active]);
+    if (replacing) await replacing;
+    if (checking) await checking;
+  })();
+  // Ctrl-C must end the command even when the server never answers the close (seen on the
+  // apiserver's own tunnel route): wait a moment for an orderly close, then leave anyway.
+  let grace: ReturnType<typeof setTimeout> | undefined;
+  const finished = await Promise.race([
+    orderly.then(() => true),
+    new Promise<boolean>((resolve) => grace = setTimeout(() => resolve(false), SHUTDOWN_GRACE_MS)),
+  ]);
+  clearTimeout(grace);
+  if (!finished) {
+    global.logger(
+      1,
+      () =>
+        `port-forward: ${active.size} connection(s) or the tunnel did not close within ${SHUTDOWN_GRACE_MS} ms; exiting anyway`,
+    );
+  }
   if (stop.kind === "error") throw stop.error;
   return 0;
 }
