@@ -13,6 +13,7 @@ import { StatusError, statusErrorFromResponse } from "../kube/status.ts";
 import type { GlobalOptions } from "./global_flags.ts";
 import { type Io, writeText } from "./io.ts";
 import { UsageError } from "./command.ts";
+import type { FlagSpec } from "./flags.ts";
 
 /** Exit codes for a session ended by a signal are 128 + the signal's number, as shells report. */
 const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
@@ -29,6 +30,27 @@ export interface SessionFlags {
   idleTimeoutMs: number;
   maxSessionMs: number;
 }
+
+/** kubectl's own flags of exec and attach, with kubectl's help text (the same for both). */
+export const POD_SESSION_FLAG_SPECS: FlagSpec[] = [
+  {
+    name: "container",
+    short: "c",
+    type: "string",
+    usage:
+      "Container name. If omitted, use the kubectl.kubernetes.io/default-container annotation for selecting the container to be attached or the first container in the pod will be chosen",
+  },
+  {
+    name: "pod-running-timeout",
+    type: "duration",
+    default: 60_000,
+    usage:
+      "The length of time (like 5s, 2m, or 3h, higher than zero) to wait until at least one pod is running",
+  },
+  { name: "quiet", short: "q", type: "bool", usage: "Only print output from the remote session" },
+  { name: "stdin", short: "i", type: "bool", usage: "Pass stdin to the container" },
+  { name: "tty", short: "t", type: "bool", usage: "Stdin is a TTY" },
+];
 
 /** Flag specs for {@linkcode SessionFlags}, shared by exec and attach. */
 export const SESSION_FLAG_SPECS = [

@@ -12,6 +12,7 @@ import {
   decideTty,
   finishSession,
   goQuery,
+  POD_SESSION_FLAG_SPECS,
   runTerminalSession,
   SESSION_FLAG_SPECS,
 } from "../session.ts";
@@ -235,13 +236,7 @@ export const attachCommand: Command = {
   # Get output from the first pod of a replica set named nginx
   kubexec attach rs/nginx`,
   flags: [
-    {
-      name: "container",
-      short: "c",
-      type: "string",
-      usage:
-        "Container name. If omitted, use the kubectl.kubernetes.io/default-container annotation for selecting the container to be attached or the first container in the pod will be chosen",
-    },
+    ...POD_SESSION_FLAG_SPECS,
     {
       name: "detach-keys",
       type: "string",
@@ -249,16 +244,6 @@ export const attachCommand: Command = {
       usage:
         "Key sequence that detaches from the container without ending it (comma-separated: a letter or ctrl-<key>)",
     },
-    {
-      name: "pod-running-timeout",
-      type: "duration",
-      default: 60_000,
-      usage:
-        "The length of time (like 5s, 2m, or 3h, higher than zero) to wait until at least one pod is running",
-    },
-    { name: "quiet", short: "q", type: "bool", usage: "Only print output from the remote session" },
-    { name: "stdin", short: "i", type: "bool", usage: "Pass stdin to the container" },
-    { name: "tty", short: "t", type: "bool", usage: "Stdin is a TTY" },
     ...SESSION_FLAG_SPECS,
     ...RECORDING_FLAG_SPECS,
   ],

@@ -14,6 +14,7 @@ import {
   decideTty,
   finishSession,
   goQuery,
+  POD_SESSION_FLAG_SPECS,
   runTerminalSession,
   SESSION_FLAG_SPECS,
   type SessionFlags,
@@ -244,23 +245,7 @@ export const execCommand: Command = {
   # Record the session (asciicast v2, replay with 'kubexec play') and audit it with a reason
   kubexec exec -it mypod --record session.cast --audit-log audit.jsonl --reason "INC-123"`,
   flags: [
-    {
-      name: "container",
-      short: "c",
-      type: "string",
-      usage:
-        "Container name. If omitted, use the kubectl.kubernetes.io/default-container annotation for selecting the container to be attached or the first container in the pod will be chosen",
-    },
-    {
-      name: "pod-running-timeout",
-      type: "duration",
-      default: 60_000,
-      usage:
-        "The length of time (like 5s, 2m, or 3h, higher than zero) to wait until at least one pod is running",
-    },
-    { name: "quiet", short: "q", type: "bool", usage: "Only print output from the remote session" },
-    { name: "stdin", short: "i", type: "bool", usage: "Pass stdin to the container" },
-    { name: "tty", short: "t", type: "bool", usage: "Stdin is a TTY" },
+    ...POD_SESSION_FLAG_SPECS,
     {
       name: "selector",
       short: "l",
