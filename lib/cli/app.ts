@@ -7,7 +7,7 @@
  */
 import { formatFlagHelp, parseFlags } from "./flags.ts";
 import type { FlagSpec } from "./flags.ts";
-import { type Command, FlagValues } from "./command.ts";
+import { type Command, FlagValues, resolveCommand } from "./command.ts";
 import {
   GLOBAL_FLAGS,
   type GlobalOptions,
@@ -16,6 +16,7 @@ import {
 } from "./global_flags.ts";
 import { type Io, writeText } from "./io.ts";
 import { renderError } from "./errors.ts";
+import { warmUpTls } from "../transport/tls_warmup.ts";
 import { createLogger } from "./logging.ts";
 
 const ROOT_NAME = "kubexec";
@@ -30,8 +31,11 @@ function takesValue(arg: string): boolean {
 }
 
 /** Finds the command path (`config view`) in argv and returns it with the remaining argv. */
-function locate(root: Command, argv: string[]): { path: Command[]; rest: string[] } {
-  const path: Command[] = [root];
+async function locate(
+  root: Command,
+  argv: string[],
+): Promise<{ path: Command[]; rest: string[] }> {
+  const path: Command[] = [await resolveCommand(root)];
   const rest: string[] = [];
   let i = 0;
   for (; i < argv.length; i++) {
@@ -45,7 +49,8 @@ function locate(root: Command, argv: string[]): { path: Command[]; rest: string[
     const current = path[path.length - 1];
     const next = current.subcommands?.find((command) => command.name === arg);
     if (!next) break;
-    path.push(next);
+    if (next.connects) warmUpTls();
+    path.push(await resolveCommand(next));
   }
   rest.push(...argv.slice(i));
   return { path, rest };
@@ -114,7 +119,7 @@ export const optionsCommand: Command = {
  * ```
  */
 export async function runCli(root: Command, argv: string[], io: Io): Promise<number> {
-  const { path, rest } = locate(root, argv);
+  const { path, rest } = await locate(root, argv);
   const command = path[path.length - 1];
   const fullPath = commandPath(path);
   const help: FlagSpec = {

@@ -29,6 +29,74 @@ export interface Command {
   subcommands?: Command[];
   /** Runs the command; resolves to the exit code. */
   run?: (context: CommandContext) => Promise<number>;
+  /**
+   * A stub's loader: the command's module is imported only when the command is chosen, so one
+   * invocation evaluates only its own command's module graph (see {@linkcode lazyCommand}).
+   */
+  load?: () => Promise<Command>;
+  /** The command talks to a cluster: the TLS set-up may start while its modules load. */
+  connects?: boolean;
+}
+
+/**
+ * A placeholder for a command whose module is imported on first use. Listing it in help needs
+ * only `name` and `short`; everything else comes from `load`, whose command must carry the same
+ * name (tests/cli/lazy_commands_test.ts checks every stub against its module).
+ *
+ * @example
+ * ```ts ignore
+ * import { lazyCommand } from "./command.ts";
+ * const exec = lazyCommand("exec", "Execute a command in a container", async () =>
+ *   (await import("./commands/exec.ts")).execCommand);
+ * ```
+ */
+export function lazyCommand(
+  name: string,
+  short: string,
+  load: () => Promise<Command>,
+  options: { hidden?: boolean; connects?: boolean } = {},
+): Command {
+  let loaded: Promise<Command> | undefined;
+  return {
+    name,
+    short,
+    long: short,
+    usage: name,
+    ...(options.hidden ? { hidden: true } : {}),
+    ...(options.connects ? { connects: true } : {}),
+    load: () => loaded ??= load(),
+  };
+}
+
+/**
+ * The full definition of `command`: itself, or what its stub loads.
+ *
+ * @example
+ * ```ts ignore
+ * import { resolveCommand } from "./command.ts";
+ * const exec = await resolveCommand(stub); // exec.run is now defined
+ * ```
+ */
+export async function resolveCommand(command: Command): Promise<Command> {
+  return command.load ? await command.load() : command;
+}
+
+/**
+ * `root` with every stub below it loaded, for callers that walk the whole tree (completion).
+ *
+ * @example
+ * ```ts ignore
+ * import { loadCommandTree } from "./command.ts";
+ * const tree = await loadCommandTree(rootCommand);
+ * ```
+ */
+export async function loadCommandTree(root: Command): Promise<Command> {
+  const command = await resolveCommand(root);
+  if (!command.subcommands?.length) return command;
+  return {
+    ...command,
+    subcommands: await Promise.all(command.subcommands.map(loadCommandTree)),
+  };
 }
 
 /** Typed access to parsed flag values. */

@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { helpText, runCli } from "../../lib/cli/app.ts";
 import { rootCommand } from "../../lib/cli/root.ts";
+import { loadCommandTree } from "../../lib/cli/command.ts";
 import {
   completeWords,
   type CompletionSources,
@@ -237,12 +238,13 @@ Deno.test("__complete: namespaces from the cluster's namespace list", async () =
     containers: () => Promise.resolve([]),
     resourceNames: () => Promise.resolve([]),
   };
-  const result = await completeWords(rootCommand, ["exec", "-n", "k"], () => stub);
+  const tree = await loadCommandTree(rootCommand);
+  const result = await completeWords(tree, ["exec", "-n", "k"], () => stub);
   assert.equal(formatCompletion(result), "kube-system\n:4\n");
-  const joined = await completeWords(rootCommand, ["exec", "--namespace=s"], () => stub);
+  const joined = await completeWords(tree, ["exec", "--namespace=s"], () => stub);
   assert.deepEqual(joined.candidates, [{ value: "--namespace=shop" }]);
   const failing = { ...stub, namespaces: () => Promise.reject(new Error("403")) };
-  const none = await completeWords(rootCommand, ["-n", ""], () => failing);
+  const none = await completeWords(tree, ["-n", ""], () => failing);
   assert.deepEqual(none, { candidates: [], directive: Directive.noFileComp });
 });
 

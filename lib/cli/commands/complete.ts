@@ -13,7 +13,7 @@
  * @module
  */
 import type { Command } from "../command.ts";
-import { FlagValues } from "../command.ts";
+import { FlagValues, loadCommandTree } from "../command.ts";
 import { type FlagSpec, parseFlags } from "../flags.ts";
 import { GLOBAL_FLAGS, type GlobalOptions, overridesFromFlags } from "../global_flags.ts";
 import { type Io, writeText } from "../io.ts";
@@ -467,7 +467,7 @@ export function completeCommand(root: () => Command): Command {
     usage: "__complete -- [WORD...] CURRENT",
     run: async ({ args, io, global }) => {
       const words = args.length > 0 ? args : [""];
-      const tree = root();
+      const tree = await loadCommandTree(root());
       let sources: CompletionSources | undefined;
       const completion = await completeWords(
         tree,
