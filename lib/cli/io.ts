@@ -6,6 +6,7 @@
  * @module
  */
 import { WriteBehind } from "./write_behind.ts";
+import { type DirectSink, withDirectSink } from "../stream/direct_sink.ts";
 
 /** Terminal control the CLI needs; a no-op implementation serves tests and pipes. */
 export interface TerminalControl {
@@ -113,17 +114,31 @@ export function uncloseableFile(
   options: { sync?: SyncWritableFile; writeBehind?: WriteBehind } = {},
 ): WritableStream<Uint8Array> {
   const { sync, writeBehind } = options;
-  return new WritableStream<Uint8Array>({
-    async write(chunk) {
-      let offset = 0;
-      if (sync) {
+  const sink: DirectSink = sync
+    ? {
+      write(chunk) {
+        let offset = 0;
         while (offset < chunk.length) offset += sync.writeSync(chunk.subarray(offset));
-        return;
-      }
-      if (writeBehind) return await writeBehind.write(chunk);
-      while (offset < chunk.length) offset += await file.write(chunk.subarray(offset));
-    },
-  }, new CountQueuingStrategy({ highWaterMark: 1 }));
+      },
+    }
+    : writeBehind
+    ? { write: (chunk) => writeBehind.write(chunk) }
+    : {
+      async write(chunk) {
+        let offset = 0;
+        while (offset < chunk.length) offset += await file.write(chunk.subarray(offset));
+      },
+    };
+  // Sessions write through `sink` directly (see lib/stream/direct_sink.ts); everyone else through
+  // the stream.
+  return withDirectSink(
+    new WritableStream<Uint8Array>({
+      async write(chunk) {
+        await sink.write(chunk);
+      },
+    }, new CountQueuingStrategy({ highWaterMark: 1 })),
+    sink,
+  );
 }
 
 /** The synchronous write of `Deno.stdout`, for outputs that cannot block (see {@linkcode neverBlocks}). */

@@ -36,6 +36,7 @@ import {
   ProtocolError,
   SessionLimitError,
 } from "./errors.ts";
+import { directSinkOf } from "./direct_sink.ts";
 import { protocolHandler } from "./protocol.ts";
 import { encodeTerminalSize, type TerminalSize } from "./resize.ts";
 import { type CommandOutcome, decodeStatusJson, decodeStatusText, type Status } from "./status.ts";
@@ -217,8 +218,8 @@ class StreamSession {
     this.#log(4, () => `stream session on ${this.protocol.name} (tty=${this.streams.tty})`);
     signal?.addEventListener("abort", abort, { once: true });
     this.#startTimers();
-    const stdout = this.streams.stdout?.getWriter();
-    const stderr = this.streams.stderr?.getWriter();
+    const stdout = outputOf(this.streams.stdout);
+    const stderr = outputOf(this.streams.stderr);
     const resize = this.#startResize();
     const tasks = [
       this.#receiveLoop(stdout, stderr),
@@ -236,8 +237,8 @@ class StreamSession {
       this.#timers.clear();
       this.#stdinReader?.cancel().catch(() => {});
       this.#resizeIterator?.return?.().catch(() => {});
-      stdout?.releaseLock();
-      stderr?.releaseLock();
+      stdout?.release();
+      stderr?.release();
       await Promise.allSettled(tasks);
       await this.#farewell;
       if (this.#closeAction !== "none") {
@@ -317,13 +318,26 @@ class StreamSession {
 
   /** Sends one message after every earlier one, so messages never interleave out of order. */
   #send(message: Uint8Array): Promise<void> {
-    const sent = this.#sendChain.then(() => this.ws.send(message, this.protocol.binary));
+    return this.#enqueueSend(() => this.ws.send(message, this.protocol.binary));
+  }
+
+  #enqueueSend(send: () => Promise<void>): Promise<void> {
+    const sent = this.#sendChain.then(send);
     this.#sendChain = sent.catch(() => {});
     return sent;
   }
 
   async #sendChannel(channel: number, payload: Uint8Array): Promise<boolean> {
-    for (const message of this.protocol.encode(channel, payload)) {
+    const { ws, protocol } = this;
+    if (protocol.binary && ws.sendPrefixed && payload.length > 0) {
+      // The binary protocols' messages are the channel byte and up to maxPayloadBytes of payload:
+      // framed and masked into one buffer and written at once.
+      const sent = this.#enqueueSend(() =>
+        ws.sendPrefixed!(channel, payload, protocol.maxPayloadBytes + 1)
+      );
+      return await this.#untilStopped(sent) !== STOPPED;
+    }
+    for (const message of protocol.encode(channel, payload)) {
       if (await this.#untilStopped(this.#send(message)) === STOPPED) return false;
     }
     return true;
@@ -437,13 +451,13 @@ class StreamSession {
 
   // --- receiving ------------------------------------------------------------------------------
 
-  async #receiveLoop(
-    stdout: WritableStreamDefaultWriter<Uint8Array> | undefined,
-    stderr: WritableStreamDefaultWriter<Uint8Array> | undefined,
-  ): Promise<void> {
+  async #receiveLoop(stdout: Output | undefined, stderr: Output | undefined): Promise<void> {
+    // Views of the connection's read buffer are safe when every output consumes a chunk before
+    // its write settles; a WritableStream owns its chunks and gets copies.
+    const views = (stdout?.direct ?? true) && (stderr?.direct ?? true);
     try {
       while (true) {
-        const message = await this.#untilStopped(this.#receive());
+        const message = await this.#untilStopped(this.#receive(views));
         if (message === STOPPED) return;
         if (message === null) return this.#onServerClosed();
         const { channel, data } = this.protocol.decode(message);
@@ -458,11 +472,14 @@ class StreamSession {
             );
             continue;
           }
-          this.#writingLocally = true;
-          const written = await this.#untilStopped(writer.write(data));
-          this.#writingLocally = false;
-          this.#readingResumedAt = Date.now();
-          if (written === STOPPED) return;
+          const writing = writer.write(data);
+          if (writing) {
+            this.#writingLocally = true;
+            const written = await this.#untilStopped(writing);
+            this.#writingLocally = false;
+            this.#readingResumedAt = Date.now();
+            if (written === STOPPED) return;
+          }
           this.#countBytes("in", data.length);
           this.options.onOutput?.(channel, data);
         } else if (channel === Channel.status) {
@@ -492,10 +509,13 @@ class StreamSession {
     });
   }
 
-  /** Reads the next message; a transport failure is a lost connection unless the status is in. */
-  async #receive(): Promise<WebSocketMessage | null> {
+  /**
+   * Reads the next message; a transport failure is a lost connection unless the status is in.
+   * With `view`, the message may be a view of the read buffer (valid until the next receive).
+   */
+  async #receive(view: boolean): Promise<WebSocketMessage | null> {
     try {
-      return await this.ws.receive();
+      return await (view && this.ws.receiveView ? this.ws.receiveView() : this.ws.receive());
     } catch (readError) {
       this.#log(4, () => `reading from the server failed: ${readError}`);
       if (this.protocol.statusFormat === "status-json" && this.#statusBytes > 0) {
@@ -642,4 +662,32 @@ class StreamSession {
       this.#log(4, () => `sending stdin's end failed: ${error}`);
     }).finally(() => clearTimeout(timer));
   }
+}
+
+/** A session output: a direct sink, or the writer of an ordinary stream. */
+interface Output {
+  /** Whether chunks may be views (the sink is done with them when `write` settles). */
+  readonly direct: boolean;
+  /** Writes a chunk; `undefined` when it finished synchronously. */
+  write(chunk: Uint8Array): Promise<void> | undefined;
+  /** Releases the stream's writer lock. */
+  release(): void;
+}
+
+function outputOf(stream: WritableStream<Uint8Array> | undefined): Output | undefined {
+  if (!stream) return undefined;
+  const sink = directSinkOf(stream);
+  if (sink) {
+    return {
+      direct: true,
+      write: (chunk) => sink.write(chunk) ?? undefined,
+      release: () => {},
+    };
+  }
+  const writer = stream.getWriter();
+  return {
+    direct: false,
+    write: (chunk) => writer.write(chunk),
+    release: () => writer.releaseLock(),
+  };
 }

@@ -10,6 +10,8 @@ import type { ByteConn } from "./types.ts";
 
 /** Default buffer size: large reads keep throughput high (see PROTOCOL.md §12). */
 export const DEFAULT_READ_BUFFER_BYTES = 256 * 1024;
+/** Room below which `ensure` compacts before reading: one TLS record's plaintext. */
+const MIN_READ_ROOM_BYTES = 16 * 1024;
 
 /**
  * Buffered reading over a connection.
@@ -63,7 +65,13 @@ export class BufferedReader {
   /** Buffers at least `count` bytes (≤ capacity); `false` when the stream ends first. */
   async ensure(count: number): Promise<boolean> {
     if (count > this.#buffer.length) throw new RangeError("ensure beyond buffer capacity");
-    if (this.#start + count > this.#buffer.length) {
+    if (this.buffered >= count) return true;
+    // Move the partial data to the front when `count` would not fit, or when the room left is
+    // too small for a whole TLS record (a read into it would return a fragment).
+    if (
+      this.#start + count > this.#buffer.length ||
+      (this.#start > 0 && this.#buffer.length - this.#end < MIN_READ_ROOM_BYTES)
+    ) {
       this.#buffer.copyWithin(0, this.#start, this.#end);
       this.#end -= this.#start;
       this.#start = 0;
@@ -72,6 +80,18 @@ export class BufferedReader {
       if (!(await this.fill())) return false;
     }
     return true;
+  }
+
+  /**
+   * Moves the unconsumed bytes into a new buffer, leaving the old one to whoever still holds
+   * views of it (see `WebSocketConn.receiveView`).
+   */
+  detach(): void {
+    const buffer = new Uint8Array(this.#buffer.length);
+    buffer.set(this.#buffer.subarray(this.#start, this.#end));
+    this.#end -= this.#start;
+    this.#start = 0;
+    this.#buffer = buffer;
   }
 
   /** A view of the next `count` buffered bytes, valid until the next read. */

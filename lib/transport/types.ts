@@ -46,8 +46,21 @@ export interface WebSocketConn {
    * Pings are answered and pongs consumed internally. Not calling `receive` applies back-pressure.
    */
   receive(): Promise<WebSocketMessage | null>;
+  /**
+   * Like {@linkcode receive}, but the message's `data` may be a view of the connection's read
+   * buffer: valid only until the next `receive`/`receiveView`/`close` call, so the caller must be
+   * done with it (written out or copied) before asking for more. Optional: callers fall back to
+   * `receive`.
+   */
+  receiveView?(): Promise<WebSocketMessage | null>;
   /** Sends one unfragmented message; resolves when it was written (back-pressure). */
   send(data: Uint8Array, binary?: boolean): Promise<void>;
+  /**
+   * Sends `payload` as consecutive binary messages of at most `maxMessageBytes` bytes, each
+   * starting with the byte `prefix` (a channel number): the same messages as one `send` each, in
+   * one write. Optional: callers fall back to `send`.
+   */
+  sendPrefixed?(prefix: number, payload: Uint8Array, maxMessageBytes: number): Promise<void>;
   /** Sends a ping; `onPong` fires when any pong arrives. */
   ping(): Promise<void>;
   /** Milliseconds since epoch when the last pong (or any frame, per implementation) arrived. */

@@ -5,7 +5,9 @@
  * closing handshake.
  *
  * Receiving is pulled: the socket is read only inside {@linkcode WebSocketConn.receive}, into one
- * 256 KiB buffer, so a consumer that stops reading applies TCP back-pressure to the server. Pings
+ * 256 KiB buffer, so a consumer that stops reading applies TCP back-pressure to the server.
+ * `receiveView` returns messages as views of that buffer (valid until the next receive), which
+ * saves a copy and an allocation per message on bulk output. Pings
  * are answered (and pongs noticed) only while someone calls `receive` — as in client-go, whose
  * read loop also stalls when output blocks. `receive` must not be called concurrently.
  *
@@ -20,6 +22,7 @@ import {
   decodeClosePayload,
   encodeClientFrame,
   encodeClosePayload,
+  encodePrefixedClientFrames,
   FrameHeaderError,
   Opcode,
   parseFrameHeader,
@@ -171,6 +174,8 @@ class RawWebSocket implements WebSocketConn {
   #writes: Promise<void> = Promise.resolve();
   #onClosed: (() => void)[] = [];
   #fragments: Uint8Array[] = [];
+  /** A message returned by `receiveView` may still be in use: the buffer must not be reused. */
+  #viewOutstanding = false;
   #fragmentBytes = 0;
   #fragmentBinary = false;
 
@@ -209,17 +214,65 @@ class RawWebSocket implements WebSocketConn {
   }
 
   receive(): Promise<WebSocketMessage | null> {
-    const current = this.#receiveOnce();
+    return this.#receive(false);
+  }
+
+  receiveView(): Promise<WebSocketMessage | null> {
+    return this.#receive(true);
+  }
+
+  #receive(view: boolean): Promise<WebSocketMessage | null> {
+    if (this.#closeInfo) return Promise.resolve(null);
+    // Refused here, before `#currentReceive` is replaced: `#drain` waits on it while a receive is
+    // in flight, and a settled stand-in would make it spin until that receive ends.
+    if (this.#receiving) {
+      return Promise.reject(new Error("WebSocket receive() called concurrently"));
+    }
+    this.#viewOutstanding = false; // asking for more ends the last view's lifetime
+    // The common case of a bulk stream: the next frame is already buffered whole.
+    const quick = this.#takeBufferedMessage(view);
+    if (quick) return Promise.resolve(quick);
+    const current = this.#receiveOnce(view);
     this.#currentReceive = current.catch(() => {});
     return current;
   }
 
-  async #receiveOnce(): Promise<WebSocketMessage | null> {
-    if (this.#closeInfo) return null;
-    if (this.#receiving) throw new Error("WebSocket receive() called concurrently");
+  /**
+   * Consumes and returns the next message when it is one complete unfragmented data frame already
+   * in the read buffer (no await, no header object); anything else is left to the general path.
+   */
+  #takeBufferedMessage(view: boolean): WebSocketMessage | undefined {
+    if (this.#fragmentBytes > 0 || this.#fragments.length > 0) return undefined;
+    const reader = this.#reader;
+    const available = reader.buffered;
+    if (available < 2) return undefined;
+    const bytes = reader.peek(available);
+    // FIN, no reserved bits, a data opcode, not masked: the frames a server sends in bulk.
+    const opcode = bytes[0] & 0x0f;
+    if ((bytes[0] & 0xf0) !== 0x80 || bytes[1] & 0x80) return undefined;
+    if (opcode !== Opcode.binary && opcode !== Opcode.text) return undefined;
+    let length = bytes[1];
+    let headerLength = 2;
+    if (length === 126) {
+      if (available < 4) return undefined;
+      length = (bytes[2] << 8) | bytes[3];
+      headerLength = 4;
+    } else if (length === 127) {
+      if (available < 10 || bytes[2] | bytes[3] | bytes[4] | bytes[5] | bytes[6]) return undefined;
+      length = (bytes[7] << 16) | (bytes[8] << 8) | bytes[9];
+      headerLength = 10;
+    }
+    if (available < headerLength + length) return undefined;
+    reader.consume(headerLength);
+    const data = reader.take(length);
+    this.#viewOutstanding = view;
+    return { binary: opcode === Opcode.binary, data: view ? data : data.slice() };
+  }
+
+  async #receiveOnce(view: boolean): Promise<WebSocketMessage | null> {
     this.#receiving = true;
     try {
-      return await this.#receiveMessage();
+      return await this.#receiveMessage(view);
     } catch (error) {
       if (error instanceof WebSocketProtocolError) {
         if (!this.#closeSent) {
@@ -239,7 +292,7 @@ class RawWebSocket implements WebSocketConn {
     }
   }
 
-  async #receiveMessage(): Promise<WebSocketMessage | null> {
+  async #receiveMessage(view: boolean): Promise<WebSocketMessage | null> {
     const reader = this.#reader;
     while (true) {
       let header = parseFrameHeaderOrThrow(reader.peek(reader.buffered));
@@ -249,6 +302,23 @@ class RawWebSocket implements WebSocketConn {
           return null;
         }
         header = parseFrameHeaderOrThrow(reader.peek(reader.buffered));
+      }
+      const frameBytes = header.headerLength + header.payloadLength;
+      if (
+        view && header.fin && !header.masked && header.reserved === 0 &&
+        (header.opcode === Opcode.binary || header.opcode === Opcode.text) &&
+        this.#fragmentBytes === 0 && this.#fragments.length === 0 &&
+        frameBytes <= reader.capacity
+      ) {
+        // A view needs the whole frame in the read buffer: read it there, then hand out a slice
+        // of the buffer instead of a copy.
+        if (!(await reader.ensure(frameBytes))) {
+          this.#finish({ code: 1006, reason: "" });
+          return null;
+        }
+        reader.consume(header.headerLength);
+        this.#viewOutstanding = true;
+        return { binary: header.opcode === Opcode.binary, data: reader.take(header.payloadLength) };
       }
       reader.consume(header.headerLength);
       if (header.masked) throw new WebSocketProtocolError("server sent a masked frame");
@@ -346,6 +416,19 @@ class RawWebSocket implements WebSocketConn {
     return this.#write(encodeClientFrame(binary ? Opcode.binary : Opcode.text, data));
   }
 
+  sendPrefixed(prefix: number, payload: Uint8Array, maxMessageBytes: number): Promise<void> {
+    if (this.#closeInfo) return Promise.reject(new WebSocketClosedError(this.#closeInfo.code));
+    if (this.#closeSent) return Promise.reject(new WebSocketClosedError());
+    if (maxMessageBytes > MAX_SEND_MESSAGE_BYTES) {
+      return Promise.reject(
+        new RangeError(
+          `WebSocket messages of ${maxMessageBytes} bytes exceed ${MAX_SEND_MESSAGE_BYTES} bytes`,
+        ),
+      );
+    }
+    return this.#write(encodePrefixedClientFrames(prefix, payload, maxMessageBytes));
+  }
+
   ping(): Promise<void> {
     if (this.#closeInfo) return Promise.reject(new WebSocketClosedError(this.#closeInfo.code));
     if (this.#closeSent) return Promise.resolve();
@@ -368,6 +451,10 @@ class RawWebSocket implements WebSocketConn {
       }
     }
     const closed = new Promise<void>((resolve) => this.#onClosed.push(resolve));
+    // The caller may have stopped while writing out the last view (a session ended by a signal
+    // abandons its write): reading on for the close frame must not overwrite those bytes.
+    if (this.#viewOutstanding) this.#reader.detach();
+    this.#viewOutstanding = false;
     this.#drain();
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([

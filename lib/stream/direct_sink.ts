@@ -1,0 +1,56 @@
+/**
+ * A faster way for a session to hand output to the process's stdout and stderr.
+ *
+ * A `WritableStream` costs several promise hops per chunk, and it owns every chunk it is given, so
+ * the session must pass copies. A stream built by the CLI for the process's own stdout or stderr
+ * can carry a {@linkcode DirectSink} as well: a `write` that has finished with the chunk when it
+ * returns (or when its promise settles), so the session may pass views of the connection's read
+ * buffer and skip both the copy and the stream machinery. A stream that wraps another (recording,
+ * fan-out prefixes, tests) does not carry the sink and is written the ordinary way.
+ *
+ * @module
+ */
+
+/** Consumes each chunk before `write` returns, or before the promise it returns settles. */
+export interface DirectSink {
+  /** Writes (or copies) `chunk`; must not keep a reference to it afterwards. */
+  write(chunk: Uint8Array): void | Promise<void>;
+}
+
+const DIRECT_SINK: unique symbol = Symbol("kubexec.directSink");
+
+type WithSink = WritableStream<Uint8Array> & { [DIRECT_SINK]?: DirectSink };
+
+/**
+ * Returns `stream` with `sink` attached, for {@linkcode directSinkOf} to find.
+ *
+ * @example
+ * ```ts
+ * import { directSinkOf, withDirectSink } from "./direct_sink.ts";
+ * const sink = { write(_chunk: Uint8Array) {} };
+ * const stream = withDirectSink(new WritableStream<Uint8Array>(), sink);
+ * directSinkOf(stream) === sink; // true
+ * ```
+ */
+export function withDirectSink(
+  stream: WritableStream<Uint8Array>,
+  sink: DirectSink,
+): WritableStream<Uint8Array> {
+  (stream as WithSink)[DIRECT_SINK] = sink;
+  return stream;
+}
+
+/**
+ * The direct sink attached to `stream`, if any.
+ *
+ * @example
+ * ```ts
+ * import { directSinkOf } from "./direct_sink.ts";
+ * directSinkOf(new WritableStream<Uint8Array>()); // undefined
+ * ```
+ */
+export function directSinkOf(
+  stream: WritableStream<Uint8Array> | undefined,
+): DirectSink | undefined {
+  return (stream as WithSink | undefined)?.[DIRECT_SINK];
+}
