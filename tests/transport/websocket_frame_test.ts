@@ -9,6 +9,7 @@ import {
   decodeClosePayload,
   encodeClientFrame,
   encodeClosePayload,
+  encodePrefixedClientFrames,
   FrameHeaderError,
   maskInPlace,
   Opcode,
@@ -50,6 +51,38 @@ Deno.test("maskInPlace is its own inverse, aligned or not", () => {
     maskInPlace(view, key);
     assert.deepEqual(view, original);
   }
+});
+
+Deno.test("prefixed frames: the messages one send each would give, for every split", () => {
+  for (const max of [2, 5, 126, 127, 32 * 1024, 70_000]) {
+    for (const length of [0, 1, max - 2, max - 1, max, 3 * (max - 1) + 1, 100_000]) {
+      if (length < 0 || (max < 100 && length > 2000)) continue;
+      const payload = new Uint8Array(length).map((_, i) => (i * 13 + 5) & 0xff);
+      const frames = encodePrefixedClientFrames(7, payload, max);
+      // Walk the frames with the reference parser and unmask byte by byte.
+      const bodies: Uint8Array[] = [];
+      for (let at = 0; at < frames.length;) {
+        const header = parseFrameHeader(frames.subarray(at));
+        assert.ok(typeof header === "object");
+        assert.equal(header.fin, true);
+        assert.equal(header.opcode, Opcode.binary);
+        assert.equal(header.masked, true);
+        const end = at + header.headerLength + header.payloadLength;
+        bodies.push(
+          unmaskReference(frames.subarray(at, end), header.headerLength, header.maskKey!),
+        );
+        at = end;
+      }
+      const expected = length === 0 ? 1 : Math.ceil(length / (max - 1));
+      assert.equal(bodies.length, expected, `max ${max}, length ${length}`);
+      assert.ok(bodies.every((body) => body[0] === 7 && body.length <= max));
+      assert.deepEqual(
+        new Uint8Array(bodies.flatMap((body) => [...body.subarray(1)])),
+        payload,
+      );
+    }
+  }
+  assert.throws(() => encodePrefixedClientFrames(0, new Uint8Array(1), 1), RangeError);
 });
 
 Deno.test("frame headers: partial input, server frames, oversize lengths", () => {
