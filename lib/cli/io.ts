@@ -6,7 +6,7 @@
  * @module
  */
 import { WriteBehind } from "./write_behind.ts";
-import { type DirectSink, withDirectSink } from "../stream/direct_sink.ts";
+import { type DirectSink, withDirectSink, withDirectSource } from "../stream/direct_io.ts";
 
 /** Terminal control the CLI needs; a no-op implementation serves tests and pipes. */
 export interface TerminalControl {
@@ -129,7 +129,7 @@ export function uncloseableFile(
         while (offset < chunk.length) offset += await file.write(chunk.subarray(offset));
       },
     };
-  // Sessions write through `sink` directly (see lib/stream/direct_sink.ts); everyone else through
+  // Sessions write through `sink` directly (see lib/stream/direct_io.ts); everyone else through
   // the stream.
   return withDirectSink(
     new WritableStream<Uint8Array>({
@@ -198,14 +198,18 @@ export function fileReadable(
   file: ReadableFile,
   chunkBytes = STDIN_READ_BYTES,
 ): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const buffer = new Uint8Array(chunkBytes);
-      const count = await file.read(buffer);
-      if (count === null) controller.close();
-      else controller.enqueue(buffer.subarray(0, count));
-    },
-  }, { highWaterMark: 0 });
+  // Sessions read `file` directly into buffers of their own (lib/stream/direct_io.ts).
+  return withDirectSource(
+    new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const buffer = new Uint8Array(chunkBytes);
+        const count = await file.read(buffer);
+        if (count === null) controller.close();
+        else controller.enqueue(buffer.subarray(0, count));
+      },
+    }, { highWaterMark: 0 }),
+    { read: (buffer) => file.read(buffer) },
+  );
 }
 
 const RESIZE_POLL_MS = 250;

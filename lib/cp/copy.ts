@@ -23,6 +23,7 @@
  *
  * @module
  */
+import { directSourceOf, withDirectSource } from "../stream/direct_io.ts";
 import {
   FileSpecError,
   RemoteCommandError,
@@ -295,6 +296,19 @@ async function runWithStdin(
       return source.cancel(reason);
     },
   }, { highWaterMark: 0 });
+  const direct = directSourceOf(input);
+  if (direct) {
+    withDirectSource(stdin, {
+      async read(buffer) {
+        try {
+          return await direct.read(buffer);
+        } catch (error) {
+          localError = error;
+          throw error;
+        }
+      },
+    });
+  }
   let exitCode: number;
   try {
     ({ exitCode } = await exec(command, {

@@ -9,6 +9,7 @@
  * @module
  */
 import { TarWriteError } from "./errors.ts";
+import { withDirectSource } from "../stream/direct_io.ts";
 import {
   BLOCK_SIZE,
   encodePaxRecords,
@@ -191,11 +192,19 @@ function isBodyReader(
   return typeof (body as BodyReader).read === "function";
 }
 
-/** Accumulates output into fixed-size chunks; fresh chunks are zeroed, so padding is free. */
+/**
+ * Accumulates output into chunks: fresh zeroed ones of `chunkSize` (padding is then free), or,
+ * after {@linkcode ChunkAssembler.retarget}, buffers the consumer lends one at a time (padding is
+ * written, since they hold old bytes).
+ */
 class ChunkAssembler {
   #chunkSize: number;
   #chunk: Uint8Array;
   #used = 0;
+  /** The chunk is all zeros beyond `#used` (a fresh allocation). */
+  #zeroed = true;
+  /** Chunks are lent by the consumer: `take` leaves no chunk of its own behind. */
+  #lent = false;
 
   constructor(chunkSize: number) {
     this.#chunkSize = chunkSize;
@@ -207,11 +216,19 @@ class ChunkAssembler {
   }
 
   get full(): boolean {
-    return this.#used === this.#chunkSize;
+    return this.#used === this.#chunk.length;
   }
 
   advance(count: number): void {
     this.#used += count;
+  }
+
+  /** Continues filling `buffer` (lent by the consumer until the next chunk is yielded). */
+  retarget(buffer: Uint8Array): void {
+    this.#chunk = buffer;
+    this.#used = 0;
+    this.#zeroed = false;
+    this.#lent = true;
   }
 
   /** Copies `bytes` in, yielding every chunk that fills up. */
@@ -219,27 +236,30 @@ class ChunkAssembler {
     let offset = 0;
     while (offset < bytes.length) {
       if (this.full) yield this.take();
-      const count = Math.min(bytes.length - offset, this.#chunkSize - this.#used);
+      const count = Math.min(bytes.length - offset, this.#chunk.length - this.#used);
       this.#chunk.set(bytes.subarray(offset, offset + count), this.#used);
       this.#used += count;
       offset += count;
     }
   }
 
-  /** Skips `count` zero bytes, yielding every chunk that fills up. */
+  /** Appends `count` zero bytes, yielding every chunk that fills up. */
   *zeros(count: number): Generator<Uint8Array> {
     let remaining = count;
     while (remaining > 0) {
       if (this.full) yield this.take();
-      const step = Math.min(remaining, this.#chunkSize - this.#used);
+      const step = Math.min(remaining, this.#chunk.length - this.#used);
+      if (!this.#zeroed) this.#chunk.fill(0, this.#used, this.#used + step);
       this.#used += step;
       remaining -= step;
     }
   }
 
   take(): Uint8Array {
-    const out = this.#used === this.#chunkSize ? this.#chunk : this.#chunk.subarray(0, this.#used);
-    this.#chunk = new Uint8Array(this.#chunkSize);
+    const out = this.full ? this.#chunk : this.#chunk.subarray(0, this.#used);
+    // A lent buffer goes back with the data; the consumer lends the next one before resuming.
+    this.#chunk = this.#lent ? new Uint8Array(0) : new Uint8Array(this.#chunkSize);
+    this.#zeroed = !this.#lent;
     this.#used = 0;
     return out;
   }
@@ -322,7 +342,10 @@ export function createTarStream(
     if (assembler.pending > 0) yield assembler.take();
   }
   const iterator = chunks();
-  return new ReadableStream<Uint8Array>({
+  let finished = false;
+  // Pulled only when read (high-water mark 0), so a consumer that takes the direct source instead
+  // never finds a chunk already taken by the stream's own queue.
+  const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
       const { value, done } = await iterator.next();
       if (done) controller.close();
@@ -330,6 +353,19 @@ export function createTarStream(
     },
     async cancel() {
       await iterator.return(undefined);
+    },
+  }, { highWaterMark: 0 });
+  return withDirectSource(stream, {
+    // The archive written straight into the reader's buffer: file bodies are read into it too.
+    async read(buffer) {
+      if (finished) return null;
+      assembler.retarget(buffer);
+      const { value, done } = await iterator.next();
+      if (done) {
+        finished = true;
+        return null;
+      }
+      return value.length;
     },
   });
 }

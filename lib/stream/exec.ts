@@ -36,7 +36,7 @@ import {
   ProtocolError,
   SessionLimitError,
 } from "./errors.ts";
-import { directSinkOf } from "./direct_sink.ts";
+import { directSinkOf, type DirectSource, directSourceOf } from "./direct_io.ts";
 import { protocolHandler } from "./protocol.ts";
 import { encodeTerminalSize, type TerminalSize } from "./resize.ts";
 import { type CommandOutcome, decodeStatusJson, decodeStatusText, type Status } from "./status.ts";
@@ -127,6 +127,8 @@ const DEFAULT_CLOSE_GRACE_MS = 2000;
 /** The status is one small JSON document; more than this is not a status. */
 const MAX_STATUS_BYTES = 1024 * 1024;
 const EOF_BYTE = new Uint8Array([0x04]);
+/** Bytes per read of a direct stdin source: what a pipe holds. */
+const DIRECT_STDIN_READ_BYTES = 64 * 1024;
 const STOPPED: unique symbol = Symbol("stopped");
 
 type Timer = ReturnType<typeof setTimeout>;
@@ -396,6 +398,8 @@ class StreamSession {
     if (await this.#untilStopped(initialSizeSent) === STOPPED) return;
     const reader = stdin.getReader();
     this.#stdinReader = reader;
+    const source = directSourceOf(stdin);
+    if (source) return await this.#pumpDirectStdin(source);
     let next = reader.read();
     while (true) {
       let chunk: ReadableStreamReadResult<Uint8Array> | typeof STOPPED;
@@ -421,6 +425,45 @@ class StreamSession {
         return;
       }
       this.#countBytes("out", chunk.value.length);
+    }
+    await this.#closeStdin();
+  }
+
+  /**
+   * {@linkcode #pumpStdin} for a stream that carries a direct source: reads alternate between two
+   * buffers, the next read running while the previous chunk is sent. A buffer is read into again
+   * only after its chunk's send settled, by which time the chunk was framed into messages.
+   */
+  async #pumpDirectStdin(source: DirectSource): Promise<void> {
+    const buffers = [
+      new Uint8Array(DIRECT_STDIN_READ_BYTES),
+      new Uint8Array(DIRECT_STDIN_READ_BYTES),
+    ];
+    let current = 0;
+    let next = source.read(buffers[current]);
+    while (true) {
+      let count: number | null | typeof STOPPED;
+      try {
+        count = await this.#untilStopped(next);
+      } catch (error) {
+        this.#log(4, () => `reading stdin failed: ${error}`);
+        this.#fail(error);
+        return;
+      }
+      if (count === STOPPED) return;
+      if (count === null) break;
+      const chunk = buffers[current].subarray(0, count);
+      current ^= 1;
+      next = source.read(buffers[current]);
+      next.catch(() => {});
+      if (count === 0) continue;
+      try {
+        if (!await this.#sendChannel(Channel.stdin, chunk)) return;
+      } catch (error) {
+        this.#log(4, () => `sending stdin failed, stdin stops: ${error}`);
+        return;
+      }
+      this.#countBytes("out", count);
     }
     await this.#closeStdin();
   }

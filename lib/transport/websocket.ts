@@ -30,6 +30,8 @@ import {
 
 /** Largest message {@linkcode WebSocketConn.send} accepts (client-go's 32 KiB data buffer). */
 export const MAX_SEND_MESSAGE_BYTES = 32 * 1024;
+/** Size of the buffer `sendPrefixed` reuses: four full 32 KiB messages and their headers. */
+const SEND_BUFFER_BYTES = 4 * (MAX_SEND_MESSAGE_BYTES + 8);
 /** Largest incoming message (after reassembly); beyond it the connection fails with 1009. */
 export const MAX_RECEIVE_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** How much of a refused upgrade's body is kept (client-go reads the same amount). */
@@ -174,6 +176,9 @@ class RawWebSocket implements WebSocketConn {
   #writes: Promise<void> = Promise.resolve();
   #onClosed: (() => void)[] = [];
   #fragments: Uint8Array[] = [];
+  /** Reused by `sendPrefixed` while no write of it is pending. */
+  #sendBuffer: Uint8Array | undefined;
+  #sendBufferBusy = false;
   /** A message returned by `receiveView` may still be in use: the buffer must not be reused. */
   #viewOutstanding = false;
   #fragmentBytes = 0;
@@ -426,7 +431,24 @@ class RawWebSocket implements WebSocketConn {
         ),
       );
     }
-    return this.#write(encodePrefixedClientFrames(prefix, payload, maxMessageBytes));
+    // One buffer serves every prefixed send whose predecessor was written: a stream of stdin
+    // then allocates nothing per chunk (fresh 64–128 KiB arrays per chunk kept tens of MiB of
+    // garbage alive between collections).
+    this.#sendBuffer ??= new Uint8Array(SEND_BUFFER_BYTES);
+    const frames = encodePrefixedClientFrames(
+      prefix,
+      payload,
+      maxMessageBytes,
+      this.#sendBufferBusy ? undefined : this.#sendBuffer,
+    );
+    if (frames.buffer !== this.#sendBuffer.buffer) return this.#write(frames);
+    this.#sendBufferBusy = true;
+    const written = this.#write(frames);
+    const release = () => {
+      this.#sendBufferBusy = false;
+    };
+    written.then(release, release);
+    return written;
   }
 
   ping(): Promise<void> {

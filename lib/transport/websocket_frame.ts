@@ -226,7 +226,8 @@ export function decodeClosePayload(payload: Uint8Array): { code: number; reason:
  * `prefix` and hold at most `maxMessageBytes` bytes each (prefix included), all into one buffer:
  * what one `send` per message would write, with one allocation, one copy and one write for the
  * lot. The channel protocols put their channel number in that first byte. An empty `payload`
- * gives one message holding only the prefix.
+ * gives one message holding only the prefix. With `into` large enough, the frames are written
+ * there (and a view of it returned) instead of into a new buffer.
  *
  * @example
  * ```ts
@@ -239,6 +240,7 @@ export function encodePrefixedClientFrames(
   prefix: number,
   payload: Uint8Array,
   maxMessageBytes: number,
+  into?: Uint8Array,
 ): Uint8Array {
   const perMessage = maxMessageBytes - 1;
   if (perMessage < 1) throw new RangeError("maxMessageBytes must leave room for payload");
@@ -250,7 +252,7 @@ export function encodePrefixedClientFrames(
     const body = 1 + Math.min(perMessage, payload.length - m * perMessage);
     total += headerBytes(body) + body;
   }
-  const out = new Uint8Array(total);
+  const out = into && into.length >= total ? into.subarray(0, total) : new Uint8Array(total);
   let at = 0;
   for (let m = 0, offset = 0; m < messages; m++) {
     const chunk = payload.subarray(offset, Math.min(offset + perMessage, payload.length));

@@ -9,6 +9,7 @@ import {
   writeNumericField,
 } from "../../lib/cp/tar_format.ts";
 import { readTar } from "../../lib/cp/tar_reader.ts";
+import { directSourceOf } from "../../lib/stream/direct_io.ts";
 import { createTarStream, encodeTarHeader, type TarWriterInput } from "../../lib/cp/tar_writer.ts";
 import { buildArchive, chunked, collect, concat, run, tempDir } from "./helpers.ts";
 
@@ -275,4 +276,29 @@ Deno.test("tar reader: malformed archives fail with TarFormatError", async () =>
     (error: unknown) =>
       error instanceof TarFormatError && /exceeds the 10-byte limit/.test(error.message),
   );
+});
+
+Deno.test("tar writer: the direct source writes the stream's bytes into lent buffers of any size, padding included", async () => {
+  await using dir = await tempDir();
+  await Deno.mkdir(`${dir.path}/t/sub`, { recursive: true });
+  await Deno.writeFile(`${dir.path}/t/sub/a`, new Uint8Array(1500).fill(1));
+  await Deno.writeFile(`${dir.path}/t/b`, new Uint8Array(70_001).map((_, i) => i & 0xff));
+  await Deno.writeFile(`${dir.path}/t/c`, new Uint8Array(0));
+  const options = { archiveName: "root", chunkSize: 4096 };
+  const expected = await collect(packLocalPath(`${dir.path}/t`, options));
+  for (const lent of [1, 7, 512, 4096, 65_536, 1 << 20]) {
+    const source = directSourceOf(packLocalPath(`${dir.path}/t`, options));
+    assert.ok(source, "packLocalPath's stream carries a direct source");
+    // Buffers full of 0xff: padding and the end-of-archive blocks must be written, not assumed.
+    const buffer = new Uint8Array(lent);
+    const parts: Uint8Array[] = [];
+    while (true) {
+      buffer.fill(0xff);
+      const count = await source.read(buffer);
+      if (count === null) break;
+      parts.push(buffer.slice(0, count));
+    }
+    assert.deepEqual(concat(parts), expected, `lent buffers of ${lent} bytes`);
+    assert.equal(await source.read(buffer), null, "stays at its end");
+  }
 });

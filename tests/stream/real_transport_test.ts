@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { runStreamSession } from "../../lib/stream/exec.ts";
+import { withDirectSink, withDirectSource } from "../../lib/stream/direct_io.ts";
 import { DEFAULT_PROTOCOLS } from "../../lib/stream/protocol.ts";
 import { connectTcp } from "../../lib/transport/tcp.ts";
 import { openWebSocket } from "../../lib/transport/websocket.ts";
@@ -54,6 +55,46 @@ Deno.test("over the raw RFC 6455 client: 4 MiB through cat arrive byte-exact, th
     assert.equal(result.bytesIn, input.length);
     assert.equal(await sha256(concat(output)), await sha256(input));
     assert.equal(ws.closeInfo?.code, 1000);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("over the raw RFC 6455 client: a direct stdin source and a direct stdout sink move 8 MiB byte-exact", async () => {
+  const server = catServer({ status: '{"metadata":{},"status":"Success"}' });
+  try {
+    const conn = await connectTcp("127.0.0.1", server.addr.port);
+    const ws = await openWebSocket(conn, {
+      target: "/api/v1/namespaces/default/pods/web/exec?command=cat&stdin=true&stdout=true",
+      host: `127.0.0.1:${server.addr.port}`,
+      protocols: [...DEFAULT_PROTOCOLS],
+    });
+    const input = randomBytes(8 << 20);
+    let offset = 0;
+    let reads = 0;
+    // Reads of varying sizes into the session's own buffers; a buffer reused before its chunk
+    // went out would change what arrives.
+    const source = {
+      read(buffer: Uint8Array): Promise<number | null> {
+        if (offset === input.length) return Promise.resolve(null);
+        const count = Math.min(buffer.length - (reads++ % 3) * 1000, input.length - offset);
+        buffer.set(input.subarray(offset, offset + count));
+        offset += count;
+        return Promise.resolve(count);
+      },
+    };
+    const output: Uint8Array[] = [];
+    const sink = { write: (chunk: Uint8Array) => void output.push(chunk.slice()) };
+    const result = await runStreamSession(ws, {
+      stdin: withDirectSource(new ReadableStream<Uint8Array>(), source),
+      stdout: withDirectSink(new WritableStream<Uint8Array>(), sink),
+      tty: false,
+    });
+    assert.equal(result.exitCode, 0);
+    assert.equal(result.bytesOut, input.length);
+    assert.ok(reads > 100, "the direct source was used");
+    assert.ok(output.length > 100, "the direct sink was used");
+    assert.equal(await sha256(concat(output)), await sha256(input));
   } finally {
     await server.shutdown();
   }

@@ -1,5 +1,6 @@
 /**
- * A faster way for a session to hand output to the process's stdout and stderr.
+ * Faster ways for a session to hand output to the process's stdout and stderr, and to read the
+ * process's stdin.
  *
  * A `WritableStream` costs several promise hops per chunk, and it owns every chunk it is given, so
  * the session must pass copies. A stream built by the CLI for the process's own stdout or stderr
@@ -7,6 +8,10 @@
  * returns (or when its promise settles), so the session may pass views of the connection's read
  * buffer and skip both the copy and the stream machinery. A stream that wraps another (recording,
  * fan-out prefixes, tests) does not carry the sink and is written the ordinary way.
+ *
+ * Likewise a stream over the process's stdin can carry a {@linkcode DirectSource}: the session
+ * then reads into two buffers of its own, alternately, instead of receiving a fresh array per
+ * chunk (the garbage of a 1 GiB upload kept tens of MiB alive between collections).
  *
  * @module
  */
@@ -53,4 +58,49 @@ export function directSinkOf(
   stream: WritableStream<Uint8Array> | undefined,
 ): DirectSink | undefined {
   return (stream as WithSink | undefined)?.[DIRECT_SINK];
+}
+
+/** Reads into a buffer the caller owns, like `Deno.FsFile.read`. */
+export interface DirectSource {
+  /** Reads up to `buffer.length` bytes into `buffer`; `null` at the end. */
+  read(buffer: Uint8Array): Promise<number | null>;
+}
+
+const DIRECT_SOURCE: unique symbol = Symbol("kubexec.directSource");
+
+type WithSource = ReadableStream<Uint8Array> & { [DIRECT_SOURCE]?: DirectSource };
+
+/**
+ * Returns `stream` with `source` attached, for {@linkcode directSourceOf} to find. Reading through
+ * either must give the same bytes: a consumer uses one or the other, never both.
+ *
+ * @example
+ * ```ts
+ * import { directSourceOf, withDirectSource } from "./direct_io.ts";
+ * const source = { read: (_buffer: Uint8Array) => Promise.resolve(null) };
+ * const stream = withDirectSource(new ReadableStream<Uint8Array>(), source);
+ * directSourceOf(stream) === source; // true
+ * ```
+ */
+export function withDirectSource(
+  stream: ReadableStream<Uint8Array>,
+  source: DirectSource,
+): ReadableStream<Uint8Array> {
+  (stream as WithSource)[DIRECT_SOURCE] = source;
+  return stream;
+}
+
+/**
+ * The direct source attached to `stream`, if any.
+ *
+ * @example
+ * ```ts
+ * import { directSourceOf } from "./direct_io.ts";
+ * directSourceOf(new ReadableStream<Uint8Array>()); // undefined
+ * ```
+ */
+export function directSourceOf(
+  stream: ReadableStream<Uint8Array> | undefined,
+): DirectSource | undefined {
+  return (stream as WithSource | undefined)?.[DIRECT_SOURCE];
 }
