@@ -122,7 +122,7 @@ export function uncloseableFile(
       },
     }
     : writeBehind
-    ? { write: (chunk) => writeBehind.write(chunk) }
+    ? { write: (chunk) => writeBehind.write(chunk), flush: () => writeBehind.flush() }
     : {
       async write(chunk) {
         let offset = 0;

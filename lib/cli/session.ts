@@ -265,6 +265,10 @@ export async function runTerminalSession(request: TerminalSessionRequest): Promi
     if (result.ended === "signal" && received) {
       return { ...result, exitCode: 128 + SIGNAL_NUMBERS[received] };
     }
+    // Output that went through a wrapping stream (recording) may still sit in the process's
+    // write-behind buffers: it reaches the terminal before raw mode ends and before the caller's
+    // "command terminated" line.
+    if (result.ended === "status" || result.ended === "stream-end") await io.flush?.();
     return result;
   } finally {
     if (tty) io.terminal.setRaw(false);

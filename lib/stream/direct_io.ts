@@ -20,6 +20,12 @@
 export interface DirectSink {
   /** Writes (or copies) `chunk`; must not keep a reference to it afterwards. */
   write(chunk: Uint8Array): void | Promise<void>;
+  /**
+   * Resolves once every accepted chunk reached the file (a sink that copies into a write-behind
+   * buffer has accepted chunks it has not written yet). A session that ends with the command's
+   * status waits for it, so its caller's next message and terminal restore come after the output.
+   */
+  flush?(): Promise<void>;
 }
 
 const DIRECT_SINK: unique symbol = Symbol("kubexec.directSink");

@@ -231,7 +231,13 @@ class StreamSession {
     if (signal?.aborted) this.#onSignal();
     if (this.options.detach?.aborted) this.#onDetach();
     try {
-      return await this.#outcome.promise;
+      const result = await this.#outcome.promise;
+      // Output accepted by a write-behind sink may still be on its way; the command's outcome is
+      // only reported after it (a stop by signal or detach does not wait on a stuck reader).
+      if (result.ended === "status" || result.ended === "stream-end") {
+        await Promise.all([stdout?.flush(), stderr?.flush()]);
+      }
+      return result;
     } finally {
       signal?.removeEventListener("abort", abort);
       this.options.detach?.removeEventListener("abort", detach);
@@ -713,6 +719,8 @@ interface Output {
   readonly direct: boolean;
   /** Writes a chunk; `undefined` when it finished synchronously. */
   write(chunk: Uint8Array): Promise<void> | undefined;
+  /** Resolves once everything written reached its destination. */
+  flush(): Promise<void>;
   /** Releases the stream's writer lock. */
   release(): void;
 }
@@ -724,6 +732,7 @@ function outputOf(stream: WritableStream<Uint8Array> | undefined): Output | unde
     return {
       direct: true,
       write: (chunk) => sink.write(chunk) ?? undefined,
+      flush: () => sink.flush?.() ?? Promise.resolve(),
       release: () => {},
     };
   }
@@ -731,6 +740,8 @@ function outputOf(stream: WritableStream<Uint8Array> | undefined): Output | unde
   return {
     direct: false,
     write: (chunk) => writer.write(chunk),
+    // A stream's write settles once its sink took the chunk; nothing is held back here.
+    flush: () => Promise.resolve(),
     release: () => writer.releaseLock(),
   };
 }

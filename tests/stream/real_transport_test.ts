@@ -100,6 +100,39 @@ Deno.test("over the raw RFC 6455 client: a direct stdin source and a direct stdo
   }
 });
 
+Deno.test("over the raw RFC 6455 client: the outcome waits for a direct sink's flush", async () => {
+  const server = catServer({ status: '{"metadata":{},"status":"Success"}' });
+  try {
+    const conn = await connectTcp("127.0.0.1", server.addr.port);
+    const ws = await openWebSocket(conn, {
+      target: "/api/v1/namespaces/default/pods/web/exec?command=cat&stdin=true&stdout=true",
+      host: `127.0.0.1:${server.addr.port}`,
+      protocols: [...DEFAULT_PROTOCOLS],
+    });
+    const events: string[] = [];
+    // Accepts chunks at once, as the process's write-behind stdout does, and writes them later.
+    const sink = {
+      write: (_chunk: Uint8Array) => void events.push("accepted"),
+      flush: () =>
+        new Promise<void>((resolve) =>
+          setTimeout(() => {
+            events.push("flushed");
+            resolve();
+          }, 50)
+        ),
+    };
+    const result = await runStreamSession(ws, {
+      stdin: ReadableStream.from([randomBytes(1000)]),
+      stdout: withDirectSink(new WritableStream<Uint8Array>(), sink),
+      tty: false,
+    });
+    events.push(`outcome ${result.exitCode}`);
+    assert.deepEqual(events.slice(-2), ["flushed", "outcome 0"]);
+  } finally {
+    await server.shutdown();
+  }
+});
+
 Deno.test("over the raw RFC 6455 client: a non-zero exit code comes through", async () => {
   const status = JSON.stringify({
     metadata: {},
