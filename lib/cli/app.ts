@@ -17,6 +17,7 @@ import {
 import { type Io, writeText } from "./io.ts";
 import { renderError } from "./errors.ts";
 import { warmUpTls } from "../transport/tls_warmup.ts";
+import { closeIdleConnections } from "../transport/idle_connections.ts";
 import { createLogger } from "./logging.ts";
 
 const ROOT_NAME = "kubexec";
@@ -168,5 +169,7 @@ export async function runCli(root: Command, argv: string[], io: Io): Promise<num
     const rendered = renderError(error, { commandPath: fullPath, verbosity });
     await writeText(io.stderr, rendered.text);
     return rendered.exitCode;
+  } finally {
+    closeIdleConnections();
   }
 }

@@ -71,6 +71,8 @@ export async function connectCluster(
     logger: global.logger,
     env: io.env,
     transport: global.transport,
+    // exec/attach/cp upgrade on the connection of their GET pod; runCli closes what is left.
+    keepAlive: true,
   });
   return { config, client };
 }

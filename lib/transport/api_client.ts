@@ -23,7 +23,14 @@ import { BufferedReader } from "./buffered_reader.ts";
 import { dial } from "./connect.ts";
 import { withDeadline } from "./deadline.ts";
 import { UpgradeError } from "./errors.ts";
-import { MAX_REST_BODY_BYTES, readResponseBody, readResponseHead, writeRequest } from "./http1.ts";
+import {
+  MAX_REST_BODY_BYTES,
+  readResponseBody,
+  readResponseHead,
+  reusableAfter,
+  writeRequest,
+} from "./http1.ts";
+import { registerIdleCloser } from "./idle_connections.ts";
 import { type EnvReader, type ProxyRoute, resolveProxy } from "./proxy.ts";
 import type { ApiClient, ApiRequest, ApiResponse, ByteConn, WebSocketConn } from "./types.ts";
 import { openWebSocket } from "./websocket.ts";
@@ -42,7 +49,18 @@ export interface ApiClientOptions {
    * `Deno.connectTls` trusts the CA in addition to Deno's default roots (see `tls.ts`).
    */
   strictCaTrust?: boolean;
+  /**
+   * Keep the connection of a REST response for the next request or upgrade, for up to
+   * {@linkcode KEEP_ALIVE_IDLE_MS} (HTTP/1.1 keep-alive, one idle connection). `exec` then upgrades
+   * on the connection its `GET pod` used: one TLS handshake instead of two, and for client
+   * certificates (whose `Deno.connectTls` connections keep Nagle's algorithm) one delayed-ACK
+   * stall fewer. Whoever sets it calls `closeIdleConnections()` when done.
+   */
+  keepAlive?: boolean;
 }
+
+/** How long a kept connection may wait for its next request. */
+export const KEEP_ALIVE_IDLE_MS = 5000;
 
 /**
  * Parses the kubeconfig `server`, defaulting a missing scheme to https as client-go does.
@@ -129,10 +147,34 @@ export function createApiClient(
     return retry;
   };
 
+  let idle:
+    | { conn: ByteConn; clientCert: ClientCertificate | undefined; since: number }
+    | undefined;
+
+  /** The kept connection, when it suits a request with `clientCert` and is fresh enough. */
+  const takeIdle = (clientCert: ClientCertificate | undefined): ByteConn | undefined => {
+    const kept = idle;
+    idle = undefined;
+    if (!kept) return undefined;
+    if (kept.clientCert !== clientCert || performance.now() - kept.since > KEEP_ALIVE_IDLE_MS) {
+      kept.conn.close();
+      return undefined;
+    }
+    return kept.conn;
+  };
+
+  const keep = (conn: ByteConn, clientCert: ClientCertificate | undefined): void => {
+    idle?.conn.close();
+    idle = { conn, clientCert, since: performance.now() };
+  };
+
   /**
-   * Dials the server (same TLS, proxy and client certificate for REST and upgrades) and runs `use`
-   * on the connection within the request timeout. When the deadline passes first, the connection
-   * is closed, and a result that still arrives is handed to `discard`.
+   * Dials the server (same TLS, proxy and client certificate for REST and upgrades), or takes the
+   * kept connection, and runs `use` on it within the request timeout. A kept connection that
+   * fails before the server sent a single byte back is one the server had closed meanwhile: the
+   * request is sent again on a new connection, as HTTP clients do for idempotent requests (the
+   * server never saw it). When the deadline passes first, the connection is closed, and a result
+   * that still arrives is handed to `discard`.
    */
   const overConnection = <T>(
     clientCert: ClientCertificate | undefined,
@@ -143,6 +185,18 @@ export function createApiClient(
     let conn: ByteConn | undefined;
     let abandoned = false;
     const work = async () => {
+      const kept = options.keepAlive ? takeIdle(clientCert) : undefined;
+      if (kept) {
+        const watched = watchReads(kept);
+        conn = kept;
+        try {
+          return await use(watched);
+        } catch (error) {
+          if (watched.bytesRead > 0 || abandoned) throw error;
+          logger(6, () => `${what}: the kept connection was closed (${error}); reconnecting`);
+          kept.close();
+        }
+      }
       const opened = await dial({
         url: server,
         tls: config.tls,
@@ -176,7 +230,8 @@ export function createApiClient(
       const response = await overConnection(
         clientCert,
         `${method} ${urlOf(target)}`,
-        async (conn) => {
+        async (opened) => {
+          let conn: ByteConn | undefined = opened;
           try {
             await writeRequest(conn, method, target, headers, request.body);
             const reader = new BufferedReader(conn, 64 * 1024);
@@ -185,6 +240,10 @@ export function createApiClient(
               limit: MAX_REST_BODY_BYTES,
               method,
             });
+            if (options.keepAlive && reusableAfter(head) && reader.buffered === 0) {
+              keep(conn, clientCert);
+              conn = undefined;
+            }
             return {
               status: head.status,
               statusText: head.statusText,
@@ -192,7 +251,7 @@ export function createApiClient(
               body,
             };
           } finally {
-            conn.close();
+            conn?.close();
           }
         },
         () => {},
@@ -280,8 +339,15 @@ export function createApiClient(
     }
   };
 
+  const closeIdleConnections = () => {
+    idle?.conn.close();
+    idle = undefined;
+  };
+  if (options.keepAlive) registerIdleCloser(closeIdleConnections);
+
   return {
     server,
+    closeIdleConnections,
     async request(request) {
       for (let attempt = 0;; attempt++) {
         const response = await roundTrip(request);
@@ -300,4 +366,29 @@ export function createApiClient(
       }
     },
   };
+}
+
+/**
+ * `conn`, noting whether any read returned bytes. After the first bytes the wrapper's `read`
+ * becomes a plain forward, so a WebSocket streaming over it pays nothing for the watch.
+ */
+function watchReads(conn: ByteConn): ByteConn & { readonly bytesRead: number } {
+  let bytesRead = 0;
+  const watched = {
+    get bytesRead() {
+      return bytesRead;
+    },
+    read: async (buffer: Uint8Array): Promise<number | null> => {
+      const count = await conn.read(buffer);
+      if (count) {
+        bytesRead += count;
+        watched.read = (next: Uint8Array) => conn.read(next);
+      }
+      return count;
+    },
+    writeAll: (data: Uint8Array) => conn.writeAll(data),
+    closeWrite: () => conn.closeWrite(),
+    close: () => conn.close(),
+  };
+  return watched;
 }

@@ -30,6 +30,8 @@ export interface ResponseHead {
   headers: Headers;
   /** Header lines in arrival order, names as sent. */
   rawHeaders: [string, string][];
+  /** The protocol version of the status line, `1.0` or `1.1` (absent when not parsed). */
+  version?: string;
 }
 
 /**
@@ -125,7 +127,7 @@ export async function readResponseHead(reader: BufferedReader): Promise<Response
 
 function parseHead(text: string): ResponseHead {
   const lines = text.slice(0, -4).split("\r\n");
-  const statusLine = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(lines[0]);
+  const statusLine = /^HTTP\/(1\.[01]) (\d{3})(?: (.*))?$/.exec(lines[0]);
   if (!statusLine) {
     throw new HttpProtocolError(
       `malformed HTTP response ${JSON.stringify(lines[0].slice(0, 80))}`,
@@ -145,7 +147,13 @@ function parseHead(text: string): ResponseHead {
     headers.append(name, value);
     rawHeaders.push([name, value]);
   }
-  return { status: Number(statusLine[1]), statusText: statusLine[2] ?? "", headers, rawHeaders };
+  return {
+    status: Number(statusLine[2]),
+    statusText: statusLine[3] ?? "",
+    headers,
+    rawHeaders,
+    version: statusLine[1],
+  };
 }
 
 /** How {@linkcode readResponseBody} treats a body larger than `limit`. */
@@ -265,4 +273,24 @@ async function readChunked(reader: BufferedReader, sink: BodySink): Promise<void
     if (sink.full) return;
     if ((await readLine(reader)) !== "") throw new HttpProtocolError("malformed chunk terminator");
   }
+}
+
+/**
+ * Whether the connection a response came on may carry another request (HTTP/1.1 keep-alive):
+ * an HTTP/1.1 response without `Connection: close` whose body had a length (`Content-Length` or
+ * chunked; a body delimited by the connection closing leaves nothing to reuse).
+ *
+ * @example
+ * ```ts
+ * import { reusableAfter } from "./http1.ts";
+ * const headers = new Headers({ "content-length": "2" });
+ * reusableAfter({ status: 200, statusText: "OK", headers, rawHeaders: [], version: "1.1" }); // true
+ * ```
+ */
+export function reusableAfter(head: ResponseHead): boolean {
+  if (head.version !== "1.1" || head.status === 101) return false;
+  if (/(^|,)\s*close\s*(,|$)/i.test(head.headers.get("connection") ?? "")) return false;
+  const transferEncoding = head.headers.get("transfer-encoding");
+  if (transferEncoding) return /(^|,)\s*chunked\s*$/i.test(transferEncoding);
+  return head.headers.has("content-length") || head.status === 204 || head.status === 304;
 }

@@ -102,4 +102,6 @@ export interface ApiClient {
    * Throws `UpgradeError` (with the response status and body) when the server refuses.
    */
   upgrade(path: string, protocols: string[]): Promise<WebSocketConn>;
+  /** Closes a connection kept alive for the next request (clients created with `keepAlive`). */
+  closeIdleConnections?(): void;
 }

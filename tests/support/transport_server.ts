@@ -162,6 +162,8 @@ export interface TestServer {
   url: URL;
   port: number;
   requests: TestRequest[];
+  /** Connections accepted so far. */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
@@ -198,7 +200,9 @@ export async function startTestServer(options: {
   const sockets = new Set<net.Socket>();
   const requests: TestRequest[] = [];
   const pending = new Set<Promise<unknown>>();
+  let connections = 0;
   const serve = (socket: net.Socket) => {
+    connections++;
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     socket.on("error", () => {});
@@ -243,6 +247,9 @@ export async function startTestServer(options: {
     url: new URL(`${options.tls ? "https" : "http"}://${hostPart}:${port}`),
     port,
     requests,
+    get connections() {
+      return connections;
+    },
     async close() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

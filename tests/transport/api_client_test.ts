@@ -389,3 +389,73 @@ Deno.test("IPv6 literal servers and plain ws:// upgrades, raw and native", async
     await plain.close();
   }
 });
+
+Deno.test("keepAlive: the upgrade after a GET reuses its connection; without it, two", async () => {
+  const server = await tlsServer(tokenChecking);
+  try {
+    const config = await configFor(server.url.href);
+    const kept = createApiClient(config, noCredentials(), { env: () => undefined, keepAlive: true });
+    assert.equal((await kept.request({ path: "/api/v1/namespaces/default/pods/web" })).status, 200);
+    const ws = await kept.upgrade("/exec", ["v5.channel.k8s.io"]);
+    await ws.send(new TextEncoder().encode("hi"));
+    assert.deepEqual(new TextDecoder().decode((await ws.receive())!.data), "hi");
+    await ws.close(1000);
+    assert.equal(server.connections, 1);
+    kept.closeIdleConnections?.();
+
+    const fresh = createApiClient(config, noCredentials(), { env: () => undefined });
+    await fresh.request({ path: "/api/v1/namespaces/default/pods/web" });
+    const ws2 = await fresh.upgrade("/exec", ["v5.channel.k8s.io"]);
+    await ws2.close(1000);
+    assert.equal(server.connections, 3);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("keepAlive: a kept connection the server closed is replaced without an error", async () => {
+  let served = 0;
+  const server = await tlsServer(async (request, conn) => {
+    served++;
+    await conn.respond(200, "OK", request.target);
+    // An idle timeout on the server side: the connection goes away after one response.
+    conn.destroy();
+  });
+  try {
+    const config = await configFor(server.url.href);
+    const client = createApiClient(config, noCredentials(), {
+      env: () => undefined,
+      keepAlive: true,
+    });
+    const first = await client.request({ path: "/one" });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const second = await client.request({ path: "/two" });
+    assert.equal(new TextDecoder().decode(first.body), "/one");
+    assert.equal(new TextDecoder().decode(second.body), "/two");
+    assert.equal(served, 2, "each request was served once");
+    assert.equal(server.connections, 2);
+    client.closeIdleConnections?.();
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("keepAlive: Connection: close and HTTP/1.0-style bodies are not kept", async () => {
+  const server = await tlsServer((request, conn) =>
+    conn.respond(200, "OK", "x", request.target === "/close" ? [["Connection", "close"]] : [])
+  );
+  try {
+    const config = await configFor(server.url.href);
+    const client = createApiClient(config, noCredentials(), {
+      env: () => undefined,
+      keepAlive: true,
+    });
+    await client.request({ path: "/close" });
+    await client.request({ path: "/keep" });
+    await client.request({ path: "/keep" });
+    assert.equal(server.connections, 2, "a new connection after Connection: close only");
+    client.closeIdleConnections?.();
+  } finally {
+    await server.close();
+  }
+});
