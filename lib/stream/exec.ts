@@ -506,7 +506,14 @@ class StreamSession {
     const views = (stdout?.direct ?? true) && (stderr?.direct ?? true);
     try {
       while (true) {
-        const message = await this.#untilStopped(this.#receive(views));
+        let message: WebSocketMessage | null | typeof STOPPED;
+        try {
+          message = await this.#untilStopped(
+            views && this.ws.receiveView ? this.ws.receiveView() : this.ws.receive(),
+          );
+        } catch (readError) {
+          message = this.#onReadError(readError);
+        }
         if (message === STOPPED) return;
         if (message === null) return this.#onServerClosed();
         const { channel, data } = this.protocol.decode(message);
@@ -559,20 +566,16 @@ class StreamSession {
   }
 
   /**
-   * Reads the next message; a transport failure is a lost connection unless the status is in.
-   * With `view`, the message may be a view of the read buffer (valid until the next receive).
+   * A failed receive: a lost connection, unless the status is already in (then the session ends
+   * as if the server had closed).
    */
-  async #receive(view: boolean): Promise<WebSocketMessage | null> {
-    try {
-      return await (view && this.ws.receiveView ? this.ws.receiveView() : this.ws.receive());
-    } catch (readError) {
-      this.#log(4, () => `reading from the server failed: ${readError}`);
-      if (this.protocol.statusFormat === "status-json" && this.#statusBytes > 0) {
-        this.#readFailed = true;
-        return null;
-      }
-      throw new ConnectionLostError({ cause: "read-error", readError });
+  #onReadError(readError: unknown): null {
+    this.#log(4, () => `reading from the server failed: ${readError}`);
+    if (this.protocol.statusFormat === "status-json" && this.#statusBytes > 0) {
+      this.#readFailed = true;
+      return null;
     }
+    throw new ConnectionLostError({ cause: "read-error", readError });
   }
 
   #onStatusBytes(data: Uint8Array): void {

@@ -58,14 +58,14 @@ export class ReadGate {
 export function denoByteConn(conn: Deno.TcpConn | Deno.TlsConn | Deno.Conn): ByteConn {
   let closed = false;
   return {
-    async read(buffer) {
-      if (closed) return null;
-      try {
-        return await conn.read(buffer);
-      } catch (error) {
+    read(buffer) {
+      if (closed) return Promise.resolve(null);
+      // A plain promise chain, not an async function: this is the hot path of every stream
+      // (one call per TLS record), and each async frame costs a promise and a microtask hop.
+      return conn.read(buffer).catch((error) => {
         if (closed || error instanceof Deno.errors.BadResource) return null;
         throw error;
-      }
+      });
     },
     async writeAll(data) {
       let offset = 0;
