@@ -394,7 +394,10 @@ Deno.test("keepAlive: the upgrade after a GET reuses its connection; without it,
   const server = await tlsServer(tokenChecking);
   try {
     const config = await configFor(server.url.href);
-    const kept = createApiClient(config, noCredentials(), { env: () => undefined, keepAlive: true });
+    const kept = createApiClient(config, noCredentials(), {
+      env: () => undefined,
+      keepAlive: true,
+    });
     assert.equal((await kept.request({ path: "/api/v1/namespaces/default/pods/web" })).status, 200);
     const ws = await kept.upgrade("/exec", ["v5.channel.k8s.io"]);
     await ws.send(new TextEncoder().encode("hi"));
