@@ -22,6 +22,8 @@ import { kubectlPath, SHIPPED_PERMISSIONS } from "../tests/support/oracle.ts";
 
 const MIB = 1024 * 1024;
 const ROOT = new URL("..", import.meta.url).pathname;
+/** The bearer token of the bench kubeconfig (the bench server accepts any). */
+const BENCH_TOKEN = "bench-token";
 const MAIN = `${ROOT}main.ts`;
 const POD = "web-0";
 
@@ -382,7 +384,13 @@ async function serverAloneScenarios(
     higherIsBetter: true,
     values: {},
   } as Row));
-  rows.push(...goRows, denoRaw);
+  const denoFloor: Row = {
+    scenario: "floor: the least a Deno WebSocket reader can do (bench/deno_floor.ts, no session)",
+    unit: "MiB/s",
+    higherIsBetter: true,
+    values: {},
+  };
+  rows.push(...goRows, denoRaw, denoFloor);
   for (let run = 0; run < options.runs; run++) {
     for (const [index, [, args]] of specs.entries()) {
       const result = await measureRun({
@@ -409,6 +417,24 @@ async function serverAloneScenarios(
     if (result.code !== 0) failed("Deno raw TLS reader", result.code, result.stderr);
     const { bytes, seconds } = JSON.parse(result.stdout);
     addValue(denoRaw, "reference", rate(bytes, seconds * 1000));
+    const floor = await measureRun({
+      argv: [
+        Deno.execPath(),
+        "run",
+        "--allow-net",
+        "--allow-read",
+        "--allow-write",
+        `${ROOT}bench/deno_floor.ts`,
+        server.api,
+        caFile,
+        BENCH_TOKEN,
+        String(options.bytes),
+      ],
+      captureStdout: true,
+    });
+    if (floor.code !== 0) failed("Deno floor reader", floor.code, floor.stderr);
+    const measured = JSON.parse(floor.stdout);
+    addValue(denoFloor, "reference", rate(measured.bytes, measured.seconds * 1000));
     progress(`server alone / raw TLS: run ${run + 1} of ${options.runs} done`);
   }
 }
@@ -528,18 +554,7 @@ interface ExtraRow {
   kubectlRuns?: number[];
 }
 
-/** `/dev/shm` when it is a writable directory (a tmpfs on Linux), else `undefined`. */
-async function memoryTempRoot(): Promise<string | undefined> {
-  try {
-    const probe = await Deno.makeTempDir({ dir: "/dev/shm", prefix: "kubexec-bench-probe-" });
-    await Deno.remove(probe);
-    return "/dev/shm";
-  } catch {
-    return undefined;
-  }
-}
-
-async function extraScenarios(options: Options, notes: string[]): Promise<void> {
+async function extraScenarios(options: Options): Promise<void> {
   const modules: [string, string][] = [["portforward.ts", "portForwardRows"], ["cp.ts", "cpRows"]];
   const present = [];
   for (const [file, name] of modules) {
@@ -550,12 +565,6 @@ async function extraScenarios(options: Options, notes: string[]): Promise<void> 
   if (present.length === 0) return;
   const { startFakeApiServer } = await import("../tests/support/fake_apiserver.ts");
   const { writeKubeconfig } = await import("../tests/support/kubeconfig_fixture.ts");
-  // The pods' directories and the local files in memory: 1 GiB copies to /tmp on this VM's disk
-  // took 2.9 s or 7.3 s depending on the kernel's writeback, for either client.
-  const previousTmpdir = Deno.env.get("TMPDIR");
-  const memory = await memoryTempRoot();
-  if (memory) Deno.env.set("TMPDIR", memory);
-  notes.push(`- cp and port-forward rows: files under ${memory ?? "the default temp directory"}`);
   const server = await startFakeApiServer({ pods: [] });
   try {
     const kubeconfig = await writeKubeconfig(server, { user: "token" });
@@ -584,8 +593,6 @@ async function extraScenarios(options: Options, notes: string[]): Promise<void> 
     }
   } finally {
     await server.close();
-    if (previousTmpdir === undefined) Deno.env.delete("TMPDIR");
-    else Deno.env.set("TMPDIR", previousTmpdir);
   }
 }
 
@@ -661,6 +668,15 @@ function derivedGoals(): string[] {
       })`,
     );
   }
+  const floor = median("floor: the least a Deno WebSocket reader", "reference");
+  const kubectlStdout = median("stdout: exec", "kubectl");
+  if (stdout !== undefined && floor !== undefined) {
+    lines.push(
+      `- kubexec stdout ÷ the Deno floor reader: ${(stdout / floor).toFixed(2)}; the floor ÷ ` +
+        `kubectl: ${kubectlStdout ? (floor / kubectlStdout).toFixed(2) : "–"}, ÷ best raw TLS ` +
+        `reader: ${rawBest > 0 ? (floor / rawBest).toFixed(2) : "–"}`,
+    );
+  }
   const rss = median("peak RSS", "kubexec");
   if (rss !== undefined) {
     lines.push(
@@ -733,7 +749,7 @@ async function main(): Promise<void> {
         "users:",
         "- name: bench",
         "  user:",
-        "    token: bench-token",
+        `    token: ${BENCH_TOKEN}`,
         "contexts:",
         "- name: bench",
         "  context: {cluster: bench, user: bench, namespace: default}",
@@ -763,7 +779,7 @@ async function main(): Promise<void> {
     await latencyScenario(list, options, dir);
     await rssScenario(list, options);
     await yamlScenario(list, options, dir);
-    if (options.extra) await extraScenarios(options, notes);
+    if (options.extra) await extraScenarios(options);
   } finally {
     await server.stop();
     await Deno.remove(dir, { recursive: true }).catch(() => {});

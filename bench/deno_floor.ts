@@ -1,0 +1,106 @@
+/**
+ * The floor of a Deno WebSocket reader: the least work any Deno client can do to receive an
+ * exec's stdout. One `Deno.startTls` connection, the upgrade written by hand, frames parsed inline
+ * in one 512 KiB buffer, each stdout payload written with `writeSync` to `/dev/null` — no
+ * session, no status, no checks. It is what kubexec's receive path would cost with nothing
+ * around it, so `deno task bench`'s stdout row can be read against it.
+ *
+ * `deno run --allow-net --allow-read --allow-write bench/deno_floor.ts HOST:PORT CA_FILE TOKEN BYTES`
+ * against `bench/server` prints `{"bytes":N,"seconds":S}`.
+ *
+ * @module
+ */
+
+/**
+ * Receives `bytes` bytes of `__kubexec_generate` stdout from the bench server at `address` and
+ * returns how many arrived and how long it took (from the upgrade request to the close frame).
+ *
+ * @example
+ * ```ts ignore
+ * import { readFloor } from "./deno_floor.ts";
+ * const { seconds } = await readFloor("127.0.0.1:6443", caPem, "bench-token", 1 << 30);
+ * ```
+ */
+export async function readFloor(
+  address: string,
+  caPem: string,
+  token: string,
+  bytes: number,
+): Promise<{ bytes: number; seconds: number }> {
+  const [hostname, port] = address.split(":");
+  const tcp = await Deno.connect({ hostname, port: Number(port) });
+  tcp.setNoDelay(true);
+  const conn = await Deno.startTls(tcp, {
+    hostname,
+    caCerts: [caPem],
+    alpnProtocols: ["http/1.1"],
+  });
+  const sink = Deno.openSync("/dev/null", { write: true });
+  try {
+    const started = performance.now();
+    await conn.write(
+      new TextEncoder().encode(
+        `GET /api/v1/namespaces/default/pods/bench/exec?command=__kubexec_generate&command=${bytes}` +
+          `&stdout=true HTTP/1.1\r\nHost: ${address}\r\nUpgrade: websocket\r\n` +
+          "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+          "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\n" +
+          `Authorization: Bearer ${token}\r\n\r\n`,
+      ),
+    );
+    const buffer = new Uint8Array(512 * 1024);
+    let start = 0;
+    let end = 0;
+    let total = 0;
+    let headDone = false;
+    reading: while (true) {
+      if (buffer.length - end < 64 * 1024) {
+        buffer.copyWithin(0, start, end);
+        end -= start;
+        start = 0;
+      }
+      const count = await conn.read(buffer.subarray(end));
+      if (count === null) break;
+      end += count;
+      if (!headDone) {
+        const text = new TextDecoder().decode(buffer.subarray(0, end));
+        const headEnd = text.indexOf("\r\n\r\n");
+        if (headEnd < 0) continue;
+        start = headEnd + 4;
+        headDone = true;
+      }
+      while (end - start >= 2) {
+        const code = buffer[start + 1] & 0x7f;
+        let headerLength = 2;
+        let length = code;
+        if (code === 126) {
+          if (end - start < 4) break;
+          length = (buffer[start + 2] << 8) | buffer[start + 3];
+          headerLength = 4;
+        } else if (code === 127) {
+          if (end - start < 10) break;
+          length = buffer[start + 6] * 2 ** 24 + (buffer[start + 7] << 16) +
+            (buffer[start + 8] << 8) + buffer[start + 9];
+          headerLength = 10;
+        }
+        if (end - start < headerLength + length) break;
+        if ((buffer[start] & 0x0f) === 0x8) break reading;
+        if (length > 1 && buffer[start + headerLength] === 1) {
+          total += length - 1;
+          sink.writeSync(buffer.subarray(start + headerLength + 1, start + headerLength + length));
+        }
+        start += headerLength + length;
+      }
+    }
+    return { bytes: total, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    conn.close();
+    sink.close();
+  }
+}
+
+if (import.meta.main) {
+  const [address, caFile, token, bytes] = Deno.args;
+  const result = await readFloor(address, await Deno.readTextFile(caFile), token, Number(bytes));
+  // deno-lint-ignore no-console
+  console.log(JSON.stringify(result));
+}
