@@ -202,3 +202,64 @@ Deno.test("a refusal without a length on a kept-open connection yields what arri
   );
   assert.ok(conn.closed);
 });
+
+Deno.test("close() after a refused concurrent receive completes the handshake instead of spinning", async () => {
+  // Run in a child process: the bug this guards against was a microtask loop in close()'s drain
+  // (waiting on a settled stand-in for the receive in flight), which starves timers and I/O, so
+  // it cannot be caught from inside the same event loop. It stalled `port-forward` on the API
+  // server's tunnel route after Ctrl-C.
+  const script = `
+    import { expectedAccept, openWebSocket } from ${
+    JSON.stringify(
+      new URL("../../lib/transport/websocket.ts", import.meta.url).href,
+    )
+  };
+    const accept = (key) =>
+      "HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\n" +
+      "Sec-WebSocket-Accept: " + key + "\\r\\nSec-WebSocket-Protocol: v5.channel.k8s.io\\r\\n\\r\\n";
+    let written = [];
+    let step = 0;
+    const conn = {
+      async read(buffer) {
+        if (step++ === 0) {
+          const key = /Sec-WebSocket-Key: (\\S+)/.exec(new TextDecoder().decode(written[0]))[1];
+          const head = new TextEncoder().encode(accept(await expectedAccept(key)));
+          buffer.set(head);
+          return head.length;
+        }
+        // The server answers the close after a macrotask: a spinning drain never lets it run.
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        buffer.set([0x88, 0x02, 0x03, 0xe8]);
+        return 4;
+      },
+      writeAll(data) { written.push(data.slice()); return Promise.resolve(); },
+      closeWrite: () => Promise.resolve(),
+      close() {},
+    };
+    const ws = await openWebSocket(conn, { target: "/x", host: "h", protocols: ["v5.channel.k8s.io"] });
+    const inFlight = ws.receive();
+    await ws.receive().catch(() => {});
+    await ws.close(1000);
+    await inFlight;
+    console.log("closed " + ws.closeInfo.code);
+  `;
+  const file = await Deno.makeTempFile({ suffix: ".js" });
+  try {
+    await Deno.writeTextFile(file, script);
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", file],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+    const output = await child.output();
+    clearTimeout(timer);
+    assert.equal(
+      new TextDecoder().decode(output.stdout),
+      "closed 1000\n",
+      new TextDecoder().decode(output.stderr),
+    );
+  } finally {
+    await Deno.remove(file);
+  }
+});

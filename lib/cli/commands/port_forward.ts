@@ -626,8 +626,10 @@ async function runPortForward(context: CommandContext): Promise<number> {
     if (replacing) await replacing;
     if (checking) await checking;
   })();
-  // Ctrl-C must end the command even when the server never answers the close (seen on the
-  // apiserver's own tunnel route): wait a moment for an orderly close, then leave anyway.
+  // Ctrl-C must end the command even when the server never answers the close: wait a moment for
+  // an orderly close, then leave anyway. (The stall once seen on the apiserver's own tunnel route
+  // was kubexec's: the WebSocket close spun on a refused concurrent receive; fixed in
+  // lib/transport/websocket.ts and tested there. This bound stays for servers that do hang.)
   let grace: ReturnType<typeof setTimeout> | undefined;
   const finished = await Promise.race([
     orderly.then(() => true),
