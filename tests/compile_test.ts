@@ -22,6 +22,7 @@ async function compile(): Promise<string | undefined> {
       "--allow-run",
       "--allow-write",
       "--no-prompt",
+      "--v8-flags=--max-semi-space-size=1",
       "--output",
       binary,
       "main.ts",

@@ -23,7 +23,10 @@ export interface RunOptions {
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
-/** The permissions the compiled binary holds (deno.json `compile`). */
+/**
+ * The permissions and runtime flags the compiled binary is built with (deno.json `compile`), for
+ * running kubexec from source as it ships.
+ */
 export const SHIPPED_PERMISSIONS = [
   "--allow-net",
   "--allow-read",
@@ -31,6 +34,7 @@ export const SHIPPED_PERMISSIONS = [
   "--allow-run",
   "--allow-write",
   "--no-prompt",
+  "--v8-flags=--max-semi-space-size=1",
 ];
 
 async function findKubectl(): Promise<string | undefined> {
