@@ -405,10 +405,12 @@ class StreamSession {
     const reader = stdin.getReader();
     this.#stdinReader = reader;
     const source = directSourceOf(stdin);
-    if (source) return await this.#pumpDirectStdin(source);
-    let next = reader.read();
+    const read = source
+      ? alternatingReads(source)
+      : () => reader.read().then((result) => result.done ? null : result.value);
+    let next = read();
     while (true) {
-      let chunk: ReadableStreamReadResult<Uint8Array> | typeof STOPPED;
+      let chunk: Uint8Array | null | typeof STOPPED;
       try {
         chunk = await this.#untilStopped(next);
       } catch (error) {
@@ -417,59 +419,20 @@ class StreamSession {
         return;
       }
       if (chunk === STOPPED) return;
-      if (chunk.done) break;
+      if (chunk === null) break;
       // One read ahead while this chunk is sent, so reading stdin (a pipe read runs on a blocking
       // thread) overlaps the socket write instead of alternating with it. A failure surfaces at
       // the next await; until then it must not count as unhandled.
-      next = reader.read();
+      next = read();
       next.catch(() => {});
-      if (chunk.value.length === 0) continue;
-      try {
-        if (!await this.#sendChannel(Channel.stdin, chunk.value)) return;
-      } catch (error) {
-        this.#log(4, () => `sending stdin failed, stdin stops: ${error}`);
-        return;
-      }
-      this.#countBytes("out", chunk.value.length);
-    }
-    await this.#closeStdin();
-  }
-
-  /**
-   * {@linkcode #pumpStdin} for a stream that carries a direct source: reads alternate between two
-   * buffers, the next read running while the previous chunk is sent. A buffer is read into again
-   * only after its chunk's send settled, by which time the chunk was framed into messages.
-   */
-  async #pumpDirectStdin(source: DirectSource): Promise<void> {
-    const buffers = [
-      new Uint8Array(DIRECT_STDIN_READ_BYTES),
-      new Uint8Array(DIRECT_STDIN_READ_BYTES),
-    ];
-    let current = 0;
-    let next = source.read(buffers[current]);
-    while (true) {
-      let count: number | null | typeof STOPPED;
-      try {
-        count = await this.#untilStopped(next);
-      } catch (error) {
-        this.#log(4, () => `reading stdin failed: ${error}`);
-        this.#fail(error);
-        return;
-      }
-      if (count === STOPPED) return;
-      if (count === null) break;
-      const chunk = buffers[current].subarray(0, count);
-      current ^= 1;
-      next = source.read(buffers[current]);
-      next.catch(() => {});
-      if (count === 0) continue;
+      if (chunk.length === 0) continue;
       try {
         if (!await this.#sendChannel(Channel.stdin, chunk)) return;
       } catch (error) {
         this.#log(4, () => `sending stdin failed, stdin stops: ${error}`);
         return;
       }
-      this.#countBytes("out", count);
+      this.#countBytes("out", chunk.length);
     }
     await this.#closeStdin();
   }
@@ -746,5 +709,23 @@ function outputOf(stream: WritableStream<Uint8Array> | undefined): Output | unde
     // A stream's write settles once its sink took the chunk; nothing is held back here.
     flush: () => Promise.resolve(),
     release: () => writer.releaseLock(),
+  };
+}
+
+/**
+ * Reads from a direct source into two buffers of its own, alternately. With one read ahead (as
+ * `#pumpStdin` does) a buffer is read into again only after the chunk it held was sent, by which
+ * time that chunk was framed into messages.
+ */
+function alternatingReads(source: DirectSource): () => Promise<Uint8Array | null> {
+  const buffers = [
+    new Uint8Array(DIRECT_STDIN_READ_BYTES),
+    new Uint8Array(DIRECT_STDIN_READ_BYTES),
+  ];
+  let current = 0;
+  return () => {
+    const buffer = buffers[current];
+    current ^= 1;
+    return source.read(buffer).then((count) => count === null ? null : buffer.subarray(0, count));
   };
 }

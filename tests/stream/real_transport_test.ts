@@ -29,6 +29,17 @@ function catServer(options: { status: string }) {
   return server;
 }
 
+/** A v5-or-v4 exec WebSocket to `server` over the raw client. */
+function openCatSession(server: Deno.HttpServer<Deno.NetAddr>) {
+  return connectTcp("127.0.0.1", server.addr.port).then((conn) =>
+    openWebSocket(conn, {
+      target: "/api/v1/namespaces/default/pods/web/exec?command=cat&stdin=true&stdout=true",
+      host: `127.0.0.1:${server.addr.port}`,
+      protocols: [...DEFAULT_PROTOCOLS],
+    })
+  );
+}
+
 async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)).toHex();
 }
@@ -36,12 +47,7 @@ async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
 Deno.test("over the raw RFC 6455 client: 4 MiB through cat arrive byte-exact, then Success", async () => {
   const server = catServer({ status: '{"metadata":{},"status":"Success"}' });
   try {
-    const conn = await connectTcp("127.0.0.1", server.addr.port);
-    const ws = await openWebSocket(conn, {
-      target: "/api/v1/namespaces/default/pods/web/exec?command=cat&stdin=true&stdout=true",
-      host: `127.0.0.1:${server.addr.port}`,
-      protocols: [...DEFAULT_PROTOCOLS],
-    });
+    const ws = await openCatSession(server);
     assert.equal(ws.protocol, "v5.channel.k8s.io");
     const input = randomBytes(4 << 20);
     const output: Uint8Array[] = [];
@@ -63,12 +69,7 @@ Deno.test("over the raw RFC 6455 client: 4 MiB through cat arrive byte-exact, th
 Deno.test("over the raw RFC 6455 client: a direct stdin source and a direct stdout sink move 8 MiB byte-exact", async () => {
   const server = catServer({ status: '{"metadata":{},"status":"Success"}' });
   try {
-    const conn = await connectTcp("127.0.0.1", server.addr.port);
-    const ws = await openWebSocket(conn, {
-      target: "/api/v1/namespaces/default/pods/web/exec?command=cat&stdin=true&stdout=true",
-      host: `127.0.0.1:${server.addr.port}`,
-      protocols: [...DEFAULT_PROTOCOLS],
-    });
+    const ws = await openCatSession(server);
     const input = randomBytes(8 << 20);
     let offset = 0;
     let reads = 0;
@@ -103,12 +104,7 @@ Deno.test("over the raw RFC 6455 client: a direct stdin source and a direct stdo
 Deno.test("over the raw RFC 6455 client: the outcome waits for a direct sink's flush", async () => {
   const server = catServer({ status: '{"metadata":{},"status":"Success"}' });
   try {
-    const conn = await connectTcp("127.0.0.1", server.addr.port);
-    const ws = await openWebSocket(conn, {
-      target: "/api/v1/namespaces/default/pods/web/exec?command=cat&stdin=true&stdout=true",
-      host: `127.0.0.1:${server.addr.port}`,
-      protocols: [...DEFAULT_PROTOCOLS],
-    });
+    const ws = await openCatSession(server);
     const events: string[] = [];
     // Accepts chunks at once, as the process's write-behind stdout does, and writes them later.
     const sink = {
