@@ -10,25 +10,13 @@
 import assert from "node:assert/strict";
 import { createCredentialProvider, impersonationHeaders } from "../../lib/auth/mod.ts";
 import type { AuthConfig, AuthInfo } from "../../lib/kubeconfig/types.ts";
+import { kubectlPath } from "../support/oracle.ts";
 import { testPki } from "../support/pki.ts";
 
 const PLUGIN = new URL("./plugins/test_plugin.sh", import.meta.url).pathname;
 const V1 = "client.authentication.k8s.io/v1";
 
-function findKubectl(): string | undefined {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    if (dir === "") continue;
-    try {
-      const info = Deno.statSync(`${dir}/kubectl`);
-      if (info.isFile && ((info.mode ?? 0) & 0o111) !== 0) return `${dir}/kubectl`;
-    } catch {
-      // Not in this directory.
-    }
-  }
-  return undefined;
-}
-
-const KUBECTL = findKubectl();
+const KUBECTL = kubectlPath;
 const NAME_SUFFIX = KUBECTL ? "" : " (skipped: kubectl is not on PATH)";
 
 interface Seen {

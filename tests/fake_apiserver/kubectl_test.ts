@@ -39,21 +39,9 @@ import {
   startFakeApiServer,
 } from "../support/fake_apiserver.ts";
 import { type KubeconfigFixtureOptions, writeKubeconfig } from "../support/kubeconfig_fixture.ts";
+import { kubectlPath } from "../support/oracle.ts";
 
-async function findKubectl(): Promise<boolean> {
-  try {
-    const out = await new Deno.Command("kubectl", {
-      args: ["version", "--client"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return out.success;
-  } catch {
-    return false;
-  }
-}
-
-const hasKubectl = await findKubectl();
+const hasKubectl = kubectlPath !== undefined;
 if (!hasKubectl) {
   // deno-lint-ignore no-console
   console.warn("kubectl_test: kubectl is not on PATH, skipping the oracle tests");
