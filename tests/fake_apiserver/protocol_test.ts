@@ -12,7 +12,14 @@ import {
   type FakeServerOptions,
   startFakeApiServer,
 } from "../support/fake_apiserver.ts";
-import { channelBytes, channelText, execPath, type RawFrame, rawRequest } from "./raw_client.ts";
+import {
+  channelBytes,
+  channelText,
+  execPath,
+  framesOf,
+  type RawFrame,
+  rawRequest,
+} from "./raw_client.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -81,15 +88,11 @@ test("v5: ready marker, stdout, Success status, close 1000", async () => {
 
 test("v5: non-zero exit is NonZeroExitCode with an ExitCode cause", async () => {
   await withServer({}, async (server) => {
-    const res = await rawRequest(
+    const frames = await framesOf(
       server,
       execPath("web-0", ["sh", "-c", "exit 3"], { stdout: true }),
-      {
-        protocols: ["v5.channel.k8s.io"],
-      },
+      ["v5.channel.k8s.io"],
     );
-    const frames = await res.ws!.all();
-    res.ws!.close();
     assert.equal(
       channelText(frames, 3),
       '{"metadata":{},"status":"Failure","message":"command terminated with non-zero exit code: ' +
@@ -122,13 +125,11 @@ test("v5: stdin then FF 00 half-close lets cat finish", async () => {
 
 test("v5: stderr on channel 2, ready marker on stderr when stdout is off", async () => {
   await withServer({}, async (server) => {
-    const res = await rawRequest(
+    const frames = await framesOf(
       server,
       execPath("web-0", ["sh", "-c", "echo oops >&2"], { stderr: true }),
-      { protocols: ["v5.channel.k8s.io"] },
+      ["v5.channel.k8s.io"],
     );
-    const frames = await res.ws!.all();
-    res.ws!.close();
     assert.equal(hex(frames[0].data), "02");
     assert.equal(channelText(frames, 2), "oops\n");
   });
@@ -221,17 +222,13 @@ test("v4: FF 00 is just an unknown channel, so cat keeps waiting until the clien
 
 test("channel.k8s.io: nothing on channel 3 on success, plain text on failure", async () => {
   await withServer({}, async (server) => {
-    const ok = await rawRequest(server, execPath("web-0", ["true"], { stdout: true }), {
-      protocols: ["channel.k8s.io"],
-    });
-    const okFrames = await ok.ws!.all();
-    ok.ws!.close();
+    const okFrames = await framesOf(server, execPath("web-0", ["true"], { stdout: true }), [
+      "channel.k8s.io",
+    ]);
     assert.equal(okFrames.filter((f) => f.opcode === 2 && f.data[0] === 3).length, 0);
-    const bad = await rawRequest(server, execPath("web-0", ["false"], { stdout: true }), {
-      protocols: ["channel.k8s.io"],
-    });
-    const badFrames = await bad.ws!.all();
-    bad.ws!.close();
+    const badFrames = await framesOf(server, execPath("web-0", ["false"], { stdout: true }), [
+      "channel.k8s.io",
+    ]);
     assert.equal(
       channelText(badFrames, 3),
       "command terminated with non-zero exit code: error executing command [false], exit code 1",
@@ -264,11 +261,9 @@ test("base64.channel.k8s.io: text frames, '1' marker, padded base64, base64 stdi
 
 test("v4.base64.channel.k8s.io: status is base64 JSON on '3'", async () => {
   await withServer({}, async (server) => {
-    const res = await rawRequest(server, execPath("web-0", ["true"], { stdout: true }), {
-      protocols: ["v4.base64.channel.k8s.io"],
-    });
-    const frames = await res.ws!.all();
-    res.ws!.close();
+    const frames = await framesOf(server, execPath("web-0", ["true"], { stdout: true }), [
+      "v4.base64.channel.k8s.io",
+    ]);
     const status = frames.find((f) => f.opcode === 1 && f.data[0] === 0x33)!;
     assert.equal(dec.decode(Uint8Array.fromBase64(dec.decode(status.data.subarray(1)))), SUCCESS);
   });
@@ -276,11 +271,9 @@ test("v4.base64.channel.k8s.io: status is base64 JSON on '3'", async () => {
 
 test("missing binary: InternalError, double-wrapped through the v5 translator", async () => {
   await withServer({}, async (server) => {
-    const v5 = await rawRequest(server, execPath("web-0", ["no-such-binary"], { stdout: true }), {
-      protocols: ["v5.channel.k8s.io"],
-    });
-    const frames = await v5.ws!.all();
-    v5.ws!.close();
+    const frames = await framesOf(server, execPath("web-0", ["no-such-binary"], { stdout: true }), [
+      "v5.channel.k8s.io",
+    ]);
     const status = JSON.parse(channelText(frames, 3));
     assert.equal(status.reason, "InternalError");
     assert.equal(status.code, 500);
@@ -288,11 +281,11 @@ test("missing binary: InternalError, double-wrapped through the v5 translator", 
       status.message,
       /^Internal error occurred: Internal error occurred: error executing command in container: .*exec: "no-such-binary": executable file not found in \$PATH: unknown$/,
     );
-    const v4 = await rawRequest(server, execPath("web-0", ["no-such-binary"], { stdout: true }), {
-      protocols: ["v4.channel.k8s.io"],
-    });
-    const v4Frames = await v4.ws!.all();
-    v4.ws!.close();
+    const v4Frames = await framesOf(
+      server,
+      execPath("web-0", ["no-such-binary"], { stdout: true }),
+      ["v4.channel.k8s.io"],
+    );
     assert.match(
       JSON.parse(channelText(v4Frames, 3)).message,
       /^Internal error occurred: error executing command in container:/,
@@ -304,11 +297,9 @@ test("container in the spec but not started: container not found after the upgra
   await withServer({
     pods: [{ name: "web-0", containers: [{ name: "app", running: false }] }],
   }, async (server) => {
-    const res = await rawRequest(server, execPath("web-0", ["true"], { stdout: true }), {
-      protocols: ["v5.channel.k8s.io"],
-    });
-    const frames = await res.ws!.all();
-    res.ws!.close();
+    const frames = await framesOf(server, execPath("web-0", ["true"], { stdout: true }), [
+      "v5.channel.k8s.io",
+    ]);
     assert.equal(
       channelText(frames, 3),
       '{"metadata":{},"status":"Failure","message":"Internal error occurred: unable to upgrade ' +
@@ -333,13 +324,11 @@ test("exec runs in the pod's directory with HOSTNAME set", async () => {
 
 test("built-ins: __kubexec_generate counter bytes and __kubexec_sink's count and sha256", async () => {
   await withServer({}, async (server) => {
-    const gen = await rawRequest(
+    const frames = await framesOf(
       server,
       execPath("web-0", ["__kubexec_generate", "100000", "counter"], { stdout: true }),
-      { protocols: ["v5.channel.k8s.io"] },
+      ["v5.channel.k8s.io"],
     );
-    const frames = await gen.ws!.all();
-    gen.ws!.close();
     const bytes = channelBytes(frames, 1);
     assert.equal(bytes.length, 100000);
     assert.ok(bytes.every((b, i) => b === (i & 0xff)));
@@ -556,15 +545,11 @@ test("port-forward: port prefixes, bytes both ways, close after the pod side end
 
 test("port-forward: base64 prefix frames, and channel.k8s.io is refused", async () => {
   await withServer({}, async (server) => {
-    const res = await rawRequest(
+    const frames = await framesOf(
       server,
       "/api/v1/namespaces/default/pods/web-0/portforward?ports=8080",
-      {
-        protocols: ["v4.base64.channel.k8s.io"],
-      },
+      ["v4.base64.channel.k8s.io"],
     );
-    const frames = await res.ws!.all();
-    res.ws!.close();
     assert.deepEqual(frames.slice(0, 2).map((f) => dec.decode(f.data)), ["0kB8=", "1kB8="]);
     const refused = await rawRequest(
       server,
@@ -582,13 +567,11 @@ test("port-forward: base64 prefix frames, and channel.k8s.io is refused", async 
 test("faults: closeAfterBytes drops the connection without status or close frame", async () => {
   await withServer({}, async (server) => {
     server.faults.next({ kind: "closeAfterBytes", bytes: 5000 });
-    const res = await rawRequest(
+    const frames = await framesOf(
       server,
       execPath("web-0", ["__kubexec_generate", "100000"], { stdout: true }),
-      { protocols: ["v5.channel.k8s.io"] },
+      ["v5.channel.k8s.io"],
     );
-    const frames = await res.ws!.all();
-    res.ws!.close();
     assert.equal(channelBytes(frames, 1).length, 5000);
     assert.equal(closeCode(frames), undefined);
     assert.equal(channelBytes(frames, 3).length, 0);
@@ -616,11 +599,9 @@ test("faults: stallAfterBytes stops sending but keeps the connection", async () 
 test("faults: truncated frame, oversized frame, unknown channel, missing status, text frames", async () => {
   await withServer({}, async (server) => {
     const run = async () => {
-      const res = await rawRequest(server, execPath("web-0", ["echo", "hi"], { stdout: true }), {
-        protocols: ["v5.channel.k8s.io"],
-      });
-      const frames = await res.ws!.all();
-      res.ws!.close();
+      const frames = await framesOf(server, execPath("web-0", ["echo", "hi"], { stdout: true }), [
+        "v5.channel.k8s.io",
+      ]);
       return frames;
     };
     server.faults.next({ kind: "truncatedFrame" });
@@ -645,11 +626,11 @@ test("faults: truncated frame, oversized frame, unknown channel, missing status,
 test("faults: server pings, HTTP status and HTML bodies, refuseV5, upgradeRequired", async () => {
   await withServer({}, async (server) => {
     server.faults.next({ kind: "ping", intervalMs: 20 });
-    const pinged = await rawRequest(server, execPath("web-0", ["sleep", "0.2"], { stdout: true }), {
-      protocols: ["v5.channel.k8s.io"],
-    });
-    const pingedFrames = await pinged.ws!.all();
-    pinged.ws!.close();
+    const pingedFrames = await framesOf(
+      server,
+      execPath("web-0", ["sleep", "0.2"], { stdout: true }),
+      ["v5.channel.k8s.io"],
+    );
     assert.ok(pingedFrames.some((f) => f.opcode === 9));
     server.faults.next({ kind: "status", code: 500 });
     const failed = await rawRequest(server, execPath("web-0", ["true"], { stdout: true }), {

@@ -120,6 +120,27 @@ class Reader {
 }
 
 /**
+ * Upgrades `target` offering `protocols` and returns every frame the server sends until it
+ * closes (for tests that look only at what came back).
+ *
+ * @example
+ * ```ts ignore
+ * const frames = await framesOf(server, execPath("web-0", ["true"], { stdout: true }),
+ *   ["v5.channel.k8s.io"]);
+ * ```
+ */
+export async function framesOf(
+  server: FakeApiServer,
+  target: string,
+  protocols: string[],
+): Promise<RawFrame[]> {
+  const res = await rawRequest(server, target, { protocols });
+  const frames = await res.ws!.all();
+  res.ws!.close();
+  return frames;
+}
+
+/**
  * Sends one request (an upgrade unless `plain`) and reads the answer.
  *
  * @example
