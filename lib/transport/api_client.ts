@@ -163,8 +163,13 @@ export function createApiClient(
     return kept.conn;
   };
 
-  const keep = (conn: ByteConn, clientCert: ClientCertificate | undefined): void => {
+  const closeIdleConnections = () => {
     idle?.conn.close();
+    idle = undefined;
+  };
+
+  const keep = (conn: ByteConn, clientCert: ClientCertificate | undefined): void => {
+    closeIdleConnections();
     idle = { conn, clientCert, since: performance.now() };
   };
 
@@ -339,10 +344,6 @@ export function createApiClient(
     }
   };
 
-  const closeIdleConnections = () => {
-    idle?.conn.close();
-    idle = undefined;
-  };
   if (options.keepAlive) registerIdleCloser(closeIdleConnections);
 
   return {
