@@ -6,6 +6,7 @@
  * @module
  */
 import { WriteBehind } from "./write_behind.ts";
+import { ProbedOutput, type SyncWritable, writeAllSync } from "./probed_output.ts";
 import { type DirectSink, withDirectSink, withDirectSource } from "../stream/direct_io.ts";
 
 /** Terminal control the CLI needs; a no-op implementation serves tests and pipes. */
@@ -111,16 +112,18 @@ export interface WritableFile {
  */
 export function uncloseableFile(
   file: WritableFile,
-  options: { sync?: SyncWritableFile; writeBehind?: WriteBehind } = {},
+  options: {
+    sync?: SyncWritable;
+    writeBehind?: WriteBehind;
+    /** With both `sync` and `writeBehind`: start behind, switch when this says yes (see {@linkcode ProbedOutput}). */
+    probe?: () => Promise<boolean>;
+  } = {},
 ): WritableStream<Uint8Array> {
-  const { sync, writeBehind } = options;
-  const sink: DirectSink = sync
-    ? {
-      write(chunk) {
-        let offset = 0;
-        while (offset < chunk.length) offset += sync.writeSync(chunk.subarray(offset));
-      },
-    }
+  const { sync, writeBehind, probe } = options;
+  const sink: DirectSink = writeBehind && sync && probe
+    ? new ProbedOutput(writeBehind, sync, probe)
+    : sync
+    ? { write: (chunk) => writeAllSync(sync, chunk) }
     : writeBehind
     ? { write: (chunk) => writeBehind.write(chunk), flush: () => writeBehind.flush() }
     : {
@@ -141,12 +144,6 @@ export function uncloseableFile(
   );
 }
 
-/** The synchronous write of `Deno.stdout`, for outputs that cannot block (see {@linkcode neverBlocks}). */
-export interface SyncWritableFile {
-  /** Writes some of `bytes`; returns how many were written. */
-  writeSync(bytes: Uint8Array): number;
-}
-
 /**
  * Whether writing to `path` (`/dev/stdout`) can never block for long: a regular file or a
  * character device that is not a terminal (`/dev/null`). Such an output is written synchronously.
@@ -156,17 +153,48 @@ export interface SyncWritableFile {
  * asynchronous writes: a reader that stops would otherwise freeze the whole session, signals
  * included.
  *
+ * `undefined` when Deno will not let the process look: without `--allow-all` it refuses to
+ * `stat` anything under `/dev` or `/proc` except a few harmless devices, `/dev/stdout` included —
+ * which is the case of the shipped binary. {@linkcode stdoutNeverBlocks} answers then.
+ *
  * @example
  * ```ts
  * import { neverBlocks } from "./io.ts";
  * neverBlocks("/dev/null", false); // true
  * ```
  */
-export function neverBlocks(path: string, isTerminal: boolean): boolean {
+export function neverBlocks(path: string, isTerminal: boolean): boolean | undefined {
   if (isTerminal) return false;
   try {
     const info = Deno.statSync(path);
     return info.isFile || info.isCharDevice === true;
+  } catch (error) {
+    return error instanceof Deno.errors.NotCapable ? undefined : false;
+  }
+}
+
+/**
+ * Asks a child shell, which inherits the process's stdout, whether that stdout is a regular file
+ * or `/dev/null` (the two outputs {@linkcode neverBlocks} would write synchronously). Deno has no
+ * `fstat` of fd 1 and refuses `/dev/stdout` to a process without `--allow-all`; `node:fs`'s
+ * `fstatSync` would do, but loading it costs every command 18 ms and 14 MiB, where this costs one
+ * `sh` run, only for large outputs (see lib/cli/probed_output.ts). Any failure means "no".
+ *
+ * @example
+ * ```ts ignore
+ * import { stdoutNeverBlocks } from "./io.ts";
+ * if (await stdoutNeverBlocks()) console.error("stdout is a file or /dev/null");
+ * ```
+ */
+export async function stdoutNeverBlocks(): Promise<boolean> {
+  try {
+    const child = new Deno.Command("sh", {
+      args: ["-c", "[ -f /dev/stdout ] || [ /dev/stdout -ef /dev/null ]"],
+      stdin: "null",
+      stdout: "inherit",
+      stderr: "null",
+    }).spawn();
+    return (await child.status).success;
   } catch {
     return false;
   }
@@ -282,15 +310,19 @@ function realTerminal(): TerminalControl {
  * ```
  */
 export function processIo(): Io {
-  const syncStdout = Deno.build.os !== "windows" &&
-    neverBlocks("/dev/stdout", Deno.stdout.isTerminal());
+  // Windows consoles and pipes always take the asynchronous path.
+  const stdoutKind = Deno.build.os === "windows"
+    ? false
+    : neverBlocks("/dev/stdout", Deno.stdout.isTerminal());
+  const syncStdout = stdoutKind === true;
   const stdoutBehind = syncStdout ? undefined : new WriteBehind(Deno.stdout);
   const stderrBehind = new WriteBehind(Deno.stderr);
   return {
     stdin: fileReadable(Deno.stdin),
     stdout: uncloseableFile(Deno.stdout, {
-      sync: syncStdout ? Deno.stdout : undefined,
+      sync: stdoutKind === false ? undefined : Deno.stdout,
       writeBehind: stdoutBehind,
+      probe: stdoutKind === undefined ? stdoutNeverBlocks : undefined,
     }),
     stderr: uncloseableFile(Deno.stderr, { writeBehind: stderrBehind }),
     flush: async () => {
