@@ -6,7 +6,13 @@
  * @module
  */
 import { WriteBehind } from "./write_behind.ts";
-import { ProbedOutput, type SyncWritable, writeAllSync } from "./probed_output.ts";
+import {
+  ProbedInput,
+  ProbedOutput,
+  syncReads,
+  type SyncWritable,
+  writeAllSync,
+} from "./probed_io.ts";
 import { type DirectSink, withDirectSink, withDirectSource } from "../stream/direct_io.ts";
 
 /** Terminal control the CLI needs; a no-op implementation serves tests and pipes. */
@@ -145,8 +151,9 @@ export function uncloseableFile(
 }
 
 /**
- * Whether writing to `path` (`/dev/stdout`) can never block for long: a regular file or a
- * character device that is not a terminal (`/dev/null`). Such an output is written synchronously.
+ * Whether reading or writing `path` (`/dev/stdin`, `/dev/stdout`) can never block for long: a
+ * regular file or a character device that is not a terminal (`/dev/null`). Such a stream is read or
+ * written synchronously.
  * An asynchronous write is an operation on a blocking thread; with one per 32 KiB message that hop
  * was the bottleneck of `exec > /dev/null` (512 MiB received and discarded: 0.45 s, with an
  * awaited `write` per message 1.9 s, with `writeSync` 0.44 s). Pipes, sockets and terminals keep
@@ -155,7 +162,7 @@ export function uncloseableFile(
  *
  * `undefined` when Deno will not let the process look: without `--allow-all` it refuses to
  * `stat` anything under `/dev` or `/proc` except a few harmless devices, `/dev/stdout` included —
- * which is the case of the shipped binary. {@linkcode stdoutNeverBlocks} answers then.
+ * which is the case of the shipped binary. {@linkcode streamNeverBlocks} answers then.
  *
  * @example
  * ```ts
@@ -174,24 +181,26 @@ export function neverBlocks(path: string, isTerminal: boolean): boolean | undefi
 }
 
 /**
- * Asks a child shell, which inherits the process's stdout, whether that stdout is a regular file
- * or `/dev/null` (the two outputs {@linkcode neverBlocks} would write synchronously). Deno has no
- * `fstat` of fd 1 and refuses `/dev/stdout` to a process without `--allow-all`; `node:fs`'s
- * `fstatSync` would do, but loading it costs every command 18 ms and 14 MiB, where this costs one
- * `sh` run, only for large outputs (see lib/cli/probed_output.ts). Any failure means "no".
+ * Asks a child shell, which inherits the process's `stream`, whether that stream is a regular file
+ * or `/dev/null` (the two {@linkcode neverBlocks} would read or write synchronously). Deno has no
+ * `fstat` of fds 0 and 1 and refuses `/dev/stdin` and `/dev/stdout` to a process without
+ * `--allow-all`; `node:fs`'s `fstatSync` would do, but loading it costs every command 18 ms and 14
+ * MiB, where this costs one `sh` run, only for large streams (see lib/cli/probed_io.ts). Any failure
+ * means "no".
  *
  * @example
  * ```ts ignore
- * import { stdoutNeverBlocks } from "./io.ts";
- * if (await stdoutNeverBlocks()) console.error("stdout is a file or /dev/null");
+ * import { streamNeverBlocks } from "./io.ts";
+ * if (await streamNeverBlocks("stdout")) console.error("stdout is a file or /dev/null");
  * ```
  */
-export async function stdoutNeverBlocks(): Promise<boolean> {
+export async function streamNeverBlocks(stream: "stdin" | "stdout"): Promise<boolean> {
+  const path = `/dev/${stream}`;
   try {
     const child = new Deno.Command("sh", {
-      args: ["-c", "[ -f /dev/stdout ] || [ /dev/stdout -ef /dev/null ]"],
-      stdin: "null",
-      stdout: "inherit",
+      args: ["-c", `[ -f ${path} ] || [ ${path} -ef /dev/null ]`],
+      stdin: stream === "stdin" ? "inherit" : "null",
+      stdout: stream === "stdout" ? "inherit" : "null",
       stderr: "null",
     }).spawn();
     return (await child.status).success;
@@ -300,6 +309,16 @@ function realTerminal(): TerminalControl {
   };
 }
 
+/** `Deno.stdin` as a source: read synchronously when it is a regular file or `/dev/null`. */
+function stdinSource(): ReadableFile {
+  const kind = Deno.build.os === "windows"
+    ? false
+    : neverBlocks("/dev/stdin", Deno.stdin.isTerminal());
+  if (kind === true) return syncReads(Deno.stdin);
+  if (kind === false) return Deno.stdin;
+  return new ProbedInput(Deno.stdin, Deno.stdin, () => streamNeverBlocks("stdin"));
+}
+
 /**
  * The real process streams. Only `main.ts` calls this.
  *
@@ -318,11 +337,11 @@ export function processIo(): Io {
   const stdoutBehind = syncStdout ? undefined : new WriteBehind(Deno.stdout);
   const stderrBehind = new WriteBehind(Deno.stderr);
   return {
-    stdin: fileReadable(Deno.stdin),
+    stdin: fileReadable(stdinSource()),
     stdout: uncloseableFile(Deno.stdout, {
       sync: stdoutKind === false ? undefined : Deno.stdout,
       writeBehind: stdoutBehind,
-      probe: stdoutKind === undefined ? stdoutNeverBlocks : undefined,
+      probe: stdoutKind === undefined ? () => streamNeverBlocks("stdout") : undefined,
     }),
     stderr: uncloseableFile(Deno.stderr, { writeBehind: stderrBehind }),
     flush: async () => {
