@@ -341,6 +341,71 @@ async function stdinScenario(list: Client[], options: Options): Promise<void> {
   }
 }
 
+/**
+ * The same two streams with regular files in place of `/dev/null` and the `dd` pipe: the case of
+ * `exec -- pg_dump > dump.sql` and `exec -i -- psql < dump.sql`, where kubexec reads and writes
+ * synchronously (lib/cli/probed_io.ts).
+ */
+async function fileScenario(list: Client[], options: Options, dir: string): Promise<void> {
+  const count = options.bytes / MIB;
+  const out: Row = {
+    scenario: `stdout: exec -- generate ${count} MiB > regular file`,
+    unit: "MiB/s",
+    higherIsBetter: true,
+    values: {},
+  };
+  const inp: Row = {
+    scenario: `stdin: exec -i -- sink < ${count} MiB regular file`,
+    unit: "MiB/s",
+    higherIsBetter: true,
+    values: {},
+  };
+  rows.push(out, inp);
+  const senders = list.filter((client) => client.name !== "python");
+  const input = `${dir}/stdin.bin`;
+  const output = `${dir}/stdout.bin`;
+  const made = await new Deno.Command("dd", {
+    args: ["if=/dev/zero", `of=${input}`, "bs=1048576", `count=${count}`, "status=none"],
+  }).output();
+  if (!made.success) throw new Error("dd could not write the stdin file");
+  try {
+    for (let run = 0; run < options.runs; run++) {
+      for (const client of senders) {
+        const written = await measureRun({
+          argv: client.exec(["__kubexec_generate", String(options.bytes)]),
+          stdoutFile: output,
+          env: client.env,
+        });
+        if (written.code !== 0) failed(`${client.name} stdout file`, written.code, written.stderr);
+        const size = (await Deno.stat(output)).size;
+        if (size !== options.bytes) throw new Error(`${client.name} wrote ${size} bytes`);
+        await Deno.remove(output);
+        addValue(out, client.name, rate(options.bytes, written.wallMs));
+        const read = await measureRun({
+          argv: client.exec(["__kubexec_sink"], true),
+          stdinFile: input,
+          captureStdout: true,
+          env: client.env,
+        });
+        if (read.code !== 0) failed(`${client.name} stdin file`, read.code, read.stderr);
+        const received = Number(read.stdout.trim().split(" ")[0]);
+        if (received !== options.bytes) {
+          throw new Error(`${client.name} stdin file: the sink counted ${received} bytes`);
+        }
+        addValue(inp, client.name, rate(options.bytes, read.wallMs));
+        progress(
+          `files ${client.name}: > ${rate(options.bytes, written.wallMs).toFixed(0)}, < ${
+            rate(options.bytes, read.wallMs).toFixed(0)
+          } MiB/s`,
+        );
+      }
+    }
+  } finally {
+    await Deno.remove(input).catch(() => {});
+    await Deno.remove(output).catch(() => {});
+  }
+}
+
 async function serverAloneScenarios(
   server: BenchServer,
   caFile: string,
@@ -775,6 +840,7 @@ async function main(): Promise<void> {
     );
     await stdoutScenario(list, options);
     await stdinScenario(list, options);
+    await fileScenario(list, options, dir);
     await serverAloneScenarios(server, pki.ca.certFile, options);
     await latencyScenario(list, options, dir);
     await rssScenario(list, options);

@@ -28,6 +28,10 @@ export interface RunSpec {
   argv: string[];
   /** A shell pipeline whose output becomes the client's stdin (e.g. `dd if=/dev/zero ...`). */
   stdinFrom?: string;
+  /** A regular file the client's stdin is redirected from (`< FILE`). */
+  stdinFile?: string;
+  /** A regular file the client's stdout is redirected to (`> FILE`); wins over `captureStdout`. */
+  stdoutFile?: string;
   /** Keep stdout (small outputs only); otherwise it goes to /dev/null. */
   captureStdout?: boolean;
   /** Environment (merged over the harness's). */
@@ -58,10 +62,21 @@ export async function measureRun(spec: RunSpec): Promise<RunMeasurement> {
     const timed = hasGnuTime
       ? [GNU_TIME, "-f", "%e %U %S %M", "-o", timeFile, ...spec.argv]
       : spec.argv;
-    const stdout = spec.captureStdout ? "piped" : "null";
-    const command = spec.stdinFrom
+    const stdout = spec.captureStdout && !spec.stdoutFile ? "piped" : "null";
+    const redirects = [
+      spec.stdinFile ? `< ${shellQuote(spec.stdinFile)}` : "",
+      spec.stdoutFile ? `> ${shellQuote(spec.stdoutFile)}` : "",
+    ].join(" ");
+    const viaShell = spec.stdinFrom !== undefined || redirects.trim() !== "";
+    const command = viaShell
       ? new Deno.Command("sh", {
-        args: ["-c", `${spec.stdinFrom} | exec ${timed.map(shellQuote).join(" ")}`],
+        args: [
+          "-c",
+          `${spec.stdinFrom ? `${spec.stdinFrom} | ` : ""}exec ${
+            timed.map(shellQuote).join(" ")
+          } ${redirects}`,
+        ],
+        stdin: "null",
         stdout,
         stderr: "piped",
         env: spec.env,
