@@ -197,7 +197,8 @@ export function neverBlocks(path: string, isTerminal: boolean): boolean | undefi
 export async function streamNeverBlocks(stream: "stdin" | "stdout"): Promise<boolean> {
   const path = `/dev/${stream}`;
   try {
-    const child = new Deno.Command("sh", {
+    // An absolute path: no PATH search, and no stranger's `sh` earlier on it.
+    const child = new Deno.Command("/bin/sh", {
       args: ["-c", `[ -f ${path} ] || [ ${path} -ef /dev/null ]`],
       stdin: stream === "stdin" ? "inherit" : "null",
       stdout: stream === "stdout" ? "inherit" : "null",
