@@ -216,7 +216,7 @@ export async function upload(
   const total = options.onProgress === undefined
     ? undefined
     : (await measureLocalPath(localPath)).bytes;
-  const hash = verify ? sha256() : undefined;
+  const hash = verify ? await sha256() : undefined;
   let bytes = 0;
   let files = 0;
   let currentFile: string | undefined;
@@ -338,7 +338,7 @@ async function uploadWithCat(
   options: CopyOptions,
   reporter: Reporter,
 ): Promise<CopyResult> {
-  const hash = (options.verify ?? true) ? sha256() : undefined;
+  const hash = (options.verify ?? true) ? await sha256() : undefined;
   const file = await Deno.open(localPath, { read: true });
   const total = (await file.stat()).size;
   let bytes = 0;
@@ -604,7 +604,7 @@ async function downloadWithCat(
   if (existing !== null) await Deno.remove(target);
   // createNew: O_EXCL, so a symlink planted at the target is never written through.
   const file = await Deno.open(target, { write: true, createNew: true });
-  const hash = (options.verify ?? true) ? sha256() : undefined;
+  const hash = (options.verify ?? true) ? await sha256() : undefined;
   let bytes = 0;
   let closed = false;
   const fileSink = new WritableStream<Uint8Array>({

@@ -324,7 +324,7 @@ class Extraction {
     this.clearForNonDirectory(path, header.name);
     const isRoot = parts.length === 0;
     if (isRoot) this.#options.onRootFile?.(header);
-    const hash = isRoot && this.#options.hashRootFile ? sha256() : undefined;
+    const hash = isRoot && this.#options.hashRootFile ? await sha256() : undefined;
     const file = Deno.openSync(path, {
       write: true,
       createNew: true,
