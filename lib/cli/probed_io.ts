@@ -39,6 +39,31 @@ export function writeAllSync(file: SyncWritable, chunk: Uint8Array): void {
   while (offset < chunk.length) offset += file.writeSync(chunk.subarray(offset));
 }
 
+/** Counts a stream's bytes and, once `after` of them went by, asks `probe` once. */
+class ProbeOnce {
+  readonly #probe: () => Promise<boolean>;
+  readonly #after: number;
+  readonly #onYes: () => void;
+  #seen = 0;
+  #asked = false;
+
+  constructor(probe: () => Promise<boolean>, after: number, onYes: () => void) {
+    this.#probe = probe;
+    this.#after = after;
+    this.#onYes = onYes;
+  }
+
+  /** Adds `bytes`; asks the probe when the threshold is first reached (a failure means no). */
+  count(bytes: number): void {
+    this.#seen += bytes;
+    if (this.#asked || this.#seen < this.#after) return;
+    this.#asked = true;
+    this.#probe().then((neverBlocks) => {
+      if (neverBlocks) this.#onYes();
+    }, () => {});
+  }
+}
+
 /**
  * A sink that starts behind a {@linkcode WriteBehind} and, once {@linkcode PROBE_AFTER_BYTES}
  * were written, asks `probe` whether the output can never block. On `true` it lets the
@@ -61,10 +86,7 @@ export function writeAllSync(file: SyncWritable, chunk: Uint8Array): void {
 export class ProbedOutput implements DirectSink {
   readonly #behind: WriteBehind;
   readonly #sync: SyncWritable;
-  readonly #probe: () => Promise<boolean>;
-  readonly #probeAfter: number;
-  #written = 0;
-  #probing: Promise<void> | undefined;
+  readonly #probe: ProbeOnce;
   /** Set once the probe said yes: resolves when the write-behind has drained. */
   #switching: Promise<void> | undefined;
   #direct = false;
@@ -83,8 +105,13 @@ export class ProbedOutput implements DirectSink {
   ) {
     this.#behind = behind;
     this.#sync = sync;
-    this.#probe = probe;
-    this.#probeAfter = probeAfterBytes;
+    this.#probe = new ProbeOnce(probe, probeAfterBytes, () => {
+      this.#switching = behind.flush().then(() => {
+        this.#direct = true;
+      });
+      // A failed flush reaches the next write through the chain; it must not go unhandled.
+      this.#switching.catch(() => {});
+    });
   }
 
   /** Whether writes go straight to the file now. */
@@ -99,20 +126,7 @@ export class ProbedOutput implements DirectSink {
       // Chained, so a write made while the buffer drains still goes out after it.
       return this.#switching.then(() => writeAllSync(this.#sync, chunk));
     }
-    this.#written += chunk.length;
-    if (this.#probing === undefined && this.#written >= this.#probeAfter) {
-      this.#probing = this.#probe().then(
-        (neverBlocks) => {
-          if (!neverBlocks) return;
-          this.#switching = this.#behind.flush().then(() => {
-            this.#direct = true;
-          });
-          // A failed flush reaches the next write through the chain; it must not go unhandled.
-          this.#switching.catch(() => {});
-        },
-        () => {},
-      );
-    }
+    this.#probe.count(chunk.length);
     return this.#behind.write(chunk);
   }
 
@@ -170,10 +184,7 @@ export function syncReads(file: SyncReadable): DirectSource {
 export class ProbedInput implements DirectSource {
   readonly #file: DirectSource;
   readonly #sync: DirectSource;
-  readonly #probe: () => Promise<boolean>;
-  readonly #probeAfter: number;
-  #read = 0;
-  #probing = false;
+  readonly #probe: ProbeOnce;
   #direct = false;
   #inFlight = 0;
 
@@ -191,8 +202,9 @@ export class ProbedInput implements DirectSource {
   ) {
     this.#file = file;
     this.#sync = syncReads(sync);
-    this.#probe = probe;
-    this.#probeAfter = probeAfterBytes;
+    this.#probe = new ProbeOnce(probe, probeAfterBytes, () => {
+      this.#direct = true;
+    });
   }
 
   /** Whether reads go straight to the file now. */
@@ -206,13 +218,7 @@ export class ProbedInput implements DirectSource {
     this.#inFlight++;
     const settled = () => void this.#inFlight--;
     return this.#file.read(buffer).finally(settled).then((count) => {
-      if (count !== null) this.#read += count;
-      if (!this.#probing && this.#read >= this.#probeAfter) {
-        this.#probing = true;
-        this.#probe().then((neverBlocks) => {
-          if (neverBlocks) this.#direct = true;
-        }, () => {});
-      }
+      if (count !== null) this.#probe.count(count);
       return count;
     });
   }

@@ -38,16 +38,22 @@ function fakeFile() {
 const chunk = (from: number, length: number) =>
   Uint8Array.from({ length }, (_, index) => (from + index) & 0xff);
 
+/** A probe that answers with `answer()` and counts how often it was asked. */
+function countingProbe(answer: () => Promise<boolean> = () => Promise.resolve(true)) {
+  const probe = Object.assign(() => {
+    probe.calls++;
+    return answer();
+  }, { calls: 0 });
+  return probe;
+}
+
 Deno.test("ProbedOutput stays behind the buffer and never probes below the threshold", async () => {
   const file = fakeFile();
-  let probes = 0;
-  const sink = new ProbedOutput(new WriteBehind(file, 8), file, () => {
-    probes++;
-    return Promise.resolve(true);
-  }, 100);
+  const probe = countingProbe();
+  const sink = new ProbedOutput(new WriteBehind(file, 8), file, probe, 100);
   for (let index = 0; index < 9; index++) await sink.write(chunk(index * 10, 10));
   await sink.flush();
-  assert.equal(probes, 0);
+  assert.equal(probe.calls, 0);
   assert.equal(sink.direct, false);
   assert.deepEqual(file.bytes, [...chunk(0, 90)]);
   assert.ok(file.via.every((how) => how === "async"));
@@ -55,11 +61,8 @@ Deno.test("ProbedOutput stays behind the buffer and never probes below the thres
 
 Deno.test("ProbedOutput switches to synchronous writes once the probe says yes, bytes in order", async () => {
   const file = fakeFile();
-  let probes = 0;
-  const sink = new ProbedOutput(new WriteBehind(file, 16), file, () => {
-    probes++;
-    return Promise.resolve(true);
-  }, 20);
+  const probe = countingProbe();
+  const sink = new ProbedOutput(new WriteBehind(file, 16), file, probe, 20);
   // A slow reader keeps bytes in the write-behind while the probe answers.
   file.hold();
   await sink.write(chunk(0, 10));
@@ -71,7 +74,7 @@ Deno.test("ProbedOutput switches to synchronous writes once the probe says yes, 
   await Promise.all(late);
   await sink.write(chunk(40, 10));
   await sink.flush();
-  assert.equal(probes, 1);
+  assert.equal(probe.calls, 1);
   assert.equal(sink.direct, true);
   assert.deepEqual(file.bytes, [...chunk(0, 50)]);
   assert.deepEqual(file.via.slice(0, 20), Array(20).fill("async"));
@@ -79,19 +82,16 @@ Deno.test("ProbedOutput switches to synchronous writes once the probe says yes, 
 });
 
 Deno.test("ProbedOutput keeps the write-behind when the probe says no or fails", async () => {
-  for (const probe of [() => Promise.resolve(false), () => Promise.reject(new Error("no sh"))]) {
+  for (const answer of [() => Promise.resolve(false), () => Promise.reject(new Error("no sh"))]) {
     const file = fakeFile();
-    let probes = 0;
-    const sink = new ProbedOutput(new WriteBehind(file, 8), file, () => {
-      probes++;
-      return probe();
-    }, 10);
+    const probe = countingProbe(answer);
+    const sink = new ProbedOutput(new WriteBehind(file, 8), file, probe, 10);
     for (let index = 0; index < 5; index++) {
       await sink.write(chunk(index * 10, 10));
       await new Promise((resolve) => setTimeout(resolve, 0));
     }
     await sink.flush();
-    assert.equal(probes, 1, "asked once");
+    assert.equal(probe.calls, 1, "asked once");
     assert.equal(sink.direct, false);
     assert.deepEqual(file.bytes, [...chunk(0, 50)]);
     assert.ok(file.via.every((how) => how === "async"));
@@ -204,25 +204,19 @@ async function readAll(input: { read(buffer: Uint8Array): Promise<number | null>
 
 Deno.test("ProbedInput reads asynchronously below the threshold and never probes", async () => {
   const file = fakeInput(chunk(0, 20));
-  let probes = 0;
-  const input = new ProbedInput(file, file, () => {
-    probes++;
-    return Promise.resolve(true);
-  }, 100);
+  const probe = countingProbe();
+  const input = new ProbedInput(file, file, probe, 100);
   assert.deepEqual(await readAll(input), [...chunk(0, 20)]);
-  assert.equal(probes, 0);
+  assert.equal(probe.calls, 0);
   assert.ok(file.via.every((how) => how === "async"));
 });
 
 Deno.test("ProbedInput switches to readSync once the probe says yes, bytes in order", async () => {
   const file = fakeInput(chunk(0, 40));
-  let probes = 0;
-  const input = new ProbedInput(file, file, () => {
-    probes++;
-    return Promise.resolve(true);
-  }, 8);
+  const probe = countingProbe();
+  const input = new ProbedInput(file, file, probe, 8);
   assert.deepEqual(await readAll(input), [...chunk(0, 40)]);
-  assert.equal(probes, 1);
+  assert.equal(probe.calls, 1);
   assert.equal(input.direct, true);
   assert.deepEqual(file.via.slice(0, 2), ["async", "async"]);
   assert.equal(file.via.at(-1), "sync");
