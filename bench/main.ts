@@ -256,6 +256,13 @@ async function warmUp(spec: RunSpec, label: string): Promise<void> {
   if (run.code !== 0) failed(`${label} (warm-up)`, run.code, run.stderr);
 }
 
+/** kubexec's argv for `command` with Deno's native WebSocket (`--transport=native`). */
+function nativeExec(client: Client, command: string[]): string[] {
+  const argv = client.exec(command);
+  argv.splice(argv.indexOf("exec"), 0, "--transport=native");
+  return argv;
+}
+
 /** MiB/s of `bytes` moved in `ms`. */
 const rate = (bytes: number, ms: number) => bytes / MIB / (ms / 1000);
 
@@ -298,6 +305,30 @@ async function stdoutScenario(list: Client[], options: Options): Promise<void> {
       }
       progress(`stdout ${client.name}: ${rate(bytes, result.wallMs).toFixed(0)} MiB/s`);
     }
+  }
+  // The issue asks what Deno's own WebSocket would give: the same run through it.
+  const kubexec = list.find((client) => client.name === "kubexec")!;
+  const native: Row = {
+    scenario: `stdout: the same with kubexec --transport=native (Deno's WebSocket)`,
+    unit: "MiB/s",
+    higherIsBetter: true,
+    values: {},
+  };
+  const nativeRss: Row = {
+    scenario: "stdout: peak RSS of those runs (> /dev/null)",
+    unit: "MiB",
+    higherIsBetter: false,
+    values: {},
+  };
+  rows.push(native, nativeRss);
+  for (let run = 0; run < options.runs; run++) {
+    const result = await measureRun({
+      argv: nativeExec(kubexec, ["__kubexec_generate", String(options.bytes)]),
+    });
+    if (result.code !== 0) failed("kubexec --transport=native stdout", result.code, result.stderr);
+    addValue(native, "kubexec", rate(options.bytes, result.wallMs));
+    if (result.peakRssKib !== undefined) addValue(nativeRss, "kubexec", result.peakRssKib / 1024);
+    progress(`stdout native: ${rate(options.bytes, result.wallMs).toFixed(0)} MiB/s`);
   }
 }
 
@@ -565,6 +596,26 @@ async function rssScenario(list: Client[], options: Options): Promise<void> {
       addValue(row, client.name, result.peakRssKib / 1024);
       progress(`rss ${client.name}: ${(result.peakRssKib / 1024).toFixed(1)} MiB`);
     }
+  }
+  // Deno's WebSocket has no receive back-pressure: what it takes in while the reader is slow stays
+  // in memory.
+  const kubexec = list.find((client) => client.name === "kubexec")!;
+  const native: Row = {
+    scenario: "peak RSS: the same with kubexec --transport=native (no receive back-pressure)",
+    unit: "MiB",
+    higherIsBetter: false,
+    values: {},
+  };
+  rows.push(native);
+  for (let run = 0; run < options.runs; run++) {
+    const result = await measureSlowReader(
+      nativeExec(kubexec, ["__kubexec_generate", String(options.bytes)]),
+      { bytesPerSecond: slowRate, slowBytes: options.rssSlowBytes },
+      kubexec.env,
+    );
+    if (result.code !== 0) throw new Error(`kubexec --transport=native rss: exit ${result.code}`);
+    addValue(native, "kubexec", result.peakRssKib / 1024);
+    progress(`rss native: ${(result.peakRssKib / 1024).toFixed(1)} MiB`);
   }
   const lost = Object.entries(short).map(([name, missing]) =>
     `${name} exited 0 with output missing in ${missing.length} of ${options.runs} runs ` +
