@@ -121,7 +121,7 @@ export function uncloseableFile(
   options: {
     sync?: SyncWritable;
     writeBehind?: WriteBehind;
-    /** With both `sync` and `writeBehind`: start behind, switch when this says yes (see {@linkcode ProbedOutput}). */
+    /** With `sync` and `writeBehind`: start behind, switch on a yes ({@linkcode ProbedOutput}). */
     probe?: () => Promise<boolean>;
   } = {},
 ): WritableStream<Uint8Array> {

@@ -2,8 +2,8 @@
  * Standard streams whose kind the process may not look at.
  *
  * Synchronous reads and writes are much cheaper than Deno's asynchronous ones (each of those is a
- * hop to a blocking thread; a read also duplicates and closes the descriptor around it), but only safe
- * where they cannot wait on another process: a regular file or `/dev/null`, never a pipe or a
+ * hop to a blocking thread; a read also duplicates and closes the descriptor around it), but only
+ * safe where they cannot wait on another process: a regular file or `/dev/null`, never a pipe or a
  * terminal. Measured on the bench server, 1 GiB: stdout `> /dev/null` 0.66 s of CPU against 0.99
  * s, `> file` 0.87–0.94 s of wall time against 1.27–2.53 s; stdin `< file` 0.81–0.92 s against
  * 1.23–1.41 s (kubectl 0.85–0.99 s). Under the shipped, scoped permissions Deno refuses to `stat`
