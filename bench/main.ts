@@ -373,14 +373,21 @@ async function stdinScenario(list: Client[], options: Options): Promise<void> {
 }
 
 /**
- * The same two streams with regular files in place of `/dev/null` and the `dd` pipe: the case of
+ * The same two streams with regular files in place of `/dev/null` and the `dd` pipe — the case of
  * `exec -- pg_dump > dump.sql` and `exec -i -- psql < dump.sql`, where kubexec reads and writes
- * synchronously (lib/cli/probed_io.ts).
+ * synchronously (lib/cli/probed_io.ts) — and stdout into a pipe (`| wc -c`), where it writes
+ * through its write-behind buffer.
  */
 async function fileScenario(list: Client[], options: Options, dir: string): Promise<void> {
   const count = options.bytes / MIB;
   const out: Row = {
     scenario: `stdout: exec -- generate ${count} MiB > regular file`,
+    unit: "MiB/s",
+    higherIsBetter: true,
+    values: {},
+  };
+  const piped: Row = {
+    scenario: `stdout: exec -- generate ${count} MiB | wc -c`,
     unit: "MiB/s",
     higherIsBetter: true,
     values: {},
@@ -391,7 +398,7 @@ async function fileScenario(list: Client[], options: Options, dir: string): Prom
     higherIsBetter: true,
     values: {},
   };
-  rows.push(out, inp);
+  rows.push(out, piped, inp);
   const senders = list.filter((client) => client.name !== "python");
   const input = `${dir}/stdin.bin`;
   const output = `${dir}/stdout.bin`;
@@ -412,6 +419,18 @@ async function fileScenario(list: Client[], options: Options, dir: string): Prom
         if (size !== options.bytes) throw new Error(`${client.name} wrote ${size} bytes`);
         await Deno.remove(output);
         addValue(out, client.name, rate(options.bytes, written.wallMs));
+        const throughPipe = await measureRun({
+          argv: client.exec(["__kubexec_generate", String(options.bytes)]),
+          stdoutPipe: `wc -c > ${output}`,
+          env: client.env,
+        });
+        if (throughPipe.code !== 0) {
+          failed(`${client.name} stdout pipe`, throughPipe.code, throughPipe.stderr);
+        }
+        const counted = Number((await Deno.readTextFile(output)).trim());
+        if (counted !== options.bytes) throw new Error(`${client.name} piped ${counted} bytes`);
+        await Deno.remove(output);
+        addValue(piped, client.name, rate(options.bytes, throughPipe.wallMs));
         const read = await measureRun({
           argv: client.exec(["__kubexec_sink"], true),
           stdinFile: input,
@@ -425,9 +444,9 @@ async function fileScenario(list: Client[], options: Options, dir: string): Prom
         }
         addValue(inp, client.name, rate(options.bytes, read.wallMs));
         progress(
-          `files ${client.name}: > ${rate(options.bytes, written.wallMs).toFixed(0)}, < ${
-            rate(options.bytes, read.wallMs).toFixed(0)
-          } MiB/s`,
+          `files ${client.name}: > ${rate(options.bytes, written.wallMs).toFixed(0)}, | ${
+            rate(options.bytes, throughPipe.wallMs).toFixed(0)
+          }, < ${rate(options.bytes, read.wallMs).toFixed(0)} MiB/s`,
         );
       }
     }

@@ -32,6 +32,8 @@ export interface RunSpec {
   stdinFile?: string;
   /** A regular file the client's stdout is redirected to (`> FILE`); wins over `captureStdout`. */
   stdoutFile?: string;
+  /** A shell command the client's stdout is piped into (`| cat > /dev/null`); its exit code counts too. */
+  stdoutPipe?: string;
   /** Keep stdout (small outputs only); otherwise it goes to /dev/null. */
   captureStdout?: boolean;
   /** Environment (merged over the harness's). */
@@ -67,14 +69,19 @@ export async function measureRun(spec: RunSpec): Promise<RunMeasurement> {
       spec.stdinFile ? `< ${shellQuote(spec.stdinFile)}` : "",
       spec.stdoutFile ? `> ${shellQuote(spec.stdoutFile)}` : "",
     ].join(" ");
-    const viaShell = spec.stdinFrom !== undefined || redirects.trim() !== "";
+    const viaShell = spec.stdinFrom !== undefined || redirects.trim() !== "" ||
+      spec.stdoutPipe !== undefined;
+    const client = `${timed.map(shellQuote).join(" ")} ${redirects}`;
     const command = viaShell
-      ? new Deno.Command("sh", {
+      ? new Deno.Command(spec.stdoutPipe ? "bash" : "sh", {
         args: [
           "-c",
-          `${spec.stdinFrom ? `${spec.stdinFrom} | ` : ""}exec ${
-            timed.map(shellQuote).join(" ")
-          } ${redirects}`,
+          spec.stdoutPipe
+            // pipefail: the client's exit code must not hide behind the consumer's.
+            ? `set -o pipefail; ${
+              spec.stdinFrom ? `${spec.stdinFrom} | ` : ""
+            }${client} | ${spec.stdoutPipe}`
+            : `${spec.stdinFrom ? `${spec.stdinFrom} | ` : ""}exec ${client}`,
         ],
         stdin: "null",
         stdout,
