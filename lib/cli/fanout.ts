@@ -18,6 +18,7 @@ import type { SessionRecording } from "./recording.ts";
 import type { ApiClient } from "../transport/types.ts";
 import { listPods, type Pod } from "../kube/pods.ts";
 import { chooseContainer } from "../kube/containers.ts";
+import { concatBytes } from "../bytes.ts";
 
 /** The longest line held back waiting for its end; longer lines are split there. */
 const MAX_HELD_LINE_BYTES = 64 * 1024;
@@ -69,7 +70,7 @@ export class LinePrefixer {
     const parts = [this.#prefix, ...this.#held, new Uint8Array([NEWLINE])];
     this.#held = [];
     this.#heldBytes = 0;
-    await this.#shared.write(concat(parts));
+    await this.#shared.write(concatBytes(parts));
   }
 
   async #write(chunk: Uint8Array): Promise<void> {
@@ -87,19 +88,9 @@ export class LinePrefixer {
       this.#held.push(chunk.slice(start));
       this.#heldBytes += chunk.length - start;
     }
-    if (parts.length > 0) await this.#shared.write(concat(parts));
+    if (parts.length > 0) await this.#shared.write(concatBytes(parts));
     if (this.#heldBytes > MAX_HELD_LINE_BYTES) await this.flush();
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   type PortForwarder,
   PortForwardLostError,
 } from "./portforward_types.ts";
+import { concatBytes } from "../bytes.ts";
 
 /** The subprotocol of the legacy protocol (binary frames). */
 export const LEGACY_PORT_FORWARD_PROTOCOL = "v4.channel.k8s.io";
@@ -157,17 +158,6 @@ export async function forwardOverSocket(
   await ws.close(1000).catch(() => {});
   local.close();
   await upload;
-  outcome.error = new TextDecoder().decode(concat(errorBytes)).trim();
+  outcome.error = new TextDecoder().decode(concatBytes(errorBytes)).trim();
   return outcome;
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const total = chunks.reduce((sum, c) => sum + c.length, 0);
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
 }

@@ -26,6 +26,7 @@ import {
   writeDataFrameHeader,
 } from "./frames.ts";
 import { HeaderCompressor, HeaderDecompressor, type HeaderPairs } from "./header_block.ts";
+import { concatBytes } from "../../bytes.ts";
 
 /** The byte transport a SPDY connection runs over; chunk boundaries carry no meaning. */
 export interface SpdyTransport {
@@ -237,16 +238,6 @@ interface PendingFrame {
   reject: (error: Error) => void;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
 /** Options of {@linkcode SpdyConnection}. */
 export interface SpdyConnectionOptions {
   /** `client` opens odd stream ids, `server` even ones; each answers the other's pings. */
@@ -398,7 +389,7 @@ export class SpdyConnection {
         const batch = this.#controlQueue.length > 0
           ? this.#takeControlBatch()
           : [this.#dataQueue.shift()!];
-        const bytes = batch.length === 1 ? batch[0].bytes : concat(batch.map((f) => f.bytes));
+        const bytes = batch.length === 1 ? batch[0].bytes : concatBytes(batch.map((f) => f.bytes));
         try {
           if (this.#ended) throw new SpdyStreamClosedError(this.#ended.message);
           await this.#transport.send(bytes);

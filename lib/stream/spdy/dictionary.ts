@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { concatBytes } from "../../bytes.ts";
 
 const WORDS = [
   "options",
@@ -94,13 +95,7 @@ function buildDictionary(): Uint8Array {
     parts.push(length, bytes);
   }
   parts.push(encoder.encode(TAIL));
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /**
