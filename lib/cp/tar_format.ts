@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { concatBytes } from "../bytes.ts";
 
 /** Size of a tar block; headers and padded bodies are multiples of it. */
 export const BLOCK_SIZE = 512;
@@ -223,7 +224,6 @@ export function sealHeader(block: Uint8Array): void {
  */
 export function encodePaxRecords(records: Array<[string, string]>): Uint8Array {
   const parts: Uint8Array[] = [];
-  let total = 0;
   for (const [key, value] of records) {
     const body = encoder.encode(` ${key}=${value}\n`);
     let length = body.length + 1;
@@ -232,15 +232,8 @@ export function encodePaxRecords(records: Array<[string, string]>): Uint8Array {
     record.set(encoder.encode(String(length)));
     record.set(body, String(length).length);
     parts.push(record);
-    total += record.length;
   }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /**
