@@ -310,6 +310,12 @@ function realTerminal(): TerminalControl {
   };
 }
 
+/** A source built by `make` on its first read. */
+function lazySource(make: () => ReadableFile): ReadableFile {
+  let source: ReadableFile | undefined;
+  return { read: (buffer) => (source ??= make()).read(buffer) };
+}
+
 /** `Deno.stdin` as a source: read synchronously when it is a regular file or `/dev/null`. */
 function stdinSource(): ReadableFile {
   const kind = Deno.build.os === "windows"
@@ -338,7 +344,8 @@ export function processIo(): Io {
   const stdoutBehind = syncStdout ? undefined : new WriteBehind(Deno.stdout);
   const stderrBehind = new WriteBehind(Deno.stderr);
   return {
-    stdin: fileReadable(stdinSource()),
+    // Examined on the first read: most commands never read stdin.
+    stdin: fileReadable(lazySource(stdinSource)),
     stdout: uncloseableFile(Deno.stdout, {
       sync: stdoutKind === false ? undefined : Deno.stdout,
       writeBehind: stdoutBehind,
