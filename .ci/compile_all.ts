@@ -25,7 +25,7 @@ const PERMISSIONS = [
   "--no-prompt",
   // A 1 MiB young generation: about 1.5 MiB less resident memory on a 1 GiB stream at the same
   // speed (docs/performance.md).
-  "--v8-flags=--max-semi-space-size=1",
+  "--v8-flags=--max-semi-space-size=1,--no-turbofan",
 ];
 
 function option(name: string): string | undefined {

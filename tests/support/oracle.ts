@@ -34,7 +34,7 @@ export const SHIPPED_PERMISSIONS = [
   "--allow-run",
   "--allow-write",
   "--no-prompt",
-  "--v8-flags=--max-semi-space-size=1",
+  "--v8-flags=--max-semi-space-size=1,--no-turbofan",
 ];
 
 async function findKubectl(): Promise<string | undefined> {
