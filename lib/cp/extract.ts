@@ -321,15 +321,10 @@ class Extraction {
     const target = await this.#fileTarget(header, parts);
     if (target === null) return;
     const path = join(this.#root, target);
-    this.clearForNonDirectory(path, header.name);
     const isRoot = parts.length === 0;
     if (isRoot) this.#options.onRootFile?.(header);
     const hash = isRoot && this.#options.hashRootFile ? await sha256() : undefined;
-    const file = Deno.openSync(path, {
-      write: true,
-      createNew: true,
-      mode: this.#preserve ? 0o600 : 0o666,
-    });
+    const file = this.#createFile(path, header.name);
     let written = 0;
     try {
       const reader = body.getReader();
@@ -343,15 +338,30 @@ class Extraction {
         this.result.bytes += value.length;
         this.#options.onProgress?.({ bytes: this.result.bytes, total: header.size, file: path });
       }
+      // Through the open descriptor: no path to resolve again.
+      if (this.#preserve) file.utimeSync(header.mtime, header.mtime);
     } finally {
       file.close();
     }
-    if (this.#preserve) {
-      if (SUPPORTS_CHMOD) Deno.chmodSync(path, header.mode & 0o777);
-      Deno.utimeSync(path, header.mtime, header.mtime);
-    }
+    if (this.#preserve && SUPPORTS_CHMOD) Deno.chmodSync(path, header.mode & 0o777);
     this.result.files++;
     if (isRoot) this.result.rootFile = { path, size: written, sha256: hash?.digest() };
+  }
+
+  /**
+   * Creates the file at `path` with `O_CREAT | O_EXCL`, which never follows a symlink there. Only
+   * when something already exists is it looked at (and removed, unless it is a directory): a
+   * fresh destination costs one `open` per file instead of a failing `lstat` and an `open`.
+   */
+  #createFile(path: string, name: string): Deno.FsFile {
+    const options = { write: true, createNew: true, mode: this.#preserve ? 0o600 : 0o666 };
+    try {
+      return Deno.openSync(path, options);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    }
+    this.clearForNonDirectory(path, name);
+    return Deno.openSync(path, options);
   }
 
   async symlink(header: TarHeader, parts: string[]): Promise<void> {

@@ -132,6 +132,21 @@ Deno.test("extract: a pre-existing symlink in the destination is replaced, not w
   assert.equal(await Deno.readTextFile(`${s.dest}/victim`), "new");
 });
 
+Deno.test("extract: a dangling symlink or a read-only file in the way is replaced, not followed", async () => {
+  // Files are created with O_CREAT | O_EXCL first; what is already there is only looked at when
+  // that fails. A dangling link must not make the create land on its target.
+  await using s = await scene();
+  await Deno.mkdir(s.dest);
+  await Deno.symlink(`${s.outside}/created-through-link`, `${s.dest}/dangling`);
+  await Deno.writeTextFile(`${s.dest}/old`, "old contents, longer than the new");
+  await Deno.chmod(`${s.dest}/old`, 0o444);
+  await extractTar(chunked(buildArchive([file("dangling", "a"), file("old", "b")])), s.dest);
+  assert.deepEqual(await listing(s.outside), []);
+  assert.equal((await Deno.lstat(`${s.dest}/dangling`)).isFile, true);
+  assert.equal(await Deno.readTextFile(`${s.dest}/dangling`), "a");
+  assert.equal(await Deno.readTextFile(`${s.dest}/old`), "b");
+});
+
 Deno.test("extract: symlinks to /etc, climbing out, or chained through another link are skipped", async () => {
   await using s = await scene();
   const result = await extractTar(
