@@ -127,8 +127,14 @@ const DEFAULT_CLOSE_GRACE_MS = 2000;
 /** The status is one small JSON document; more than this is not a status. */
 const MAX_STATUS_BYTES = 1024 * 1024;
 const EOF_BYTE = new Uint8Array([0x04]);
-/** Bytes per read of a direct stdin source: what a pipe holds. */
-const DIRECT_STDIN_READ_BYTES = 64 * 1024;
+/**
+ * Bytes per read of a direct stdin source: what a pipe holds (64 KiB), less the framing of the two
+ * binary-channel messages it becomes (an 8-byte frame header and the channel byte each), so that
+ * the frames of a full read fill exactly four 16 KiB TLS records. A 64 KiB read made three
+ * messages (32 KiB each, channel byte included, so a third of 2 bytes) whose frames came to
+ * 64 KiB + 25 bytes: a fifth record and a fifth socket write per chunk, for 25 bytes.
+ */
+const DIRECT_STDIN_READ_BYTES = 64 * 1024 - 2 * (8 + 1);
 const STOPPED: unique symbol = Symbol("stopped");
 
 type Timer = ReturnType<typeof setTimeout>;

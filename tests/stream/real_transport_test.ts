@@ -10,7 +10,7 @@ import { concat, randomBytes } from "./bytes.ts";
  * A loopback server speaking v5 like the API server's translator running `cat`: channel 0 comes
  * back on channel 1, `FF 00` ends the command with Success, then a close 1000.
  */
-function catServer(options: { status: string }) {
+function catServer(options: { status: string; onStdinMessage?: (length: number) => void }) {
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
     const { socket, response } = Deno.upgradeWebSocket(request, { protocol: "v5.channel.k8s.io" });
     socket.binaryType = "arraybuffer";
@@ -18,6 +18,7 @@ function catServer(options: { status: string }) {
     socket.onmessage = (event) => {
       const data = new Uint8Array(event.data as ArrayBuffer);
       if (data[0] === 0) {
+        options.onStdinMessage?.(data.length);
         socket.send(concat([new Uint8Array([1]), data.subarray(1)]));
       } else if (data[0] === 0xff && data[1] === 0) {
         socket.send(concat([new Uint8Array([3]), new TextEncoder().encode(options.status)]));
@@ -96,6 +97,41 @@ Deno.test("over the raw RFC 6455 client: a direct stdin source and a direct stdo
     assert.ok(reads > 100, "the direct source was used");
     assert.ok(output.length > 100, "the direct sink was used");
     assert.equal(await sha256(concat(output)), await sha256(input));
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("over the raw RFC 6455 client: a full stdin read is two messages filling four TLS records", async () => {
+  // A pipe holds 64 KiB; the session reads a little less so that the two binary messages a read
+  // becomes (8-byte frame header and channel byte each) come to exactly 64 KiB on the wire: four
+  // full 16 KiB TLS records, not a fifth one for a few bytes.
+  const lengths: number[] = [];
+  const server = catServer({
+    status: '{"metadata":{},"status":"Success"}',
+    onStdinMessage: (length) => lengths.push(length),
+  });
+  try {
+    const ws = await openCatSession(server);
+    let reads = 0;
+    const source = {
+      read(buffer: Uint8Array): Promise<number | null> {
+        if (reads === 10) return Promise.resolve(null);
+        reads++;
+        buffer.fill(reads);
+        return Promise.resolve(buffer.length);
+      },
+    };
+    const result = await runStreamSession(ws, {
+      stdin: withDirectSource(new ReadableStream<Uint8Array>(), source),
+      stdout: new WritableStream(),
+      tty: false,
+    });
+    assert.equal(result.exitCode, 0);
+    assert.equal(lengths.length, 20, `messages: ${lengths.join(", ")}`);
+    for (let i = 0; i < lengths.length; i += 2) {
+      assert.equal((8 + lengths[i]) + (8 + lengths[i + 1]), 64 * 1024);
+    }
   } finally {
     await server.shutdown();
   }
