@@ -27,11 +27,18 @@ import {
   Opcode,
   parseFrameHeader,
 } from "./websocket_frame.ts";
+import { createFrameBuffer, type FrameBuffer } from "./websocket_mask.ts";
 
 /** Largest message {@linkcode WebSocketConn.send} accepts (client-go's 32 KiB data buffer). */
 export const MAX_SEND_MESSAGE_BYTES = 32 * 1024;
 /** Size of the buffer `sendPrefixed` reuses: four full 32 KiB messages and their headers. */
 const SEND_BUFFER_BYTES = 4 * (MAX_SEND_MESSAGE_BYTES + 8);
+/**
+ * Bytes framed in the send buffer before it moves to WebAssembly memory, where masking runs 16
+ * bytes per instruction. The WebAssembly engine costs about 3 MiB resident once started, which
+ * typing into a shell or a small `exec -i` never needs.
+ */
+const SIMD_AFTER_BYTES = 1024 * 1024;
 /** Largest incoming message (after reassembly); beyond it the connection fails with 1009. */
 export const MAX_RECEIVE_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** How much of a refused upgrade's body is kept (client-go reads the same amount). */
@@ -177,8 +184,10 @@ class RawWebSocket implements WebSocketConn {
   #onClosed: (() => void)[] = [];
   #fragments: Uint8Array[] = [];
   /** Reused by `sendPrefixed` while no write of it is pending. */
-  #sendBuffer: Uint8Array | undefined;
+  #sendBuffer: FrameBuffer | undefined;
   #sendBufferBusy = false;
+  /** Bytes framed in a JavaScript send buffer so far (see {@linkcode SIMD_AFTER_BYTES}). */
+  #framedBytes = 0;
   /** A message returned by `receiveView` may still be in use: the buffer must not be reused. */
   #viewOutstanding = false;
   #fragmentBytes = 0;
@@ -434,14 +443,23 @@ class RawWebSocket implements WebSocketConn {
     // One buffer serves every prefixed send whose predecessor was written: a stream of stdin
     // then allocates nothing per chunk (fresh 64–128 KiB arrays per chunk kept tens of MiB of
     // garbage alive between collections).
-    this.#sendBuffer ??= new Uint8Array(SEND_BUFFER_BYTES);
+    let buffer = this.#sendBuffer ??= createFrameBuffer(SEND_BUFFER_BYTES, { simd: false });
+    if (!buffer.simd && !this.#sendBufferBusy) {
+      this.#framedBytes += payload.length;
+      if (this.#framedBytes > SIMD_AFTER_BYTES) {
+        buffer = this.#sendBuffer = createFrameBuffer(SEND_BUFFER_BYTES);
+        // Where WebAssembly is unavailable, the JavaScript buffer stays and this never repeats.
+        this.#framedBytes = -Infinity;
+      }
+    }
     const frames = encodePrefixedClientFrames(
       prefix,
       payload,
       maxMessageBytes,
-      this.#sendBufferBusy ? undefined : this.#sendBuffer,
+      this.#sendBufferBusy ? undefined : buffer.bytes,
+      buffer.mask,
     );
-    if (frames.buffer !== this.#sendBuffer.buffer) return this.#write(frames);
+    if (frames.buffer !== buffer.bytes.buffer) return this.#write(frames);
     this.#sendBufferBusy = true;
     const written = this.#write(frames);
     const release = () => {

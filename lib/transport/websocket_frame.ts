@@ -251,7 +251,8 @@ export function decodeClosePayload(payload: Uint8Array): { code: number; reason:
  * what one `send` per message would write, with one allocation, one copy and one write for the
  * lot. The channel protocols put their channel number in that first byte. An empty `payload`
  * gives one message holding only the prefix. With `into` large enough, the frames are written
- * there (and a view of it returned) instead of into a new buffer.
+ * there (and a view of it returned) instead of into a new buffer; `mask` masks each payload in
+ * place (a frame buffer's own, see `websocket_mask.ts`; {@linkcode maskInPlace} by default).
  *
  * @example
  * ```ts
@@ -265,6 +266,7 @@ export function encodePrefixedClientFrames(
   payload: Uint8Array,
   maxMessageBytes: number,
   into?: Uint8Array,
+  mask: (bytes: Uint8Array, key: Uint8Array) => void = maskInPlace,
 ): Uint8Array {
   const perMessage = maxMessageBytes - 1;
   if (perMessage < 1) throw new RangeError("maxMessageBytes must leave room for payload");
@@ -303,7 +305,7 @@ export function encodePrefixedClientFrames(
     at += 4;
     out[at] = prefix;
     out.set(chunk, at + 1);
-    maskInPlace(out.subarray(at, at + body), key);
+    mask(out.subarray(at, at + body), key);
     at += body;
   }
   return out;
