@@ -184,24 +184,15 @@ func serveExec(w http.ResponseWriter, r *http.Request) {
 	session := &wsSession{conn: conn, reader: bufio.NewReaderSize(io.MultiReader(buffered, conn), 256*1024)}
 	session.writes = make(chan []byte, 4)
 	writerDone := make(chan struct{})
-	// Frames queued together leave in one write of up to 256 KiB: TLS then cuts full 16 KiB
-	// records, where a write per 32 KiB message made two full records and one of a few bytes. The
-	// messages on the wire are the same; a frame goes out at once when nothing is queued behind it.
 	go func() {
 		defer close(writerDone)
-		out := bufio.NewWriterSize(conn, 256*1024)
 		for frame := range session.writes {
-			_, err := out.Write(frame)
-			if err == nil && len(session.writes) == 0 {
-				err = out.Flush()
-			}
-			if err != nil {
+			if _, err := conn.Write(frame); err != nil {
 				for range session.writes {
 				}
 				return
 			}
 		}
-		_ = out.Flush()
 	}()
 	stdinDone := make(chan int64, 1)
 	go session.readLoop(stdinDone)
