@@ -35,8 +35,8 @@ export const MAX_SEND_MESSAGE_BYTES = 32 * 1024;
 const SEND_BUFFER_BYTES = 4 * (MAX_SEND_MESSAGE_BYTES + 8);
 /**
  * Bytes framed in the send buffer before it moves to WebAssembly memory, where masking runs 16
- * bytes per instruction. The WebAssembly engine costs about 3 MiB resident once started, which
- * typing into a shell or a small `exec -i` never needs.
+ * bytes per instruction. The WebAssembly engine and its optimising tier cost 6–7 MiB resident on a
+ * bulk stream, which typing into a shell or a small `exec -i` never needs.
  */
 const SIMD_AFTER_BYTES = 1024 * 1024;
 /** Largest incoming message (after reassembly); beyond it the connection fails with 1009. */
