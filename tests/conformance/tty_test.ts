@@ -149,7 +149,14 @@ Deno.test({
       const kubexecPid = await readPid(harness.pidFile);
       await pane.type("sh -c 'echo sleeping; exec sleep 100'\n");
       await pane.waitFor(/^sleeping$/m);
+      const prompts = count(await pane.screen(), /remote\$/g);
       await pane.key("C-c");
+      // Typed before the shell's next prompt, the line is echoed at once and its output lands
+      // behind that prompt ("remote$ after-42"): wait for the prompt first.
+      await pane.waitUntil(
+        "the remote prompt after Ctrl-C",
+        async () => count(await pane.screen(), /remote\$/g) > prompts,
+      );
       await pane.type("echo after-$((40+2))\n");
       await pane.waitFor(/^after-42$/m);
       assert.equal(execSessions(harness.server).length, 1, "still the same session");
