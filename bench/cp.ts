@@ -217,6 +217,28 @@ export async function cpRows(
           return { args: ["cp", `${pod}:tree`, path], check: treeMatches(path) };
         },
       },
+      // kubexec keeps modes and mtimes both ways; kubectl does neither (docs/differences.md).
+      // With --no-preserve kubexec sends kubectl's own remote command (`tar -xmf`) and extracts
+      // without chmod/utime: what the same semantics cost.
+      {
+        name: `cp upload ${treeFiles}-file tree (kubexec --no-preserve)`,
+        extraArgs: { kubexec: ["--no-preserve"] },
+        prepare: (client, run) => {
+          const name = `up-tree-np-${client}-${run}`;
+          return {
+            args: ["cp", `${work}/tree`, `${pod}:${name}`],
+            check: treeMatches(`${podDir}/${name}`),
+          };
+        },
+      },
+      {
+        name: `cp download ${treeFiles}-file tree (kubexec --no-preserve)`,
+        extraArgs: { kubexec: ["--no-preserve"] },
+        prepare: (client, run) => {
+          const path = `${work}/down-tree-np-${client}-${run}`;
+          return { args: ["cp", `${pod}:tree`, path], check: treeMatches(path) };
+        },
+      },
     ];
     const clients: { name: "kubexec" | "kubectl"; command: string[] }[] = [
       { name: "kubexec", command: kubexecCommand },
