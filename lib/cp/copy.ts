@@ -195,9 +195,11 @@ async function isRemoteDirectory(exec: RemoteExec, path: string): Promise<boolea
  * ```ts
  * import { upload } from "./copy.ts";
  * import type { RemoteExec } from "./remote_exec.ts";
- * declare const exec: RemoteExec; // the CLI binds it to one pod and container
- * const result = await upload(exec, "./site", "/usr/share/nginx", { warn: console.error });
- * result.files;
+ * // `exec` runs commands in one pod's container (the CLI binds it from POD:PATH and -c).
+ * async function publishSite(exec: RemoteExec): Promise<number> {
+ *   const result = await upload(exec, "./site", "/usr/share/nginx", { warn: console.error });
+ *   return result.files;
+ * }
  * ```
  */
 export async function upload(
@@ -450,9 +452,10 @@ async function streamWithResume(
  * ```ts
  * import { download } from "./copy.ts";
  * import type { RemoteExec } from "./remote_exec.ts";
- * declare const exec: RemoteExec;
- * const result = await download(exec, "/var/log/app", "./logs", { retries: 3 });
- * result.bytes;
+ * async function fetchLogs(exec: RemoteExec): Promise<number> {
+ *   const result = await download(exec, "/var/log/app", "./logs", { retries: 3 });
+ *   return result.bytes;
+ * }
  * ```
  */
 export async function download(

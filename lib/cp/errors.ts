@@ -12,7 +12,8 @@
  * @example
  * ```ts
  * import { TarFormatError } from "./errors.ts";
- * throw new TarFormatError("unexpected end of archive", 1024);
+ * const error = new TarFormatError("unexpected end of archive", 1024);
+ * error.name; // "TarFormatError"
  * ```
  */
 export class TarFormatError extends Error {
@@ -33,7 +34,8 @@ export class TarFormatError extends Error {
  * @example
  * ```ts
  * import { TarWriteError } from "./errors.ts";
- * throw new TarWriteError("data/log.txt", "file shrank while being read");
+ * const error = new TarWriteError("data/log.txt", "file shrank while being read");
+ * error.name; // "TarWriteError"
  * ```
  */
 export class TarWriteError extends Error {
@@ -54,7 +56,8 @@ export class TarWriteError extends Error {
  * @example
  * ```ts
  * import { ExtractError } from "./errors.ts";
- * throw new ExtractError("logs/a", "a file exists where the archive has a directory");
+ * const error = new ExtractError("logs/a", "a file exists where the archive has a directory");
+ * error.name; // "ExtractError"
  * ```
  */
 export class ExtractError extends Error {
@@ -74,7 +77,8 @@ export class ExtractError extends Error {
  * @example
  * ```ts
  * import { ExtractLimitError } from "./errors.ts";
- * throw new ExtractLimitError("maxEntrySize", 1024, 4096, "big.bin");
+ * const error = new ExtractLimitError("maxEntrySize", 1024, 4096, "big.bin");
+ * error.name; // "ExtractLimitError"
  * ```
  */
 export class ExtractLimitError extends Error {
@@ -106,7 +110,8 @@ export class ExtractLimitError extends Error {
  * @example
  * ```ts
  * import { FileSpecError } from "./errors.ts";
- * throw new FileSpecError("filepath can not be empty");
+ * const error = new FileSpecError("filepath can not be empty");
+ * error.name; // "FileSpecError"
  * ```
  */
 export class FileSpecError extends Error {
@@ -120,7 +125,8 @@ export class FileSpecError extends Error {
  * @example
  * ```ts
  * import { RemoteCommandError } from "./errors.ts";
- * throw new RemoteCommandError(["tar", "cf", "-", "/x"], 2, "tar: /x: Cannot stat");
+ * const error = new RemoteCommandError(["tar", "cf", "-", "/x"], 2, "tar: /x: Cannot stat");
+ * error.name; // "RemoteCommandError"
  * ```
  */
 export class RemoteCommandError extends Error {
@@ -147,7 +153,8 @@ export class RemoteCommandError extends Error {
  * @example
  * ```ts
  * import { RemoteToolMissingError } from "./errors.ts";
- * throw new RemoteToolMissingError("tar", "only single files can be copied without tar");
+ * const error = new RemoteToolMissingError("tar", "only single files can be copied without tar");
+ * error.name; // "RemoteToolMissingError"
  * ```
  */
 export class RemoteToolMissingError extends Error {
@@ -170,7 +177,8 @@ export class RemoteToolMissingError extends Error {
  * @example
  * ```ts
  * import { VerificationError } from "./errors.ts";
- * throw new VerificationError("/data/x", "sha256", "ab…", "cd…");
+ * const error = new VerificationError("/data/x", "sha256", "ab…", "cd…");
+ * error.name; // "VerificationError"
  * ```
  */
 export class VerificationError extends Error {

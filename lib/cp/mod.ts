@@ -5,11 +5,13 @@
  * ```ts
  * import { download, planCopy, upload } from "./mod.ts";
  * import type { RemoteExec } from "./mod.ts";
- * declare const execIn: (pod: string) => RemoteExec;
- * const plan = planCopy("web-0:/var/log/app", "./logs");
- * const exec = execIn(plan.remote.pod);
- * if (plan.direction === "download") await download(exec, plan.remote.path, plan.localPath);
- * else await upload(exec, plan.localPath, plan.remote.path);
+ * // `execIn` gives a RemoteExec for a pod (the CLI builds one from the kubeconfig).
+ * async function copy(execIn: (pod: string) => RemoteExec): Promise<void> {
+ *   const plan = planCopy("web-0:/var/log/app", "./logs");
+ *   const exec = execIn(plan.remote.pod);
+ *   if (plan.direction === "download") await download(exec, plan.remote.path, plan.localPath);
+ *   else await upload(exec, plan.localPath, plan.remote.path);
+ * }
  * ```
  *
  * @module

@@ -57,7 +57,8 @@ export type RemoteExec = (
  * @example
  * ```ts
  * import { RemoteExecError } from "./remote_exec.ts";
- * throw new RemoteExecError("connection reset by peer", { connectionLost: true });
+ * const error = new RemoteExecError("connection reset by peer", { connectionLost: true });
+ * error.name; // "RemoteExecError"
  * ```
  */
 export class RemoteExecError extends Error {

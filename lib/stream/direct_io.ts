@@ -37,7 +37,7 @@ type WithSink = WritableStream<Uint8Array> & { [DIRECT_SINK]?: DirectSink };
  *
  * @example
  * ```ts
- * import { directSinkOf, withDirectSink } from "./direct_sink.ts";
+ * import { directSinkOf, withDirectSink } from "./direct_io.ts";
  * const sink = { write(_chunk: Uint8Array) {} };
  * const stream = withDirectSink(new WritableStream<Uint8Array>(), sink);
  * directSinkOf(stream) === sink; // true
@@ -56,7 +56,7 @@ export function withDirectSink(
  *
  * @example
  * ```ts
- * import { directSinkOf } from "./direct_sink.ts";
+ * import { directSinkOf } from "./direct_io.ts";
  * directSinkOf(new WritableStream<Uint8Array>()); // undefined
  * ```
  */

@@ -42,9 +42,10 @@ export interface ProtocolErrorDetails {
  * @example
  * ```ts
  * import { ProtocolError } from "./errors.ts";
- * throw new ProtocolError("unexpected message type (text) on v5.channel.k8s.io", {
+ * const error = new ProtocolError("unexpected message type (text) on v5.channel.k8s.io", {
  *   protocol: "v5.channel.k8s.io",
  * });
+ * error.name; // "ProtocolError"
  * ```
  */
 export class ProtocolError extends Error {

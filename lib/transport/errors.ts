@@ -108,7 +108,8 @@ export class ProxyError extends Error {
  * @example
  * ```ts
  * import { HttpProtocolError } from "./errors.ts";
- * throw new HttpProtocolError("malformed HTTP status line");
+ * const error = new HttpProtocolError("malformed HTTP status line");
+ * error.name; // "HttpProtocolError"
  * ```
  */
 export class HttpProtocolError extends Error {
@@ -181,7 +182,8 @@ export class UpgradeError extends Error {
  * @example
  * ```ts
  * import { WebSocketProtocolError } from "./errors.ts";
- * throw new WebSocketProtocolError("server chose subprotocol \"x\" which was not offered", 1002);
+ * const error = new WebSocketProtocolError("server chose subprotocol \"x\" which was not offered", 1002);
+ * error.name; // "WebSocketProtocolError"
  * ```
  */
 export class WebSocketProtocolError extends Error {
@@ -224,7 +226,8 @@ export class TransportTimeoutError extends Error {
  * @example
  * ```ts
  * import { NativeTransportUnsupportedError } from "./errors.ts";
- * throw new NativeTransportUnsupportedError("insecure-skip-tls-verify");
+ * const error = new NativeTransportUnsupportedError("insecure-skip-tls-verify");
+ * error.name; // "NativeTransportUnsupportedError"
  * ```
  */
 export class NativeTransportUnsupportedError extends Error {
@@ -245,7 +248,8 @@ export class NativeTransportUnsupportedError extends Error {
  * @example
  * ```ts
  * import { WebSocketClosedError } from "./errors.ts";
- * throw new WebSocketClosedError(1000);
+ * const error = new WebSocketClosedError(1000);
+ * error.name; // "WebSocketClosedError"
  * ```
  */
 export class WebSocketClosedError extends Error {

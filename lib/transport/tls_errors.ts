@@ -11,7 +11,7 @@ import { ConnectError, TlsError } from "./errors.ts";
  *
  * @example
  * ```ts
- * import { formatAuthority } from "./tls.ts";
+ * import { formatAuthority } from "./tls_errors.ts";
  * formatAuthority("::1", 443); // "[::1]:443"
  * ```
  */
@@ -34,7 +34,7 @@ const NODE_UNKNOWN_AUTHORITY = new Set([
  *
  * @example
  * ```ts
- * import { classifyConnectionError } from "./tls.ts";
+ * import { classifyConnectionError } from "./tls_errors.ts";
  * const error = new Deno.errors.ConnectionRefused("Connection refused (os error 111)");
  * classifyConnectionError(error, "127.0.0.1:1", "127.0.0.1").message;
  * // "dial tcp 127.0.0.1:1: connect: connection refused"
