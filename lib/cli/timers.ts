@@ -80,7 +80,9 @@ export class SignalTimers {
     const entry = this.#byId.get(id);
     if (!entry) return;
     this.#byId.delete(id);
-    this.#queue.splice(this.#queue.indexOf(entry), 1);
+    // Not queued while its round runs (#fire took it out): then only the map entry goes.
+    const index = this.#queue.indexOf(entry);
+    if (index >= 0) this.#queue.splice(index, 1);
   }
 
   /** The number of timers set and not yet run or cleared (intervals count until cleared). */

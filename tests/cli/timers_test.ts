@@ -58,11 +58,15 @@ Deno.test("timers: cleared timers never run, even when cleared by a callback due
     timers.clear(second);
   }, 20);
   second = timers.setTimeout(() => ran.push("second"), 20);
+  // Still queued while the round at 20 runs: clearing "second" then must not touch it.
+  timers.setTimeout(() => ran.push("kept"), 80);
   timers.clear(late);
   timers.clear(undefined);
   timers.clear(12345);
-  clock.advance(100);
+  clock.advance(20);
   assert.deepEqual(ran, ["first"]);
+  clock.advance(100);
+  assert.deepEqual(ran, ["first", "kept"]);
   assert.equal(timers.pending, 0);
 });
 
