@@ -186,8 +186,10 @@ class RawWebSocket implements WebSocketConn {
   /** Reused by `sendPrefixed` while no write of it is pending. */
   #sendBuffer: FrameBuffer | undefined;
   #sendBufferBusy = false;
-  /** Bytes framed in a JavaScript send buffer so far (see {@linkcode SIMD_AFTER_BYTES}). */
+  /** Bytes framed in the JavaScript send buffer so far (see {@linkcode SIMD_AFTER_BYTES}). */
   #framedBytes = 0;
+  /** The move to WebAssembly was made (or found impossible): it is never tried again. */
+  #simdTried = false;
   /** A message returned by `receiveView` may still be in use: the buffer must not be reused. */
   #viewOutstanding = false;
   #fragmentBytes = 0;
@@ -444,12 +446,12 @@ class RawWebSocket implements WebSocketConn {
     // then allocates nothing per chunk (fresh 64–128 KiB arrays per chunk kept tens of MiB of
     // garbage alive between collections).
     let buffer = this.#sendBuffer ??= createFrameBuffer(SEND_BUFFER_BYTES, { simd: false });
-    if (!buffer.simd && !this.#sendBufferBusy) {
+    if (!this.#simdTried && !this.#sendBufferBusy) {
       this.#framedBytes += payload.length;
       if (this.#framedBytes > SIMD_AFTER_BYTES) {
+        // Where WebAssembly is unavailable this gives a JavaScript buffer again.
         buffer = this.#sendBuffer = createFrameBuffer(SEND_BUFFER_BYTES);
-        // Where WebAssembly is unavailable, the JavaScript buffer stays and this never repeats.
-        this.#framedBytes = -Infinity;
+        this.#simdTried = true;
       }
     }
     const frames = encodePrefixedClientFrames(

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { concatBytes } from "../../../lib/bytes.ts";
 import type { ServerConn } from "./conn.ts";
 import type { SocketReader } from "./socket_reader.ts";
 
@@ -94,13 +95,7 @@ async function readChunked(reader: SocketReader): Promise<Uint8Array> {
     if (chunk === null) throw new HttpParseError("chunked body ended early");
     parts.push(chunk.slice(0, size));
   }
-  const body = new Uint8Array(total);
-  let at = 0;
-  for (const part of parts) {
-    body.set(part, at);
-    at += part.length;
-  }
-  return body;
+  return concatBytes(parts);
 }
 
 const STATUS_TEXT: Record<number, string> = {
