@@ -69,12 +69,16 @@ export class TokenFileError extends CredentialError {
   /** Why it gave no token: an OS error text (`open …: no such file or directory`) or `empty`. */
   readonly reason: string;
 
-  /** Creates the error for `path`; `reason` is `"empty"` or the cause of the failed read. */
-  constructor(path: string, reason: string) {
+  /**
+   * Creates the error for `path`; `reason` is `"empty"` or the cause of the failed read, `hint`
+   * what the user can do about it.
+   */
+  constructor(path: string, reason: string, hint?: string) {
     super(
       reason === "empty"
         ? `read empty token from file ${JSON.stringify(path)}`
         : `failed to read token file ${JSON.stringify(path)}: ${reason}`,
+      hint === undefined ? undefined : { hint },
     );
     this.name = "TokenFileError";
     this.path = path;

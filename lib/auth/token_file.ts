@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { goReason, reservedPathHint } from "../fs_errors.ts";
 import type { Logger } from "../log.ts";
 import { silentLogger } from "../log.ts";
 import { TokenFileError } from "./errors.ts";
@@ -44,10 +45,8 @@ export const TOKEN_FILE_LEEWAY_MS = 10_000;
  * common cases, without echoing file contents.
  */
 function describeReadError(path: string, error: unknown): string {
-  if (error instanceof Deno.errors.NotFound) return `open ${path}: no such file or directory`;
-  if (error instanceof Deno.errors.PermissionDenied) return `open ${path}: permission denied`;
-  if (error instanceof Deno.errors.IsADirectory) return `read ${path}: is a directory`;
-  return error instanceof Error ? error.message : String(error);
+  const operation = error instanceof Deno.errors.IsADirectory ? "read" : "open";
+  return `${operation} ${path}: ${goReason(error)}`;
 }
 
 /**
@@ -83,7 +82,7 @@ export function tokenFileProvider(
     try {
       text = await readTextFile(path);
     } catch (error) {
-      throw new TokenFileError(path, describeReadError(path, error));
+      throw new TokenFileError(path, describeReadError(path, error), reservedPathHint(error));
     }
     const token = text.trim();
     if (token === "") throw new TokenFileError(path, "empty");

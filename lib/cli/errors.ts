@@ -12,6 +12,7 @@ import { FlagError } from "./flags.ts";
 import { UsageError } from "./command.ts";
 import { ConnectError, ProxyError, TlsError, TransportTimeoutError } from "../transport/errors.ts";
 import { ExecPluginError, OidcError } from "../auth/errors.ts";
+import { RESERVED_PATH_REASON, reservedPath, reservedPathHint } from "../fs_errors.ts";
 
 /** What to print and the code to exit with. */
 export interface RenderedError {
@@ -75,11 +76,17 @@ export function renderError(
   }
   if (!(error instanceof Error)) return { text: `error: ${String(error)}\n`, exitCode: 1 };
   const facts = error as Error & ErrorFacts;
+  // Deno's own text for a path it reserves ends "run again with the --allow-all flag", which a
+  // user of the compiled binary cannot do.
+  const reserved = reservedPath(error);
   const first = typeof facts.userMessage === "string"
     ? facts.userMessage
+    : reserved !== undefined
+    ? `error: open ${reserved}: ${RESERVED_PATH_REASON}`
     : connectionMessage(error) ?? `error: ${error.message}`;
+  const hint = typeof facts.hint === "string" ? facts.hint : reservedPathHint(error);
   let text = `${first}\n`;
-  if (typeof facts.hint === "string" && facts.hint !== "") text += `hint: ${facts.hint}\n`;
+  if (hint !== undefined && hint !== "") text += `hint: ${hint}\n`;
   if (context.verbosity >= 6 && error.stack) text += `${error.stack}\n`;
   // A failed exec plugin's `exitCode` is the plugin's, not ours: kubectl exits 1 for it.
   const exitCode = typeof facts.exitCode === "number" && !(error instanceof ExecPluginError)

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { goReason, reservedPathHint } from "../fs_errors.ts";
 
 /**
  * Base class of every kubeconfig problem; the message is one line, worded like kubectl's.
@@ -46,6 +47,8 @@ export class KubeconfigLoadError extends KubeconfigError {
   readonly problem: string;
   /** Where the problem is, when known. */
   readonly position?: SourcePosition;
+  /** What the user can do about it, printed by the CLI on a `hint:` line. */
+  readonly hint?: string;
 
   /**
    * @param file the kubeconfig file
@@ -65,6 +68,8 @@ export class KubeconfigLoadError extends KubeconfigError {
     this.file = file;
     this.problem = problem;
     this.position = position;
+    const hint = reservedPathHint(options?.cause);
+    if (hint !== undefined) this.hint = hint;
   }
 }
 
@@ -86,18 +91,36 @@ export class FileReadError extends KubeconfigError {
   readonly path: string;
   /** Go-style reason text (`no such file or directory`, `permission denied`, …). */
   readonly reason: string;
+  /** What the user can do about it, printed by the CLI on a `hint:` line. */
+  readonly hint?: string;
 
   /**
    * @param operation `open` or `stat`
    * @param path the file
    * @param reason Go-style reason text
+   * @param hint what the user can do about it
    */
-  constructor(operation: string, path: string, reason: string) {
+  constructor(operation: string, path: string, reason: string, hint?: string) {
     super(`${operation} ${path}: ${reason}`);
     this.name = "FileReadError";
     this.operation = operation;
     this.path = path;
     this.reason = reason;
+    if (hint !== undefined) this.hint = hint;
+  }
+
+  /**
+   * The error for a failed file-system call, its reason in Go's words.
+   *
+   * @example
+   * ```ts
+   * import { FileReadError } from "./errors.ts";
+   * FileReadError.from("open", "/x/ca.crt", new Deno.errors.NotFound("gone")).message;
+   * // "open /x/ca.crt: no such file or directory"
+   * ```
+   */
+  static from(operation: string, path: string, error: unknown): FileReadError {
+    return new FileReadError(operation, path, goReason(error), reservedPathHint(error));
   }
 }
 
@@ -154,23 +177,4 @@ export class EmptyConfigError extends KubeconfigError {
     );
     this.name = "EmptyConfigError";
   }
-}
-
-/**
- * Turns a Deno file-system error into Go's reason wording, so messages read like kubectl's.
- *
- * @example
- * ```ts
- * import { goReason } from "./errors.ts";
- * goReason(new Deno.errors.NotFound("x")); // "no such file or directory"
- * ```
- */
-export function goReason(error: unknown): string {
-  if (error instanceof Deno.errors.NotFound) return "no such file or directory";
-  if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
-  if (error instanceof Deno.errors.IsADirectory) return "is a directory";
-  if (error instanceof Deno.errors.NotADirectory) return "not a directory";
-  if (error instanceof Deno.errors.NotCapable) return "permission denied (Deno --allow-read)";
-  if (error instanceof Error) return error.message;
-  return String(error);
 }

@@ -8,7 +8,8 @@
  * @module
  */
 import type { RestConfig } from "./types.ts";
-import { FileReadError, goReason, KubeconfigError } from "./errors.ts";
+import { FileReadError, KubeconfigError } from "./errors.ts";
+import { goReason } from "../fs_errors.ts";
 import { defaultEnv, type EnvLookup } from "./load.ts";
 
 /**
@@ -135,7 +136,7 @@ export async function inClusterConfig(options: InClusterOptions = {}): Promise<R
   try {
     token = await Deno.readTextFile(tokenPath);
   } catch (error) {
-    throw new FileReadError("open", tokenPath, goReason(error));
+    throw FileReadError.from("open", tokenPath, error);
   }
   let caPem: string | undefined;
   try {

@@ -11,7 +11,7 @@
 import { parse, YamlError } from "../yaml/parse.ts";
 import { type LoadedConfig } from "./config.ts";
 import { decodeKubeconfig } from "./decode.ts";
-import { FileReadError, goReason, KubeconfigLoadError } from "./errors.ts";
+import { FileReadError, KubeconfigLoadError } from "./errors.ts";
 import { mergeConfigs } from "./merge.ts";
 import { joinPath } from "./paths.ts";
 
@@ -138,7 +138,7 @@ export async function loadKubeconfigFile(path: string): Promise<LoadedConfig> {
   try {
     text = await Deno.readTextFile(path);
   } catch (error) {
-    const problem = new FileReadError("read", path, goReason(error));
+    const problem = FileReadError.from("read", path, error);
     throw new KubeconfigLoadError(path, problem.message, undefined, { cause: error });
   }
   let document: unknown;
@@ -182,7 +182,7 @@ export async function loadKubeconfig(options: LoadingOptions = {}): Promise<Load
       await Deno.stat(path);
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) {
-        throw new FileReadError("stat", path, goReason(error));
+        throw FileReadError.from("stat", path, error);
       }
     }
   }

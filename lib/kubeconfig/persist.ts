@@ -10,7 +10,7 @@
  */
 import { parse } from "../yaml/parse.ts";
 import { stringify } from "../yaml/stringify.ts";
-import { FileReadError, goReason, KubeconfigError } from "./errors.ts";
+import { FileReadError, KubeconfigError } from "./errors.ts";
 import { dirname } from "./paths.ts";
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -46,7 +46,7 @@ export async function persistAuthProviderConfig(
     text = await Deno.readTextFile(file);
     mode = (await Deno.stat(file)).mode;
   } catch (error) {
-    throw new FileReadError("open", file, goReason(error));
+    throw FileReadError.from("open", file, error);
   }
   const document = parse(text, { filename: file });
   const users = isObject(document) && Array.isArray(document.users) ? document.users : [];

@@ -26,9 +26,9 @@ import {
   ConfigurationInvalidError,
   EmptyConfigError,
   FileReadError,
-  goReason,
   KubeconfigError,
 } from "./errors.ts";
+import { goReason } from "../fs_errors.ts";
 import { defaultEnv, type EnvLookup, loadingPrecedence, loadKubeconfig } from "./load.ts";
 import { type ConfigOverrides, parseRequestTimeout } from "./overrides.ts";
 import {
@@ -82,7 +82,7 @@ async function readText(path: string): Promise<string> {
   try {
     return await Deno.readTextFile(path);
   } catch (error) {
-    throw new FileReadError("open", path, goReason(error));
+    throw FileReadError.from("open", path, error);
   }
 }
 
@@ -451,7 +451,7 @@ async function execClusterInfo(server: string, cluster: Cluster): Promise<ExecCl
     try {
       info["certificate-authority-data"] = encodeBase64(await Deno.readFile(path));
     } catch (error) {
-      throw new FileReadError("open", path, goReason(error));
+      throw FileReadError.from("open", path, error);
     }
   }
   if (cluster["proxy-url"]) info["proxy-url"] = cluster["proxy-url"];

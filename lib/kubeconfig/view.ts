@@ -8,7 +8,7 @@
  */
 import type { AuthInfo, Cluster, Context } from "./types.ts";
 import { type LoadedConfig, resolveEntryPath } from "./config.ts";
-import { FileReadError, goReason, KubeconfigError } from "./errors.ts";
+import { FileReadError, KubeconfigError } from "./errors.ts";
 import { encodeBase64 } from "./base64.ts";
 import { stringify } from "../yaml/stringify.ts";
 
@@ -172,7 +172,7 @@ async function inline(path: string, data: string | undefined, origin: string) {
   try {
     return encodeBase64(await Deno.readFile(absolute));
   } catch (error) {
-    throw new FileReadError("open", absolute, goReason(error));
+    throw FileReadError.from("open", absolute, error);
   }
 }
 

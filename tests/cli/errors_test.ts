@@ -4,6 +4,7 @@ import { rootCommand } from "../../lib/cli/root.ts";
 import { renderError } from "../../lib/cli/errors.ts";
 import { ConnectError, TlsError } from "../../lib/transport/errors.ts";
 import { captureIo } from "../support/cli_io.ts";
+import { runKubexec } from "../support/oracle.ts";
 
 async function kubeconfig(user: string): Promise<string> {
   const path = await Deno.makeTempFile({ suffix: ".yaml" });
@@ -92,4 +93,32 @@ Deno.test("a reader that went away (| head) ends quietly with 141, as kubectl do
     }),
     { text: "", exitCode: 141 },
   );
+});
+
+Deno.test({
+  name: "paths Deno keeps from scoped permissions are named, with a hint instead of --allow-all",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    // As the binary runs: Deno refuses /proc, /dev and /sys paths without --allow-all and would
+    // tell the user to pass that flag, which a compiled binary does not take.
+    const hint = "hint: Deno, kubexec's runtime, opens those only for a program that holds every " +
+      "permission, and kubexec holds a scoped set: use a path in another directory\n";
+    const reason = "kubexec cannot open paths under /dev, /proc or /sys";
+    const fromEnv = await runKubexec(["exec", "p", "--", "ls"], {
+      env: { KUBECONFIG: "/proc/self/status" },
+    });
+    assert.equal(fromEnv.code, 1);
+    assert.equal(
+      fromEnv.stderr,
+      `error: error loading config file "/proc/self/status": read /proc/self/status: ${reason}\n${hint}`,
+    );
+    const path = await kubeconfig("{tokenFile: /proc/self/status}");
+    try {
+      const token = await runKubexec(["--kubeconfig", path, "exec", "p", "--", "ls"]);
+      assert.equal(token.code, 1);
+      assert.equal(token.stderr, `error: open /proc/self/status: ${reason}\n${hint}`);
+    } finally {
+      await Deno.remove(path);
+    }
+  },
 });
