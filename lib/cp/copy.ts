@@ -24,6 +24,7 @@
  * @module
  */
 import { directSourceOf, withDirectSource } from "../stream/direct_io.ts";
+import { type NamedDestination, openNamedDestination } from "./destination.ts";
 import {
   FileSpecError,
   RemoteCommandError,
@@ -602,16 +603,31 @@ async function downloadWithCat(
   reporter: Reporter,
 ): Promise<CopyResult> {
   const target = await localFileTarget(localPath, remotePath);
-  const existing = await Deno.lstat(target).catch(() => null);
-  if (existing?.isDirectory) throw new FileSpecError(`${target} is a directory`);
-  if (existing !== null) await Deno.remove(target);
-  // createNew: O_EXCL, so a symlink planted at the target is never written through.
-  const file = await Deno.open(target, { write: true, createNew: true });
+  // The path the user named is written as kubectl writes it (lib/cp/destination.ts); a name
+  // kubexec made up inside a directory is created fresh with O_EXCL, never written through.
+  const named = target === localPath;
+  if (!named) {
+    const existing = await Deno.lstat(target).catch(() => null);
+    if (existing?.isDirectory) throw new FileSpecError(`${target} is a directory`);
+  }
+  // Opened at the first byte (or at the end, for an empty file), so that a remote failure before
+  // any data leaves an existing destination as it was.
+  let destination: NamedDestination | undefined;
+  const open = async (): Promise<NamedDestination> => {
+    if (named) return destination ??= await openNamedDestination(target, 0o666);
+    await Deno.remove(target).catch(() => {});
+    return destination ??= {
+      file: await Deno.open(target, { write: true, createNew: true }),
+      created: true,
+      regular: true,
+    };
+  };
   const hash = (options.verify ?? true) ? await sha256() : undefined;
   let bytes = 0;
   let closed = false;
   const fileSink = new WritableStream<Uint8Array>({
-    write(chunk) {
+    async write(chunk) {
+      const { file } = destination ?? await open();
       let offset = 0;
       while (offset < chunk.length) offset += file.writeSync(chunk.subarray(offset));
       hash?.update(chunk);
@@ -630,7 +646,8 @@ async function downloadWithCat(
       options,
       stderr,
     );
-    file.close();
+    if (outcome.kind === "exited" && outcome.exitCode === 0) await open();
+    destination?.file.close();
     closed = true;
     if (outcome.kind === "missing") {
       throw new RemoteToolMissingError(
@@ -660,8 +677,8 @@ async function downloadWithCat(
     }
     return result;
   } catch (error) {
-    if (!closed) file.close();
-    await Deno.remove(target).catch(() => {});
+    if (!closed) destination?.file.close();
+    if (destination?.created) await Deno.remove(target).catch(() => {});
     throw error;
   }
 }

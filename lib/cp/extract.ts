@@ -8,6 +8,9 @@
  * - Symlinks are never followed when writing: each parent component is checked with `lstat` and must be
  *   a real directory (members below a symlink are skipped with a warning), files are created with
  *   `O_EXCL` after unlinking what was there, so not even a last-component symlink is written through.
+ *   The one exception is the single file the user named as the destination, which is written the
+ *   way kubectl and cp(1) write it: through the user's own symlink, into a FIFO or device, an
+ *   existing file truncated in place (lib/cp/destination.ts).
  * - Symlink members are created only when their target stays inside the destination: relative, any
  *   `..` only at the start and not climbing above the destination, and not passing through a symlink
  *   that this extraction did not create. Others are skipped with a warning.
@@ -24,6 +27,7 @@
  *
  * @module
  */
+import { openNamedDestination } from "./destination.ts";
 import { ExtractError, ExtractLimitError } from "./errors.ts";
 import { sha256 } from "./sha256.ts";
 import type { TarHeader } from "./tar_format.ts";
@@ -324,7 +328,13 @@ class Extraction {
     const isRoot = parts.length === 0;
     if (isRoot) this.#options.onRootFile?.(header);
     const hash = isRoot && this.#options.hashRootFile ? await sha256() : undefined;
-    const file = this.#createFile(path, header.name);
+    // The path the user named is written the way kubectl writes it (lib/cp/destination.ts);
+    // every other path is created fresh, never through what was there.
+    const named = isRoot && target.length === 0;
+    const { file, regular } = named
+      ? await this.#openNamed(path, header.name)
+      : { file: this.#createFile(path, header.name), regular: true };
+    const preserve = this.#preserve && regular;
     let written = 0;
     try {
       const reader = body.getReader();
@@ -339,13 +349,25 @@ class Extraction {
         this.#options.onProgress?.({ bytes: this.result.bytes, total: header.size, file: path });
       }
       // Through the open descriptor: no path to resolve again.
-      if (this.#preserve) file.utimeSync(header.mtime, header.mtime);
+      if (preserve) file.utimeSync(header.mtime, header.mtime);
     } finally {
       file.close();
     }
-    if (this.#preserve && SUPPORTS_CHMOD) Deno.chmodSync(path, header.mode & 0o777);
+    if (preserve && SUPPORTS_CHMOD) Deno.chmodSync(path, header.mode & 0o777);
     this.result.files++;
     if (isRoot) this.result.rootFile = { path, size: written, sha256: hash?.digest() };
+  }
+
+  async #openNamed(path: string, name: string): Promise<{ file: Deno.FsFile; regular: boolean }> {
+    try {
+      return await openNamedDestination(path, this.#preserve ? 0o600 : 0o666);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.IsADirectory)) throw error;
+      throw new ExtractError(
+        name,
+        `${JSON.stringify(path)} is a directory where the archive has a non-directory`,
+      );
+    }
   }
 
   /**

@@ -284,6 +284,33 @@ const scenarios: Scenario[] = [
     kubectl: { code: 1, stderrMatch: /^error: open .*\/into: is a directory\n$/ },
   },
   {
+    name: "a single file onto a symlink the user made: written through it, the link kept",
+    before: async (p) => {
+      await remoteSource(p);
+      await Deno.writeTextFile(`${p.local}/real`, "old contents, longer than the new ones\n");
+      await Deno.symlink("real", `${p.local}/link`);
+    },
+    args: (p) => ["cp", `web-0:${p.remote}/src/hello.txt`, `${p.local}/link`],
+    result: (p) => p.local,
+    expect: { code: 0, stdout: "", stderr: "" },
+  },
+  {
+    name: "a single file to /dev/stdout: Deno keeps /dev from kubexec, and it says what to do",
+    before: remoteSource,
+    args: (p) => ["cp", `web-0:${p.remote}/src/hello.txt`, "/dev/stdout"],
+    differs: "Deno opens paths under /dev, /proc and /sys only for a program with every " +
+      "permission; kubexec's are scoped (README)",
+    expect: {
+      code: 1,
+      stdout: "",
+      stderr: "error: open /dev/stdout: kubexec cannot open paths under /dev, /proc or /sys\n" +
+        "hint: Deno, kubexec's runtime, opens those only for a program that holds every " +
+        'permission, and kubexec holds a scoped set: to print a remote file, run "kubexec exec ' +
+        'POD -- cat FILE"\n',
+    },
+    kubectl: { code: 0, stdout: "hello\n" },
+  },
+  {
     name: "a Windows drive path is local, never pod C",
     args: () => ["cp", "C:\\Users\\me\\file.txt", "web-0:x"],
     differs: "kubectl takes C:\\… for pod C (kubernetes#77310)",

@@ -280,6 +280,29 @@ Deno.test("cp: without tar in the container single files fall back to cat both w
   );
 });
 
+Deno.test("cp: the cat fallback writes a named destination as kubectl does, untouched when cat fails", async () => {
+  await using work = await tempDir();
+  await using sandbox = await localExec({ tools: DEFAULT_TOOLS.filter((tool) => tool !== "tar") });
+  await writeRandomFile(`${work.path}/f.bin`, 70_000, 4);
+  await Deno.writeTextFile(`${work.path}/real`, "x".repeat(100_000));
+  await Deno.symlink("real", `${work.path}/link`);
+  const down = await download(sandbox.exec, `${work.path}/f.bin`, `${work.path}/link`);
+  assert.equal(down.fallback, "cat");
+  assert.equal((await Deno.lstat(`${work.path}/link`)).isSymlink, true);
+  assert.equal(await fileSha256(`${work.path}/real`), await fileSha256(`${work.path}/f.bin`));
+
+  // cat fails before any byte: the file the user named keeps its contents, a new name is not made.
+  await Deno.writeTextFile(`${work.path}/keep`, "keep me");
+  for (const target of ["keep", "new"]) {
+    await assert.rejects(
+      download(sandbox.exec, `${work.path}/missing`, `${work.path}/${target}`),
+      RemoteCommandError,
+    );
+  }
+  assert.equal(await Deno.readTextFile(`${work.path}/keep`), "keep me");
+  assert.equal(await Deno.lstat(`${work.path}/new`).catch(() => null), null);
+});
+
 Deno.test("cp: with neither tar nor the fallback tools the error names what is missing", async () => {
   await using work = await tempDir();
   await using sandbox = await localExec({ tools: ["test", "sha256sum"] });

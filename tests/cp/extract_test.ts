@@ -391,3 +391,71 @@ Deno.test("extract: unsupported member types are skipped with a warning", async 
   assert.deepEqual(await listing(s.dest), ["a"]);
   assert.match(result.warnings[0], /unsupported member type "6"/);
 });
+
+Deno.test("extract: the file the user named is truncated in place, through the user's symlink", async () => {
+  // kubectl (os.Create) and cp(1) write the named destination as it is: same inode, so a hard
+  // link to it sees the new contents, and a symlink the user made still points where it did.
+  await using s = await scene();
+  const archive = buildArchive([file("app.conf", "new")]);
+  await Deno.writeTextFile(`${s.outside}/real`, "old contents, longer than the new");
+  await Deno.link(`${s.outside}/real`, `${s.outside}/hardlink`);
+  const inode = (await Deno.stat(`${s.outside}/real`)).ino;
+  await Deno.symlink(`${s.outside}/real`, s.dest);
+  const result = await extractTar(chunked(archive), s.dest, { prefix: "app.conf" });
+  assert.equal((await Deno.lstat(s.dest)).isSymlink, true);
+  assert.equal(await Deno.readTextFile(`${s.outside}/real`), "new");
+  assert.equal((await Deno.stat(`${s.outside}/real`)).ino, inode);
+  assert.equal(await Deno.readTextFile(`${s.outside}/hardlink`), "new");
+  assert.equal(result.rootFile?.size, 3);
+  // The mtime is the archive's, applied through the link to the file.
+  assert.equal((await Deno.stat(`${s.outside}/real`)).mtime?.getTime(), 1_600_000_000_000);
+});
+
+Deno.test("extract: a dangling symlink named as the destination is replaced, not followed", async () => {
+  await using s = await scene();
+  await Deno.symlink(`${s.outside}/created-through-link`, s.dest);
+  await extractTar(chunked(buildArchive([file("app.conf", "new")])), s.dest, {
+    prefix: "app.conf",
+  });
+  assert.deepEqual(await listing(s.outside), []);
+  assert.equal((await Deno.lstat(s.dest)).isFile, true);
+  assert.equal(await Deno.readTextFile(s.dest), "new");
+});
+
+Deno.test({
+  name: "extract: a FIFO named as the destination is written to, not replaced, modes untouched",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    // The stand-in for /dev/null and /dev/stdout: unlinking what is there would, for root,
+    // replace a device with a regular file.
+    await using s = await scene();
+    const made = await new Deno.Command("mkfifo", { args: ["-m", "0640", s.dest] }).output();
+    assert.ok(made.success, "mkfifo");
+    const reader = Deno.open(s.dest, { read: true }).then(async (fifo) => {
+      return await new Response(fifo.readable).text();
+    });
+    // A second name for the FIFO, to release the reader should the extraction unlink the first.
+    await Deno.link(s.dest, `${s.outside}/same-fifo`);
+    const archive = buildArchive([file("app.conf", "through the pipe", { mode: 0o755 })]);
+    const result = await extractTar(chunked(archive), s.dest, { prefix: "app.conf" });
+    const info = await Deno.lstat(s.dest);
+    if (!info.isFifo) {
+      (await Deno.open(`${s.outside}/same-fifo`, { write: true })).close();
+      await reader;
+      assert.fail("the FIFO was replaced by a regular file");
+    }
+    assert.equal(await reader, "through the pipe");
+    assert.equal(info.mode! & 0o777, 0o640);
+    assert.equal(result.rootFile?.size, 16);
+  },
+});
+
+Deno.test("extract: a directory named as a single file's destination fails, untouched", async () => {
+  await using s = await scene();
+  await Deno.mkdir(s.dest);
+  await assert.rejects(
+    extractTar(chunked(buildArchive([file("app.conf", "new")])), s.dest, { prefix: "app.conf" }),
+    (error: unknown) => error instanceof ExtractError && /is a directory/.test(error.message),
+  );
+  assert.deepEqual(await listing(s.dest), []);
+});

@@ -1,0 +1,67 @@
+/**
+ * The local file a download writes when the user named it on the command line
+ * (`cp pod:/etc/app.conf ./app.conf`).
+ *
+ * Paths that come from the archive are never written through a symlink and what is in their way
+ * is replaced (lib/cp/extract.ts). The path the user typed is different: the user chose it, and
+ * kubectl (Go's `os.Create`) and cp(1) write to it as it is — an existing file is truncated in place
+ * (its inode, hard links and owner kept), a symlink the user made is followed to its file, and a
+ * FIFO or a device is written to, never unlinked (which, for a user running as root and a
+ * destination such as `/dev/null`, would replace the device with a regular file). Only a dangling
+ * symlink is not followed: it is replaced, as cp(1) refuses to create a file through one.
+ *
+ * @module
+ */
+
+/** A named destination, opened for writing. */
+export interface NamedDestination {
+  /** The open file; the caller closes it. */
+  readonly file: Deno.FsFile;
+  /** Whether this open created the file, so that a failed copy may remove it again. */
+  readonly created: boolean;
+  /**
+   * Whether it is a regular file, to which modes and mtimes may be applied (not a FIFO, a terminal
+   * or a device).
+   */
+  readonly regular: boolean;
+}
+
+/**
+ * Opens `path`, the destination the user named for one downloaded file, for writing: truncates
+ * what exists (through the user's symlink), creates what does not with `mode` (before the umask),
+ * and replaces a dangling symlink. A directory at `path` fails with `Deno.errors.IsADirectory`.
+ *
+ * Asynchronous on purpose: opening a FIFO for writing waits for its reader.
+ *
+ * @example
+ * ```ts
+ * import { openNamedDestination } from "./destination.ts";
+ * const path = await Deno.makeTempFile();
+ * const destination = await openNamedDestination(path, 0o666);
+ * destination.created; // false: it existed, and was truncated
+ * destination.file.close();
+ * await Deno.remove(path);
+ * ```
+ */
+export async function openNamedDestination(path: string, mode: number): Promise<NamedDestination> {
+  try {
+    const file = await Deno.open(path, { write: true, truncate: true });
+    try {
+      return { file, created: false, regular: (await file.stat()).isFile };
+    } catch (error) {
+      file.close();
+      throw error;
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  const options = { write: true, createNew: true, mode };
+  try {
+    return { file: await Deno.open(path, options), created: true, regular: true };
+  } catch (error) {
+    // NotFound through the path, AlreadyExists with O_EXCL: a symlink to nothing is there.
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+  }
+  await Deno.remove(path);
+  return { file: await Deno.open(path, options), created: true, regular: true };
+}
