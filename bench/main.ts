@@ -372,14 +372,28 @@ async function stdinScenario(list: Client[], options: Options): Promise<void> {
     higherIsBetter: false,
     values: {},
   };
-  rows.push(row, cpu);
+  // What the same pipe gives a reader that does nothing with the bytes: no client can take more.
+  const pipe: Row = {
+    scenario: "stdin source limit: the same dd pipe into dd of=/dev/null bs=64k (no client)",
+    unit: "MiB/s",
+    higherIsBetter: true,
+    values: {},
+  };
+  rows.push(row, cpu, pipe);
   const senders = list.filter((client) => client.name !== "python");
   const count = options.bytes / MIB;
+  const source = `dd if=/dev/zero bs=1048576 count=${count} status=none`;
   for (let run = 0; run < options.runs; run++) {
+    const alone = await measureRun({
+      argv: ["dd", "of=/dev/null", "bs=65536", "status=none"],
+      stdinFrom: source,
+    });
+    if (alone.code !== 0) failed("dd pipe alone", alone.code, alone.stderr);
+    addValue(pipe, "reference", rate(options.bytes, alone.wallMs));
     for (const client of senders) {
       const result = await measureRun({
         argv: client.exec(["__kubexec_sink"], true),
-        stdinFrom: `dd if=/dev/zero bs=1048576 count=${count} status=none`,
+        stdinFrom: source,
         captureStdout: true,
         env: client.env,
       });
@@ -842,6 +856,17 @@ function derivedGoals(): string[] {
   if (rss !== undefined) {
     lines.push(
       `- kubexec peak RSS ${figure(rss)} MiB (goal ≤ 64 MiB: ${rss <= 64 ? "met" : "not met"})`,
+    );
+  }
+  const pipe = median("stdin source limit", "reference");
+  const kubectlStdin = median("stdin: dd", "kubectl");
+  if (pipe !== undefined && kubectlStdin !== undefined) {
+    lines.push(
+      `- stdin: the pipe alone gives ${figure(pipe)} MiB/s, kubectl takes ${
+        figure(kubectlStdin)
+      } (${(kubectlStdin / pipe).toFixed(2)} of it); 1.5× kubectl would be ${
+        (1.5 * kubectlStdin / pipe).toFixed(2)
+      }× what the pipe gives`,
     );
   }
   const serverWs = median("server alone: WebSocket stdout", "reference");
