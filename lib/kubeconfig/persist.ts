@@ -4,7 +4,9 @@
  *
  * Only that user's `auth-provider.config` changes; the rest of the document is kept (comments are
  * lost because the file is re-serialized, as with kubectl). The file is replaced atomically
- * through a temporary file in the same directory, keeping its permission bits.
+ * through a temporary file in the same directory, keeping its permission bits. A kubeconfig that is
+ * a symlink (to a copy kept with dotfiles, say) stays one: the file it points to is replaced, as
+ * client-go's `os.WriteFile` writes through the link.
  *
  * @module
  */
@@ -42,9 +44,11 @@ export async function persistAuthProviderConfig(
   }
   let text: string;
   let mode: number | null = null;
+  let target: string;
   try {
     text = await Deno.readTextFile(file);
     mode = (await Deno.stat(file)).mode;
+    target = await Deno.realPath(file);
   } catch (error) {
     throw FileReadError.from("open", file, error);
   }
@@ -59,13 +63,13 @@ export async function persistAuthProviderConfig(
   const provider = isObject(user["auth-provider"]) ? user["auth-provider"] : { name: "" };
   provider.config = { ...config };
   user["auth-provider"] = provider;
-  const temporary = await Deno.makeTempFile({ dir: dirname(file), prefix: ".kubeconfig-" });
+  const temporary = await Deno.makeTempFile({ dir: dirname(target), prefix: ".kubeconfig-" });
   try {
     await Deno.writeTextFile(temporary, stringify(document), {
       mode: mode === null ? 0o600 : mode & 0o777,
     });
     if (mode !== null) await Deno.chmod(temporary, mode & 0o777).catch(() => {});
-    await Deno.rename(temporary, file);
+    await Deno.rename(temporary, target);
   } catch (error) {
     await Deno.remove(temporary).catch(() => {});
     throw error;

@@ -46,6 +46,30 @@ Deno.test("persist replaces only that user's auth-provider config and keeps the 
   });
 });
 
+Deno.test("persist through a symlinked kubeconfig replaces the file it points to, the link kept", async () => {
+  // ~/.kube/config -> a copy kept with dotfiles: client-go's os.WriteFile writes through the
+  // link; renaming over the link would have left the dotfiles copy stale.
+  await withTempDir(async (dir) => {
+    await Deno.mkdir(`${dir}/dotfiles`);
+    await writeFiles(dir, { "dotfiles/kubeconfig": OIDC_USER });
+    await Deno.symlink("dotfiles/kubeconfig", `${dir}/config`);
+    await persistAuthProviderConfig(`${dir}/config`, "oidc", { "id-token": "new-id" });
+    assert.equal(await Deno.readLink(`${dir}/config`), "dotfiles/kubeconfig");
+    const config = await loadKubeconfigFile(`${dir}/dotfiles/kubeconfig`);
+    assert.deepEqual(config.users.get("oidc")?.value["auth-provider"], {
+      name: "oidc",
+      config: { "id-token": "new-id" },
+    });
+    assert.deepEqual([...Deno.readDirSync(dir)].map((entry) => entry.name).sort(), [
+      "config",
+      "dotfiles",
+    ]);
+    assert.deepEqual([...Deno.readDirSync(`${dir}/dotfiles`)].map((entry) => entry.name), [
+      "kubeconfig",
+    ]);
+  });
+});
+
 Deno.test("persist errors: missing file, user gone", async () => {
   await withTempDir(async (dir) => {
     await assert.rejects(
