@@ -321,7 +321,11 @@ class Extraction {
     return (await this.prepareParents(parts, header.name)) ? parts : null;
   }
 
-  async file(header: TarHeader, parts: string[], body: ReadableStream<Uint8Array>): Promise<void> {
+  async file(
+    header: TarHeader,
+    parts: string[],
+    read: () => Promise<Uint8Array | null>,
+  ): Promise<void> {
     const target = await this.#fileTarget(header, parts);
     if (target === null) return;
     const path = join(this.#root, target);
@@ -337,10 +341,7 @@ class Extraction {
     const preserve = this.#preserve && regular;
     let written = 0;
     try {
-      const reader = body.getReader();
-      while (true) {
-        const { value, done } = await reader.read();
-        if (done) break;
+      for (let value = await read(); value !== null; value = await read()) {
         let offset = 0;
         while (offset < value.length) offset += file.writeSync(value.subarray(offset));
         hash?.update(value);
@@ -517,7 +518,7 @@ export async function extractTar(
   options: ExtractOptions = {},
 ): Promise<ExtractResult> {
   const extraction = new Extraction(destination, options);
-  for await (const { header, body } of readTar(source)) {
+  for await (const { header, read } of readTar(source)) {
     extraction.checkLimits(header);
     const mapped = extraction.map(header.name);
     if (mapped.kind === "outside") {
@@ -531,7 +532,7 @@ export async function extractTar(
         await extraction.directory(header, mapped.parts);
         break;
       case "file":
-        await extraction.file(header, mapped.parts, body);
+        await extraction.file(header, mapped.parts, read);
         break;
       case "symlink":
         await extraction.symlink(header, mapped.parts);

@@ -216,6 +216,49 @@ Deno.test("tar reader: a body left unread is skipped when the next member is req
   assert.equal(lastText, "bee");
 });
 
+Deno.test("tar reader: read() gives the body without a stream, the same bytes at any chunking", async () => {
+  const first = new Uint8Array(2000).map((_, i) => i % 251);
+  const archive = buildArchive([
+    { entry: { name: "a", type: "file" }, data: first },
+    { entry: { name: "b", type: "file" }, data: encoder.encode("bee") },
+    { entry: { name: "empty", type: "file" }, data: new Uint8Array(0) },
+    { entry: { name: "c", type: "file" }, data: encoder.encode("sea") },
+  ]);
+  for (const chunkSize of [1, 100, 512, 100_000]) {
+    const bodies: Record<string, string> = {};
+    for await (const entry of readTar(chunked(archive, chunkSize))) {
+      // Pieces are views of the input, valid until the next read: copy each.
+      const pieces: Uint8Array[] = [];
+      if (entry.header.name === "c") {
+        pieces.push(await collect(entry.body)); // the stream still works when asked for
+      } else if (entry.header.name !== "b") {
+        for (let piece = await entry.read(); piece !== null; piece = await entry.read()) {
+          pieces.push(piece.slice());
+        }
+        assert.equal(await entry.read(), null, "stays at the end");
+      } // "b" is left unread and skipped
+      bodies[entry.header.name] = pieces.map((piece) => [...piece].join(",")).join(",");
+    }
+    assert.deepEqual(bodies, {
+      a: [...first].join(","),
+      b: "",
+      empty: "",
+      c: [...encoder.encode("sea")].join(","),
+    }, `chunks of ${chunkSize}`);
+  }
+  const cut = archive.slice(0, 512 + 700);
+  await assert.rejects(
+    async () => {
+      for await (const entry of readTar(chunked(cut, 100))) {
+        while ((await entry.read()) !== null) {
+          // reading to the truncation
+        }
+      }
+    },
+    (error: unknown) => error instanceof TarFormatError && /1300 bytes missing/.test(error.message),
+  );
+});
+
 Deno.test("tar reader: malformed archives fail with TarFormatError", async () => {
   const good = buildArchive([{ entry: { name: "a", type: "file" }, data: encoder.encode("x") }]);
   const cases: Array<[string, Uint8Array, RegExp]> = [
