@@ -13,6 +13,12 @@
 /** What kubexec says about a path Deno reserves (see the module documentation). */
 export const RESERVED_PATH_REASON = "kubexec cannot open paths under /dev, /proc or /sys";
 
+const WHY_RESERVED = "Deno, kubexec's runtime, opens those only for a program that holds every " +
+  "permission, and kubexec holds a scoped set";
+
+/** The `hint:` for a path Deno reserves that names a file to read or write. */
+export const RESERVED_PATH_HINT = `${WHY_RESERVED}: use a path in another directory`;
+
 /**
  * The path Deno refused because only a process holding every permission may open it, if `error`
  * is that refusal.
@@ -46,11 +52,9 @@ export function reservedPath(error: unknown): string | undefined {
 export function reservedPathHint(error: unknown): string | undefined {
   const path = reservedPath(error);
   if (path === undefined) return undefined;
-  const why = "Deno, kubexec's runtime, opens those only for a program that holds every " +
-    "permission, and kubexec holds a scoped set";
   return /^\/(dev\/(stdout|stderr|fd\/)|proc\/self\/fd\/)/.test(path)
-    ? `${why}: to print a remote file, run "kubexec exec POD -- cat FILE"`
-    : `${why}: use a path in another directory`;
+    ? `${WHY_RESERVED}: to print a remote file, run "kubexec exec POD -- cat FILE"`
+    : RESERVED_PATH_HINT;
 }
 
 /**

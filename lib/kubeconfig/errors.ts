@@ -4,7 +4,12 @@
  *
  * @module
  */
-import { goReason, reservedPathHint } from "../fs_errors.ts";
+import {
+  goReason,
+  RESERVED_PATH_HINT,
+  RESERVED_PATH_REASON,
+  reservedPathHint,
+} from "../fs_errors.ts";
 
 /**
  * Base class of every kubeconfig problem; the message is one line, worded like kubectl's.
@@ -143,6 +148,8 @@ export class ConfigurationInvalidError extends KubeconfigError {
    * followed by one `* <problem>` line per problem, or on the same line for a missing context.
    */
   readonly userMessage?: string;
+  /** What the user can do about it, when a problem has a known remedy. */
+  readonly hint?: string;
 
   /** @param problems the problems, each kubectl-worded */
   constructor(problems: string[]) {
@@ -157,6 +164,10 @@ export class ConfigurationInvalidError extends KubeconfigError {
       }`;
     } else if (problems[0]?.startsWith("context was not found for specified context")) {
       this.userMessage = `Error in configuration: ${problems[0]}`;
+    }
+    // A certificate or key file kept under /dev/shm, say (lib/fs_errors.ts).
+    if (problems.some((problem) => problem.includes(RESERVED_PATH_REASON))) {
+      this.hint = RESERVED_PATH_HINT;
     }
   }
 }

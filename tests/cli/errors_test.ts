@@ -113,12 +113,21 @@ Deno.test({
       `error: error loading config file "/proc/self/status": read /proc/self/status: ${reason}\n${hint}`,
     );
     const path = await kubeconfig("{tokenFile: /proc/self/status}");
+    const keyPath = await kubeconfig(
+      "{client-certificate: /proc/self/status, client-key: /proc/self/status}",
+    );
     try {
       const token = await runKubexec(["--kubeconfig", path, "exec", "p", "--", "ls"]);
       assert.equal(token.code, 1);
       assert.equal(token.stderr, `error: open /proc/self/status: ${reason}\n${hint}`);
+      // client-go's aggregated configuration errors carry the same hint.
+      const key = await runKubexec(["--kubeconfig", keyPath, "exec", "p", "--", "ls"]);
+      assert.equal(key.code, 1);
+      assert.match(key.stderr, /^Error in configuration: \n\* unable to read client-cert /);
+      assert.ok(key.stderr.endsWith(`: ${reason} (in ${keyPath})\n${hint}`), key.stderr);
     } finally {
       await Deno.remove(path);
+      await Deno.remove(keyPath);
     }
   },
 });
