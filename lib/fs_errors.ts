@@ -52,6 +52,10 @@ export function reservedPath(error: unknown): string | undefined {
 export function reservedPathHint(error: unknown): string | undefined {
   const path = reservedPath(error);
   if (path === undefined) return undefined;
+  if (/^\/(dev\/(stdin|fd\/0$)|proc\/self\/fd\/0$)/.test(path)) {
+    return `${WHY_RESERVED}: to copy standard input, name it as a pipe (cp <(cat) POD:FILE) or ` +
+      `run "kubexec exec -i POD -- sh -c 'cat > FILE'"`;
+  }
   return /^\/(dev\/(stdout|stderr|fd\/)|proc\/self\/fd\/)/.test(path)
     ? `${WHY_RESERVED}: to print a remote file, run "kubexec exec POD -- cat FILE"`
     : RESERVED_PATH_HINT;

@@ -27,6 +27,9 @@ Deno.test("fs errors: a path Deno reserves is named, with a hint that fits it", 
   for (const path of ["/dev/stdout", "/dev/stderr", "/dev/fd/1", "/proc/self/fd/1"]) {
     assert.match(reservedPathHint(refusal(path))!, /kubexec exec POD -- cat FILE/, path);
   }
+  for (const path of ["/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"]) {
+    assert.match(reservedPathHint(refusal(path))!, /cp <\(cat\) POD:FILE/, path);
+  }
   // Another missing permission is not this case, and not every error is a refusal.
   const read = new Deno.errors.NotCapable(
     'Requires read access to "/x", run again with the --allow-read flag',

@@ -210,11 +210,21 @@ export async function upload(
   options: CopyOptions = {},
 ): Promise<CopyResult> {
   const info = await localInfo(localPath);
+  // A pipe (`cp <(pg_dump …) POD:/tmp/dump.sql`) or a character device has no size for a tar
+  // header: its bytes are streamed into the file with `cat`. Anything else that is neither file
+  // nor directory (a socket, a block device) is refused rather than skipped into an empty copy.
+  const streamed = info.isFifo === true || info.isCharDevice === true;
+  if (!info.isFile && !info.isDirectory && !streamed) {
+    throw new FileSpecError(
+      `${localPath}: not a regular file, directory, pipe or character device, so it cannot be copied`,
+    );
+  }
   const reporter = new Reporter(options.warn);
   const destination = remotePath.length > 1 ? remotePath.replace(/\/+$/, "") : remotePath;
   const target = (await isRemoteDirectory(exec, destination))
     ? joinRemotePath(destination, localBaseName(localPath))
     : cleanRemotePath(destination);
+  if (streamed) return await uploadWithCat(exec, localPath, target, options, reporter, "stream");
   const verify = (options.verify ?? true) && info.isFile;
   const total = options.onProgress === undefined
     ? undefined
@@ -251,7 +261,7 @@ export async function upload(
       );
     }
     reporter.local("tar not found in the container; copying the single file with cat");
-    return await uploadWithCat(exec, localPath, target, options, reporter);
+    return await uploadWithCat(exec, localPath, target, options, reporter, "no-tar");
   }
   if (outcome.exitCode !== 0) {
     throw new RemoteCommandError(command, outcome.exitCode, outcome.stderrTail);
@@ -334,16 +344,22 @@ async function runWithStdin(
   return { kind: "exited", exitCode, stderrTail: stderr.tail() };
 }
 
+/**
+ * Writes the local file into `target` with `sh -c 'cat > "$1"'`: when the container has no tar
+ * (`"no-tar"`), or when the source is a pipe or device whose size is unknown (`"stream"`).
+ */
 async function uploadWithCat(
   exec: RemoteExec,
   localPath: string,
   target: string,
   options: CopyOptions,
   reporter: Reporter,
+  why: "no-tar" | "stream",
 ): Promise<CopyResult> {
   const hash = (options.verify ?? true) ? await sha256() : undefined;
   const file = await Deno.open(localPath, { read: true });
-  const total = (await file.stat()).size;
+  const info = await file.stat();
+  const total = info.isFile ? info.size : undefined;
   let bytes = 0;
   const counted = file.readable.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
@@ -358,10 +374,15 @@ async function uploadWithCat(
   const command = ["sh", "-c", 'cat > "$1"', "sh", target];
   const outcome = await runWithStdin(exec, command, counted, reporter);
   if (outcome.kind === "missing") {
-    throw new RemoteToolMissingError(
-      "tar",
-      "the container has neither tar nor sh, so cp cannot write files",
-    );
+    throw why === "no-tar"
+      ? new RemoteToolMissingError(
+        "tar",
+        "the container has neither tar nor sh, so cp cannot write files",
+      )
+      : new RemoteToolMissingError(
+        "sh",
+        "streaming a pipe or device into a file needs sh and cat in the container",
+      );
   }
   if (outcome.exitCode !== 0) {
     throw new RemoteCommandError(command, outcome.exitCode, outcome.stderrTail);
@@ -371,7 +392,7 @@ async function uploadWithCat(
     bytes,
     warnings: reporter.warnings,
     target,
-    fallback: "cat",
+    ...(why === "no-tar" ? { fallback: "cat" as const } : {}),
     retries: 0,
   };
   if (hash !== undefined) {

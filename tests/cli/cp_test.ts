@@ -13,6 +13,9 @@ import { captureIo } from "../support/cli_io.ts";
 import { type FakeApiServer, startFakeApiServer } from "../support/fake_apiserver.ts";
 import { writeKubeconfig } from "../support/kubeconfig_fixture.ts";
 import { fileSha256, tempDir, writeRandomFile } from "../cp/helpers.ts";
+import { SHIPPED_PERMISSIONS } from "../support/oracle.ts";
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
 interface Run {
   code: number;
@@ -154,6 +157,25 @@ Deno.test("cp: round trips, resume, fallbacks and exit codes against the fake se
         );
       },
     );
+
+    await t.step({
+      name: "a process substitution as the source: the command's output, as shipped",
+      ignore: Deno.build.os === "windows",
+      fn: async () => {
+        // bash hands `<(…)` over as /dev/fd/N, which Deno lets scoped permissions open (unlike
+        // /dev/stdin): the subprocess runs kubexec with the shipped permissions to prove it.
+        const script = `exec "$0" run ${SHIPPED_PERMISSIONS.join(" ")} "$1" --kubeconfig "$2" ` +
+          `cp <(seq 1 20000) web-0:from-pipe.txt`;
+        const run = await new Deno.Command("bash", {
+          args: ["-c", script, Deno.execPath(), MAIN, kubeconfig],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        assert.equal(run.code, 0, new TextDecoder().decode(run.stderr));
+        const expected = Array.from({ length: 20000 }, (_, i) => `${i + 1}\n`).join("");
+        assert.equal(await Deno.readTextFile(`${pod}/from-pipe.txt`), expected);
+      },
+    });
 
     await t.step("into an existing remote directory: the source's base name is kept", async () => {
       await Deno.mkdir(`${pod}/existing`);

@@ -303,6 +303,61 @@ Deno.test("cp: the cat fallback writes a named destination as kubectl does, unto
   assert.equal(await Deno.lstat(`${work.path}/new`).catch(() => null), null);
 });
 
+Deno.test({
+  name:
+    "cp: a pipe as the source streams into the file with cat and is verified; a socket is refused",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    // `kubexec cp <(pg_dump …) POD:/tmp/dump.sql`: a pipe has no size for a tar header.
+    await using work = await tempDir();
+    await using sandbox = await localExec();
+    const fifo = `${work.path}/fifo`;
+    const made = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+    assert.ok(made.success, "mkfifo");
+    await writeRandomFile(`${work.path}/data`, 300_000, 5);
+    // A process of its own, so that it can be killed should the copy never open the pipe.
+    const writer = new Deno.Command("sh", {
+      args: ["-c", 'exec cat "$1" > "$2"', "sh", `${work.path}/data`, fifo],
+    }).spawn();
+    let result;
+    try {
+      result = await upload(sandbox.exec, fifo, `${work.path}/out.bin`);
+    } finally {
+      await Promise.race([writer.status, new Promise((resolve) => setTimeout(resolve, 1000))]);
+      try {
+        writer.kill();
+      } catch {
+        // it has exited
+      }
+      await writer.status;
+    }
+    assert.equal(await fileSha256(`${work.path}/out.bin`), await fileSha256(`${work.path}/data`));
+    assert.equal(result.bytes, 300_000);
+    assert.equal(result.verified, "sha256");
+    assert.equal(result.fallback, undefined, "not the no-tar fallback");
+    assert.deepEqual(sandbox.commands.find((command) => command[0] === "sh"), [
+      "sh",
+      "-c",
+      'cat > "$1"',
+      "sh",
+      `${work.path}/out.bin`,
+    ]);
+    assert.equal(sandbox.commands.some((command) => command[0] === "tar"), false);
+
+    const listener = Deno.listen({ transport: "unix", path: `${work.path}/sock` });
+    try {
+      await assert.rejects(
+        upload(sandbox.exec, `${work.path}/sock`, `${work.path}/never`),
+        (error: unknown) =>
+          error instanceof FileSpecError && /cannot be copied/.test(error.message),
+      );
+      assert.equal(await Deno.lstat(`${work.path}/never`).catch(() => null), null);
+    } finally {
+      listener.close();
+    }
+  },
+});
+
 Deno.test("cp: with neither tar nor the fallback tools the error names what is missing", async () => {
   await using work = await tempDir();
   await using sandbox = await localExec({ tools: ["test", "sha256sum"] });
