@@ -26,6 +26,16 @@ export interface NamedDestination {
   readonly regular: boolean;
 }
 
+/** Options of {@linkcode openNamedDestination}. */
+export interface NamedDestinationOptions {
+  /**
+   * The directory `path` is in, created (with its parents) when the file cannot be created for
+   * its absence, as kubectl does. Only then: a parent Deno keeps from scoped permissions (`/dev/fd`
+   * of `cp POD:FILE >(cmd)`) is never touched when it exists.
+   */
+  parent?: string;
+}
+
 /**
  * Opens `path`, the destination the user named for one downloaded file, for writing: truncates
  * what exists (through the user's symlink), creates what does not with `mode` (before the umask),
@@ -43,7 +53,11 @@ export interface NamedDestination {
  * await Deno.remove(path);
  * ```
  */
-export async function openNamedDestination(path: string, mode: number): Promise<NamedDestination> {
+export async function openNamedDestination(
+  path: string,
+  mode: number,
+  options: NamedDestinationOptions = {},
+): Promise<NamedDestination> {
   try {
     const file = await Deno.open(path, { write: true, truncate: true });
     try {
@@ -55,13 +69,17 @@ export async function openNamedDestination(path: string, mode: number): Promise<
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
-  const options = { write: true, createNew: true, mode };
+  const create = { write: true, createNew: true, mode };
   try {
-    return { file: await Deno.open(path, options), created: true, regular: true };
+    return { file: await Deno.open(path, create), created: true, regular: true };
   } catch (error) {
+    if (error instanceof Deno.errors.NotFound && options.parent) {
+      await Deno.mkdir(options.parent, { recursive: true });
+      return { file: await Deno.open(path, create), created: true, regular: true };
+    }
     // NotFound through the path, AlreadyExists with O_EXCL: a symlink to nothing is there.
     if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
   }
   await Deno.remove(path);
-  return { file: await Deno.open(path, options), created: true, regular: true };
+  return { file: await Deno.open(path, create), created: true, regular: true };
 }

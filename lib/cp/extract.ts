@@ -313,9 +313,7 @@ class Extraction {
           return [base];
         }
       }
-      // The destination is the file itself: its parent must exist (or is created, as kubectl does).
-      const parent = this.#root.slice(0, Math.max(0, this.#root.lastIndexOf(SEPARATOR)));
-      if (parent !== "") await Deno.mkdir(parent, { recursive: true });
+      // The destination is the file itself; a missing parent is created when it is opened.
       return [];
     }
     return (await this.prepareParents(parts, header.name)) ? parts : null;
@@ -361,7 +359,11 @@ class Extraction {
 
   async #openNamed(path: string, name: string): Promise<{ file: Deno.FsFile; regular: boolean }> {
     try {
-      return await openNamedDestination(path, this.#preserve ? 0o600 : 0o666);
+      // A missing parent is created, as kubectl does.
+      const parent = path.slice(0, Math.max(0, path.lastIndexOf(SEPARATOR)));
+      return await openNamedDestination(path, this.#preserve ? 0o600 : 0o666, {
+        parent: parent === "" ? undefined : parent,
+      });
     } catch (error) {
       if (!(error instanceof Deno.errors.IsADirectory)) throw error;
       throw new ExtractError(

@@ -159,7 +159,7 @@ Deno.test("cp: round trips, resume, fallbacks and exit codes against the fake se
     );
 
     await t.step({
-      name: "a process substitution as the source: the command's output, as shipped",
+      name: "process substitution both ways (<(cmd) and >(cmd)), as shipped",
       ignore: Deno.build.os === "windows",
       fn: async () => {
         // bash hands `<(…)` over as /dev/fd/N, which Deno lets scoped permissions open (unlike
@@ -174,6 +174,22 @@ Deno.test("cp: round trips, resume, fallbacks and exit codes against the fake se
         assert.equal(run.code, 0, new TextDecoder().decode(run.stderr));
         const expected = Array.from({ length: 20000 }, (_, i) => `${i + 1}\n`).join("");
         assert.equal(await Deno.readTextFile(`${pod}/from-pipe.txt`), expected);
+        // And back into `>(…)`: written into the pipe, its /dev/fd parent left alone.
+        const back = await new Deno.Command("bash", {
+          args: [
+            "-c",
+            `"$0" run ${SHIPPED_PERMISSIONS.join(" ")} "$1" --kubeconfig "$2" ` +
+            `cp web-0:from-pipe.txt >(cat > "$3"); status=$?; wait $!; exit $status`,
+            Deno.execPath(),
+            MAIN,
+            kubeconfig,
+            `${local}/to-pipe.txt`,
+          ],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        assert.equal(back.code, 0, new TextDecoder().decode(back.stderr));
+        assert.equal(await Deno.readTextFile(`${local}/to-pipe.txt`), expected);
       },
     });
 
