@@ -635,9 +635,10 @@ async function downloadWithCat(
   // any data leaves an existing destination as it was.
   let destination: NamedDestination | undefined;
   const open = async (): Promise<NamedDestination> => {
-    if (named) return destination ??= await openNamedDestination(target, 0o666);
+    if (destination !== undefined) return destination;
+    if (named) return destination = await openNamedDestination(target, 0o666);
     await Deno.remove(target).catch(() => {});
-    return destination ??= {
+    return destination = {
       file: await Deno.open(target, { write: true, createNew: true }),
       created: true,
       regular: true,
@@ -648,7 +649,7 @@ async function downloadWithCat(
   let closed = false;
   const fileSink = new WritableStream<Uint8Array>({
     async write(chunk) {
-      const { file } = destination ?? await open();
+      const { file } = await open();
       let offset = 0;
       while (offset < chunk.length) offset += file.writeSync(chunk.subarray(offset));
       hash?.update(chunk);

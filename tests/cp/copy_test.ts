@@ -291,6 +291,12 @@ Deno.test("cp: the cat fallback writes a named destination as kubectl does, unto
   assert.equal((await Deno.lstat(`${work.path}/link`)).isSymlink, true);
   assert.equal(await fileSha256(`${work.path}/real`), await fileSha256(`${work.path}/f.bin`));
 
+  // Into an existing directory: a name kubexec makes up there, created fresh.
+  await Deno.mkdir(`${work.path}/into`);
+  const into = await download(sandbox.exec, `${work.path}/f.bin`, `${work.path}/into`);
+  assert.equal(into.target, `${work.path}/into/f.bin`);
+  assert.equal(await fileSha256(`${work.path}/into/f.bin`), await fileSha256(`${work.path}/f.bin`));
+
   // cat fails before any byte: the file the user named keeps its contents, a new name is not made.
   await Deno.writeTextFile(`${work.path}/keep`, "keep me");
   for (const target of ["keep", "new"]) {
