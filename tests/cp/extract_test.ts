@@ -450,6 +450,27 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "extract: a character device named as the destination (a /dev/null of its own) stays one",
+  // mknod needs root; the node lives in a scratch directory, never /dev itself.
+  ignore: Deno.build.os === "windows" || Deno.uid() !== 0,
+  fn: async () => {
+    await using s = await scene();
+    const made = await new Deno.Command("mknod", { args: ["-m", "0666", s.dest, "c", "1", "3"] })
+      .output();
+    assert.ok(made.success, "mknod of the null device");
+    const result = await extractTar(
+      chunked(buildArchive([file("app.conf", "discarded", { mode: 0o600 })])),
+      s.dest,
+      { prefix: "app.conf" },
+    );
+    const info = await Deno.lstat(s.dest);
+    assert.equal(info.isCharDevice, true, "not replaced by a regular file");
+    assert.equal(info.mode! & 0o777, 0o666, "mode not applied to a device");
+    assert.equal(result.rootFile?.size, 9);
+  },
+});
+
 Deno.test("extract: a directory named as a single file's destination fails, untouched", async () => {
   await using s = await scene();
   await Deno.mkdir(s.dest);
