@@ -9,8 +9,8 @@
 // The WebSocket framing is written here with the standard library only: the real apiserver's
 // wsstream (golang.org/x/net/websocket) was measured on this kind of machine at about 600 MiB/s
 // sending and 200 MiB/s receiving, slower than the clients under test, so it would measure
-// itself. Stdout messages are built once and written whole (one Write per message); stdin frames
-// are unmasked and counted.
+// itself. Stdout messages are built once and written whole by the handler itself, each
+// message's TLS records in one system call (heldConn); stdin frames are unmasked and counted.
 //
 // A second TLS listener (same certificate, same tls.Config, same process) serves the raw limit:
 // a client sends "GEN n\n" and receives n bytes without WebSocket framing, or "SINK\n" and
@@ -38,10 +38,83 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
 var chunk = flag.Int("chunk", 32*1024, "payload bytes per stdout message / raw write")
+
+// heldConn sits under a TLS connection. Once hold is set, the TLS records of a write collect
+// until flush, so a message's records (a 32 KiB payload is three: 16 KiB, 16 KiB and the last 5
+// bytes) leave in one system call instead of one each. The records themselves do not change:
+// a client sees exactly the records it would see otherwise.
+type heldConn struct {
+	net.Conn
+	hold    bool
+	pending []byte
+}
+
+func (c *heldConn) Write(p []byte) (int, error) {
+	if !c.hold {
+		return c.Conn.Write(p)
+	}
+	c.pending = append(c.pending, p...)
+	return len(p), nil
+}
+
+func (c *heldConn) flush() error {
+	if len(c.pending) == 0 {
+		return nil
+	}
+	_, err := c.Conn.Write(c.pending)
+	c.pending = c.pending[:0]
+	return err
+}
+
+// heldListener accepts connections as heldConn (not holding until asked).
+type heldListener struct{ net.Listener }
+
+func (l heldListener) Accept() (net.Conn, error) {
+	conn, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &heldConn{Conn: conn}, nil
+}
+
+// tlsListen listens on a loopback port for TLS connections whose sockets are heldConn.
+func tlsListen(config *tls.Config) net.Listener {
+	plain, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fail(err)
+	}
+	return tls.NewListener(heldListener{plain}, config)
+}
+
+// messenger writes whole messages to a hijacked TLS connection: one message at a time (a mutex,
+// since stdout and the answers to pings come from different goroutines) and one system call
+// per message.
+type messenger struct {
+	lock sync.Mutex
+	conn *tls.Conn
+	held *heldConn
+}
+
+func newMessenger(conn net.Conn) *messenger {
+	m := &messenger{conn: conn.(*tls.Conn)}
+	m.held = m.conn.NetConn().(*heldConn)
+	m.held.hold = true
+	return m
+}
+
+func (m *messenger) send(message []byte) error {
+	m.lock.Lock()
+	defer m.lock.Unlock()
+	if _, err := m.conn.Write(message); err != nil {
+		return err
+	}
+	return m.held.flush()
+}
 
 func main() {
 	certFile := flag.String("cert", "", "server certificate PEM")
@@ -63,14 +136,8 @@ func main() {
 		fail(err)
 	}
 	config := &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}}
-	api, err := tls.Listen("tcp", "127.0.0.1:0", config)
-	if err != nil {
-		fail(err)
-	}
-	raw, err := tls.Listen("tcp", "127.0.0.1:0", config)
-	if err != nil {
-		fail(err)
-	}
+	api := tlsListen(config)
+	raw := tlsListen(config)
 	go serveRaw(raw)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api", serveJSON(apiVersions))
@@ -181,19 +248,14 @@ func serveExec(w http.ResponseWriter, r *http.Request) {
 	_, _ = fmt.Fprintf(conn, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
 		"Sec-WebSocket-Accept: %s\r\nSec-WebSocket-Protocol: %s\r\n\r\n",
 		base64.StdEncoding.EncodeToString(digest[:]), protocol)
-	session := &wsSession{conn: conn, reader: bufio.NewReaderSize(io.MultiReader(buffered, conn), 256*1024)}
-	session.writes = make(chan []byte, 4)
-	writerDone := make(chan struct{})
-	go func() {
-		defer close(writerDone)
-		for frame := range session.writes {
-			if _, err := conn.Write(frame); err != nil {
-				for range session.writes {
-				}
-				return
-			}
-		}
-	}()
+	// Output is written from this goroutine: a hand-off per message to a writer goroutine cost
+	// the server a third of its speed (server alone 1443 against 2100 MiB/s, 3 runs).
+	out := newMessenger(conn)
+	session := &wsSession{
+		out:      out,
+		reader:   bufio.NewReaderSize(io.MultiReader(buffered, conn), 256*1024),
+		gotClose: make(chan struct{}),
+	}
 	stdinDone := make(chan int64, 1)
 	go session.readLoop(stdinDone)
 	command := r.URL.Query()["command"]
@@ -201,42 +263,41 @@ func serveExec(w http.ResponseWriter, r *http.Request) {
 	case len(command) >= 2 && command[0] == "__kubexec_generate":
 		total, _ := strconv.ParseInt(command[1], 10, 64)
 		full := message(1, make([]byte, *chunk))
-		for total > 0 {
-			if total < int64(*chunk) {
-				session.writes <- message(1, make([]byte, total))
-				break
-			}
-			session.writes <- full
-			total -= int64(*chunk)
+		for ; total >= int64(*chunk) && err == nil; total -= int64(*chunk) {
+			err = out.send(full)
+		}
+		if total > 0 && err == nil {
+			err = out.send(message(1, make([]byte, total)))
 		}
 	case len(command) >= 1 && command[0] == "__kubexec_sink":
 		count := <-stdinDone
-		session.writes <- message(1, []byte(fmt.Sprintf("%d -\n", count)))
+		err = out.send(message(1, []byte(fmt.Sprintf("%d -\n", count))))
 	}
-	session.writes <- message(3, []byte(`{"metadata":{},"status":"Success"}`))
-	session.writes <- append(frameHeader(nil, 8, 2), 0x03, 0xe8)
-	close(session.writes)
-	<-writerDone
+	if err != nil {
+		return
+	}
+	if out.send(message(3, []byte(`{"metadata":{},"status":"Success"}`))) != nil {
+		return
+	}
+	if out.send(append(frameHeader(nil, 8, 2), 0x03, 0xe8)) != nil {
+		return
+	}
 	// Wait (bounded) for the client's close frame before dropping the connection.
 	select {
-	case <-session.closed():
+	case <-session.gotClose:
 	case <-time.After(5 * time.Second):
 	}
 }
 
 type wsSession struct {
-	conn     net.Conn
+	out      *messenger
 	reader   *bufio.Reader
-	writes   chan []byte
 	gotClose chan struct{}
 }
-
-func (s *wsSession) closed() chan struct{} { return s.gotClose }
 
 // readLoop counts stdin payload until the v5 CLOSE for channel 0 (or the connection's end), then
 // keeps reading control frames until the client's close frame.
 func (s *wsSession) readLoop(stdinDone chan<- int64) {
-	s.gotClose = make(chan struct{})
 	var count int64
 	reported := false
 	report := func() {
@@ -301,7 +362,7 @@ func (s *wsSession) readLoop(stdinDone chan<- int64) {
 				}
 			}
 			if opcode == 9 {
-				s.writes <- append(frameHeader(nil, 10, len(part)), part...)
+				_ = s.out.send(append(frameHeader(nil, 10, len(part)), part...))
 			}
 			remaining -= n
 		}
@@ -347,10 +408,11 @@ func serveRaw(listener net.Listener) {
 			fields := strings.Fields(line)
 			if len(fields) == 2 && fields[0] == "GEN" {
 				total, _ := strconv.ParseInt(fields[1], 10, 64)
+				out := newMessenger(conn)
 				buffer := make([]byte, *chunk)
 				for total > 0 {
 					n := min(int64(len(buffer)), total)
-					if _, err := conn.Write(buffer[:n]); err != nil {
+					if err := out.send(buffer[:n]); err != nil {
 						return
 					}
 					total -= n
