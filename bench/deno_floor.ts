@@ -1,31 +1,31 @@
 /**
  * The floor of a Deno WebSocket reader: the least work any Deno client can do to receive an
  * exec's stdout. One `Deno.startTls` connection, the upgrade written by hand, frames parsed inline
- * in one 512 KiB buffer, each stdout payload written with `writeSync` to `/dev/null` — no
- * session, no status, no checks. It is what kubexec's receive path would cost with nothing
- * around it, so `deno task bench`'s stdout row can be read against it.
+ * in one 512 KiB buffer, each stdout payload written with `writeSync` — no session, no status, no
+ * checks, no `GET` of the pod. It is what kubexec's receive path would cost with nothing around
+ * it, so `deno task bench`'s rows can be read against it:
  *
- * `deno run --allow-net --allow-read --allow-write bench/deno_floor.ts HOST:PORT CA_FILE TOKEN BYTES`
+ * - throughput: payloads go to a `/dev/null` the script opens itself;
+ * - peak RSS behind a slow reader: `stdout` as the sink (the script's own stdout, written
+ *   synchronously, so a full pipe stops it), the result on stderr;
+ * - start-to-exit: `0` bytes runs `true` instead (connect, TLS, upgrade, read to the close frame),
+ *   the least a Deno process does for `exec -- true`.
+ *
+ * `deno run --allow-net --allow-read --allow-write bench/deno_floor.ts HOST:PORT CA_FILE TOKEN BYTES [null|stdout]`
  * against `bench/server` prints `{"bytes":N,"seconds":S}`.
  *
  * @module
  */
 
-/**
- * Receives `bytes` bytes of `__kubexec_generate` stdout from the bench server at `address` and
- * returns how many arrived and how long it took (from the upgrade request to the close frame).
- *
- * @example
- * ```ts ignore
- * import { readFloor } from "./deno_floor.ts";
- * const { seconds } = await readFloor("127.0.0.1:6443", caPem, "bench-token", 1 << 30);
- * ```
- */
+/** Where the floor reader writes the stdout payloads it receives. */
+export type FloorSink = "null" | "stdout";
+
 export async function readFloor(
   address: string,
   caPem: string,
   token: string,
   bytes: number,
+  sinkKind: FloorSink = "null",
 ): Promise<{ bytes: number; seconds: number }> {
   const [hostname, port] = address.split(":");
   const tcp = await Deno.connect({ hostname, port: Number(port) });
@@ -35,12 +35,13 @@ export async function readFloor(
     caCerts: [caPem],
     alpnProtocols: ["http/1.1"],
   });
-  const sink = Deno.openSync("/dev/null", { write: true });
+  const sink = sinkKind === "stdout" ? Deno.stdout : Deno.openSync("/dev/null", { write: true });
+  const command = bytes === 0 ? "true" : `__kubexec_generate&command=${bytes}`;
   try {
     const started = performance.now();
     await conn.write(
       new TextEncoder().encode(
-        `GET /api/v1/namespaces/default/pods/bench/exec?command=__kubexec_generate&command=${bytes}` +
+        `GET /api/v1/namespaces/default/pods/bench/exec?command=${command}` +
           `&stdout=true HTTP/1.1\r\nHost: ${address}\r\nUpgrade: websocket\r\n` +
           "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
           "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\n" +
@@ -94,13 +95,15 @@ export async function readFloor(
     return { bytes: total, seconds: (performance.now() - started) / 1000 };
   } finally {
     conn.close();
-    sink.close();
+    if (sink !== Deno.stdout) sink.close();
   }
 }
 
 if (import.meta.main) {
-  const [address, caFile, token, bytes] = Deno.args;
-  const result = await readFloor(address, await Deno.readTextFile(caFile), token, Number(bytes));
+  const [address, caFile, token, bytes, sink = "null"] = Deno.args;
+  if (sink !== "null" && sink !== "stdout") throw new Error(`sink must be null or stdout: ${sink}`);
+  const caPem = await Deno.readTextFile(caFile);
+  const result = await readFloor(address, caPem, token, Number(bytes), sink);
   // deno-lint-ignore no-console
-  console.log(JSON.stringify(result));
+  (sink === "stdout" ? console.error : console.log)(JSON.stringify(result));
 }

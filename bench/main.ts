@@ -596,7 +596,32 @@ async function serverAloneScenarios(
   }
 }
 
-async function latencyScenario(list: Client[], options: Options, dir: string): Promise<void> {
+/**
+ * The argv of `bench/deno_floor.ts` against the bench server, run the way kubexec is run (the
+ * shipped permissions and V8 flags), for `bytes` of stdout into `sink`.
+ */
+type FloorReader = (bytes: number, sink: "null" | "stdout") => string[];
+
+function floorReader(server: BenchServer, caFile: string): FloorReader {
+  return (bytes, sink) => [
+    Deno.execPath(),
+    "run",
+    ...SHIPPED_PERMISSIONS,
+    `${ROOT}bench/deno_floor.ts`,
+    server.api,
+    caFile,
+    BENCH_TOKEN,
+    String(bytes),
+    sink,
+  ];
+}
+
+async function latencyScenario(
+  list: Client[],
+  options: Options,
+  dir: string,
+  floorReader: FloorReader,
+): Promise<void> {
   const row: Row = {
     scenario: "start-to-exit: exec -- true",
     unit: "ms",
@@ -610,9 +635,18 @@ async function latencyScenario(list: Client[], options: Options, dir: string): P
     higherIsBetter: false,
     values: {},
   };
-  rows.push(row, floor);
+  const least: Row = {
+    scenario: "floor: the least a Deno client does for exec -- true (bench/deno_floor.ts: TLS, " +
+      "upgrade, status; no kubeconfig, no GET pod)",
+    unit: "ms",
+    higherIsBetter: false,
+    values: {},
+  };
+  rows.push(row, floor, least);
   const empty = `${dir}/empty.ts`;
   await Deno.writeTextFile(empty, "");
+  // One untimed run puts the floor script in kubexec's DENO_DIR, as the warm-up did for kubexec.
+  await measureRun({ argv: floorReader(0, "null"), env: kubexecEnv(list) });
   for (let run = 0; run < options.latencyRuns; run++) {
     for (const client of list) {
       const result = await measureRun({ argv: client.exec(["true"]), env: client.env });
@@ -621,14 +655,26 @@ async function latencyScenario(list: Client[], options: Options, dir: string): P
     }
     const result = await measureRun({
       argv: [Deno.execPath(), "run", ...SHIPPED_PERMISSIONS, empty],
-      env: list.find((client) => client.name === "kubexec")?.env,
+      env: kubexecEnv(list),
     });
     addValue(floor, "reference", result.wallMs);
+    const leastRun = await measureRun({ argv: floorReader(0, "null"), env: kubexecEnv(list) });
+    if (leastRun.code !== 0) failed("Deno floor exec -- true", leastRun.code, leastRun.stderr);
+    addValue(least, "reference", leastRun.wallMs);
   }
   progress(`latency: ${options.latencyRuns} runs each done`);
 }
 
-async function rssScenario(list: Client[], options: Options): Promise<void> {
+/** kubexec's environment (its own `DENO_DIR`), for the Deno floor rows. */
+function kubexecEnv(list: Client[]): Record<string, string> | undefined {
+  return list.find((client) => client.name === "kubexec")?.env;
+}
+
+async function rssScenario(
+  list: Client[],
+  options: Options,
+  floorReader: FloorReader,
+): Promise<void> {
   const slowRate = 10 * MIB;
   const row: Row = {
     scenario: `peak RSS: ${options.bytes / MIB} MiB stdout into a reader taking 10 MiB/s for the ` +
@@ -678,6 +724,29 @@ async function rssScenario(list: Client[], options: Options): Promise<void> {
     if (result.code !== 0) throw new Error(`kubexec --transport=native rss: exit ${result.code}`);
     addValue(native, "kubexec", result.peakRssKib / 1024);
     progress(`rss native: ${(result.peakRssKib / 1024).toFixed(1)} MiB`);
+  }
+  // The least memory a Deno client can stream with behind the same reader: the floor reader
+  // writing to its stdout.
+  const floor: Row = {
+    scenario: "floor: peak RSS of the least a Deno reader does, the same stream into the same " +
+      "slow reader (bench/deno_floor.ts)",
+    unit: "MiB",
+    higherIsBetter: false,
+    values: {},
+  };
+  rows.push(floor);
+  for (let run = 0; run < options.runs; run++) {
+    const result = await measureSlowReader(
+      floorReader(options.bytes, "stdout"),
+      { bytesPerSecond: slowRate, slowBytes: options.rssSlowBytes },
+      kubexecEnv(list),
+    );
+    if (result.code !== 0) throw new Error(`Deno floor reader rss: exit ${result.code}`);
+    if (result.bytes !== options.bytes) {
+      throw new Error(`Deno floor reader rss: ${result.bytes} of ${options.bytes} bytes`);
+    }
+    addValue(floor, "reference", result.peakRssKib / 1024);
+    progress(`rss floor: ${(result.peakRssKib / 1024).toFixed(1)} MiB`);
   }
   const lost = Object.entries(short).map(([name, missing]) =>
     `${name} exited 0 with output missing in ${missing.length} of ${options.runs} runs ` +
@@ -861,6 +930,28 @@ function derivedGoals(): string[] {
       `- kubexec peak RSS ${figure(rss)} MiB (goal ≤ 64 MiB: ${rss <= 64 ? "met" : "not met"})`,
     );
   }
+  const kubectlRss = median("peak RSS", "kubectl");
+  const rssFloor = median("floor: peak RSS", "reference");
+  if (kubectlRss !== undefined && rssFloor !== undefined) {
+    lines.push(
+      `- peak RSS: kubectl ${figure(kubectlRss)} MiB; the least a Deno reader does behind the ` +
+        `same reader takes ${figure(rssFloor)} MiB (${
+          rssFloor > kubectlRss
+            ? "above kubectl: no Deno client can meet ≤ kubectl"
+            : "below kubectl"
+        })`,
+    );
+  }
+  const latency = median("start-to-exit", "kubectl");
+  const latencyFloor = median("floor: the least a Deno client does", "reference");
+  if (latency !== undefined && latencyFloor !== undefined) {
+    lines.push(
+      `- start-to-exit: 0.5× kubectl is ${figure(latency / 2)} ms; the least a Deno client does ` +
+        `takes ${figure(latencyFloor)} ms (${
+          latencyFloor > latency / 2 ? "above it: no Deno client can meet the goal" : "below it"
+        })`,
+    );
+  }
   const pipeRuns = rows.find((row) => row.scenario.startsWith("stdin reference"))?.values
     .reference;
   const kubectlStdin = median("stdin: dd", "kubectl");
@@ -968,8 +1059,9 @@ async function main(): Promise<void> {
     await stdinScenario(list, options);
     await fileScenario(list, options, dir);
     await serverAloneScenarios(server, pki.ca.certFile, options);
-    await latencyScenario(list, options, dir);
-    await rssScenario(list, options);
+    const floor = floorReader(server, pki.ca.certFile);
+    await latencyScenario(list, options, dir, floor);
+    await rssScenario(list, options, floor);
     await yamlScenario(list, options, dir);
     if (options.extra) await extraScenarios(options);
   } finally {

@@ -71,6 +71,14 @@ func (c *heldConn) flush() error {
 	return err
 }
 
+// Close writes what is held and closes. The TLS close_notify alert is among it: tls.Conn writes
+// the alert and then sets a write deadline in the past, so the deadline is lifted first.
+func (c *heldConn) Close() error {
+	_ = c.Conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	_ = c.flush()
+	return c.Conn.Close()
+}
+
 // heldListener accepts connections as heldConn (not holding until asked).
 type heldListener struct{ net.Listener }
 
