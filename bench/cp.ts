@@ -1,17 +1,18 @@
 /**
- * cp benchmark: `kubexec cp` against `kubectl cp` on the same fake API server (whose exec runs the
- * real GNU tar in a per-pod directory): a 1 GiB file and a 1,000-file tree, each uploaded and
+ * cp benchmark: `kubexec cp` against `kubectl cp` on the same API server, whose exec runs the real
+ * GNU tar in a per-pod directory: a 1 GiB file and a 1,000-file tree, each uploaded and
  * downloaded, timed from process start to exit, every result checked byte for byte. A
  * `--verify` row shows the cost of kubexec's sha256 comparison with the container's `sha256sum`
  * (on by default only with `--retries`).
  *
- * `deno run --allow-all bench/cp.ts [runs] [file MiB]` starts its own server and prints the rows;
- * bench/main.ts calls {@linkcode cpRows} with its server.
+ * `deno run --allow-all bench/cp.ts [runs] [file MiB]` starts the Go bench server
+ * (`bench_server.ts`) and prints the rows; bench/main.ts calls {@linkcode cpRows} with its own.
+ * Until this version the rows ran on the tests' fake API server (Deno), whose stdin path took
+ * 2.6–3.0 s per GiB whichever client sent it.
  *
  * @module
  */
 import { createHash } from "node:crypto";
-import type { FakeApiServer } from "../tests/support/fake_apiserver.ts";
 import { kubectlPath, SHIPPED_PERMISSIONS } from "../tests/support/oracle.ts";
 
 /** One benchmark row: median wall time of each client, in seconds. */
@@ -36,7 +37,7 @@ export interface CpBenchOptions {
   treeFiles?: number;
   /** How to start kubexec (default: `deno run` of main.ts with the shipped permissions). */
   kubexecCommand?: string[];
-  /** The pod to copy into; created on the server when missing (default `cp-bench`). */
+  /** The pod to copy into (default `cp-bench`); its files live in `podDir`. */
   pod?: string;
   /** Called after each timed run, e.g. to print progress. */
   onRun?: (row: string, client: string, seconds: number) => void;
@@ -129,16 +130,18 @@ interface Scenario {
 }
 
 /**
- * Runs the cp scenarios with both clients against `server` and returns one row per scenario.
+ * Runs the cp scenarios with both clients against the server `kubeconfig` names and returns one
+ * row per scenario. `podDir` is the directory the server runs the pod's processes in (created
+ * when missing): the download sources are put there, the uploads checked there.
  *
  * @example
  * ```ts ignore
  * import { cpRows } from "./cp.ts";
- * const rows = await cpRows(server, kubeconfigPath, { runs: 5 });
+ * const rows = await cpRows("/tmp/pods/default/cp-bench", kubeconfigPath, { runs: 5 });
  * ```
  */
 export async function cpRows(
-  server: FakeApiServer,
+  podDir: string,
   kubeconfig: string,
   options: CpBenchOptions = {},
 ): Promise<CpRow[]> {
@@ -148,10 +151,7 @@ export async function cpRows(
   const pod = options.pod ?? "cp-bench";
   const kubexecCommand = options.kubexecCommand ??
     [Deno.execPath(), "run", ...SHIPPED_PERMISSIONS, MAIN];
-  if (!server.pods.get("default", pod)) {
-    server.pods.add({ name: pod, containers: [{ name: "app" }] });
-  }
-  const podDir = await server.podDir("default", pod);
+  await Deno.mkdir(podDir, { recursive: true });
   const work = await Deno.makeTempDir({ prefix: "kubexec-bench-cp-" });
   try {
     const sizeName = fileBytes >= 1024 * MIB
@@ -247,9 +247,9 @@ export async function cpRows(
     const rows: CpRow[] = [];
     for (const scenario of scenarios) {
       const times: Record<string, number[]> = { kubexec: [], kubectl: [] };
-      // Run -1 is a warm-up, checked but not counted: the fake API server runs in this process
-      // and its first transfer of a kind is slower while V8 compiles its paths, which made the
-      // first timed run (kubexec's, as run 0 starts with it) the slowest of a row.
+      // Run -1 is a warm-up, checked but not counted: on the fake API server (Deno) the rows ran
+      // on before, the first transfer of a kind was slower while V8 compiled the server's paths;
+      // on the Go server it still puts the source files in the page cache for both clients.
       for (let run = -1; run < runs; run++) {
         // Alternate who goes first, so caches and the other sessions' load favour neither.
         const order = run % 2 === 0 ? clients : [...clients].reverse();
@@ -280,14 +280,17 @@ export async function cpRows(
 }
 
 if (import.meta.main) {
-  const { startFakeApiServer } = await import("../tests/support/fake_apiserver.ts");
-  const { writeKubeconfig } = await import("../tests/support/kubeconfig_fixture.ts");
+  const { startBenchServer, writeBenchKubeconfig } = await import("./bench_server.ts");
+  const { testPki } = await import("../tests/support/pki.ts");
   const runs = Number(Deno.args[0] ?? "3");
   const fileBytes = Number(Deno.args[1] ?? "1024") * MIB;
-  const server = await startFakeApiServer({ pods: [] });
+  const pki = await testPki();
+  const dir = await Deno.makeTempDir({ prefix: "kubexec-bench-cp-server-" });
+  const server = await startBenchServer(dir, pki.server.certFile, pki.server.keyFile);
   try {
-    const kubeconfig = await writeKubeconfig(server, { user: "token" });
-    const rows = await cpRows(server, kubeconfig, {
+    const kubeconfig = `${dir}/kubeconfig.yaml`;
+    await writeBenchKubeconfig(kubeconfig, server, pki.ca.certFile, "bench-token");
+    const rows = await cpRows(`${server.podsDir}/default/cp-bench`, kubeconfig, {
       runs,
       fileBytes,
       onRun: (row, client, seconds) =>
@@ -306,6 +309,7 @@ if (import.meta.main) {
     // deno-lint-ignore no-console
     console.log(lines.join("\n"));
   } finally {
-    await server.close();
+    await server.stop();
+    await Deno.remove(dir, { recursive: true });
   }
 }

@@ -15,6 +15,7 @@
  * @module
  */
 
+import { type BenchServer, startBenchServer, writeBenchKubeconfig } from "./bench_server.ts";
 import { hasGnuTime, measureRun, measureSlowReader, type RunSpec, spread } from "./measure.ts";
 import { generateKubeconfigDocument, measureYamlParse } from "./yaml.ts";
 import { testPki } from "../tests/support/pki.ts";
@@ -88,50 +89,6 @@ function parseOptions(args: string[]): Options {
 
 function progress(line: string): void {
   Deno.stderr.writeSync(new TextEncoder().encode(line + "\n"));
-}
-
-// --- the server -------------------------------------------------------------------------------
-
-interface BenchServer {
-  api: string;
-  raw: string;
-  binary: string;
-  stop(): Promise<void>;
-}
-
-async function startServer(dir: string, certFile: string, keyFile: string): Promise<BenchServer> {
-  const binary = `${dir}/benchserver`;
-  const build = await new Deno.Command("go", {
-    args: ["build", "-o", binary, "."],
-    cwd: `${ROOT}bench/server`,
-    env: { GOFLAGS: "-buildvcs=false", GOPROXY: "off" },
-    stdout: "inherit",
-    stderr: "inherit",
-  }).output().catch(() => undefined);
-  if (!build?.success) throw new Error("go build of bench/server failed (Go 1.22 or newer needed)");
-  const child = new Deno.Command(binary, {
-    args: ["-cert", certFile, "-key", keyFile],
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("the bench server exited before it listened");
-    text += value;
-  }
-  const { api, raw } = JSON.parse(text.split("\n")[0]);
-  return {
-    api,
-    raw,
-    binary,
-    async stop() {
-      child.kill();
-      await child.status;
-      await reader.cancel().catch(() => {});
-    },
-  };
 }
 
 // --- clients ----------------------------------------------------------------------------------
@@ -801,46 +758,54 @@ interface ExtraRow {
   kubectlRuns?: number[];
 }
 
-async function extraScenarios(options: Options): Promise<void> {
-  const modules: [string, string][] = [["portforward.ts", "portForwardRows"], ["cp.ts", "cpRows"]];
-  const present = [];
-  for (const [file, name] of modules) {
-    if (await Deno.stat(`${ROOT}bench/${file}`).then(() => true, () => false)) {
-      present.push([file, name]);
+/**
+ * The port-forward rows (on the tests' fake API server: the Go bench server has no port-forward)
+ * and the cp rows (on the Go bench server, which runs the pod's tar itself).
+ */
+async function extraScenarios(
+  options: Options,
+  server: BenchServer,
+  kubeconfig: string,
+): Promise<void> {
+  // Three runs (their default): a 1 GiB copy each way per run keeps the whole bench within
+  // about 15 minutes.
+  const runs = Math.min(options.runs, 3);
+  const addRows = (prefix: string, extra: ExtraRow[], note: string) => {
+    for (const item of extra) {
+      rows.push({
+        scenario: `${prefix}: ${item.name}`,
+        unit: item.unit,
+        higherIsBetter: !/^(s|ms)$/.test(item.unit),
+        values: {
+          kubexec: item.kubexecRuns ?? [item.kubexec],
+          ...(item.kubectl === undefined ? {} : { kubectl: item.kubectlRuns ?? [item.kubectl] }),
+        },
+        note,
+      });
     }
-  }
-  if (present.length === 0) return;
+  };
   const { startFakeApiServer } = await import("../tests/support/fake_apiserver.ts");
   const { writeKubeconfig } = await import("../tests/support/kubeconfig_fixture.ts");
-  const server = await startFakeApiServer({ pods: [] });
+  const { portForwardRows } = await import("./portforward.ts");
+  const fake = await startFakeApiServer({ pods: [] });
   try {
-    const kubeconfig = await writeKubeconfig(server, { user: "token" });
-    for (const [file, name] of present) {
-      const module = await import(`./${file}`);
-      if (typeof module[name] !== "function") continue;
-      progress(`${file}: running ${name}`);
-      // Three runs (their default): a 1 GiB copy each way per run keeps the whole bench within
-      // about 15 minutes.
-      const extra: ExtraRow[] = await module[name](server, kubeconfig, {
-        runs: Math.min(options.runs, 3),
-      });
-      for (const item of extra) {
-        const higherIsBetter = !/^(s|ms)$/.test(item.unit);
-        rows.push({
-          scenario: `${file.replace(".ts", "")}: ${item.name}`,
-          unit: item.unit,
-          higherIsBetter,
-          values: {
-            kubexec: item.kubexecRuns ?? [item.kubexec],
-            ...(item.kubectl === undefined ? {} : { kubectl: item.kubectlRuns ?? [item.kubectl] }),
-          },
-          note: "fake API server (Deno), real processes in the pod",
-        });
-      }
-    }
+    progress("portforward.ts: running portForwardRows");
+    const fakeKubeconfig = await writeKubeconfig(fake, { user: "token" });
+    addRows(
+      "portforward",
+      await portForwardRows(fake, fakeKubeconfig, { runs }),
+      "fake API server (Deno), real processes in the pod",
+    );
   } finally {
-    await server.close();
+    await fake.close();
   }
+  const { cpRows } = await import("./cp.ts");
+  progress("cp.ts: running cpRows");
+  addRows(
+    "cp",
+    await cpRows(`${server.podsDir}/default/cp-bench`, kubeconfig, { runs }),
+    "Go bench server, real GNU tar in the pod",
+  );
 }
 
 // --- output -----------------------------------------------------------------------------------
@@ -1013,31 +978,11 @@ async function main(): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "kubexec-bench-" });
   const header = await versions();
   const pki = await testPki();
-  const server = await startServer(dir, pki.server.certFile, pki.server.keyFile);
+  const server = await startBenchServer(dir, pki.server.certFile, pki.server.keyFile);
   const notes: string[] = [];
   try {
     const kubeconfig = `${dir}/kubeconfig.yaml`;
-    await Deno.writeTextFile(
-      kubeconfig,
-      [
-        "apiVersion: v1",
-        "kind: Config",
-        "clusters:",
-        "- name: bench",
-        "  cluster:",
-        `    server: https://${server.api}`,
-        `    certificate-authority: ${pki.ca.certFile}`,
-        "users:",
-        "- name: bench",
-        "  user:",
-        `    token: ${BENCH_TOKEN}`,
-        "contexts:",
-        "- name: bench",
-        "  context: {cluster: bench, user: bench, namespace: default}",
-        "current-context: bench",
-        "",
-      ].join("\n"),
-    );
+    await writeBenchKubeconfig(kubeconfig, server, pki.ca.certFile, BENCH_TOKEN);
     const home = `${dir}/home`;
     await Deno.mkdir(home);
     let python = false;
@@ -1063,7 +1008,7 @@ async function main(): Promise<void> {
     await latencyScenario(list, options, dir, floor);
     await rssScenario(list, options, floor);
     await yamlScenario(list, options, dir);
-    if (options.extra) await extraScenarios(options);
+    if (options.extra) await extraScenarios(options, server, kubeconfig);
   } finally {
     await server.stop();
     await Deno.remove(dir, { recursive: true }).catch(() => {});

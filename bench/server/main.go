@@ -4,7 +4,10 @@
 //
 //	__kubexec_generate BYTES   writes BYTES zero bytes to stdout, -chunk bytes per message
 //	__kubexec_sink             reads stdin to its end (v5 CLOSE) and prints "COUNT -\n"
-//	anything else              exits 0 at once (the latency scenario runs "true")
+//	anything else              exits 0 at once (the latency scenario runs "true") — unless
+//	                           -pods DIR is given and DIR/NAMESPACE/POD is a directory: then
+//	                           the command runs as a process there, its streams wired to the
+//	                           channels as a kubelet would (the cp rows)
 //
 // The WebSocket framing is written here with the standard library only: the real apiserver's
 // wsstream (golang.org/x/net/websocket) was measured on this kind of machine at about 600 MiB/s
@@ -35,7 +38,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,6 +49,7 @@ import (
 )
 
 var chunk = flag.Int("chunk", 32*1024, "payload bytes per stdout message / raw write")
+var podsDir = flag.String("pods", "", "run the commands of a pod with a directory DIR/NAMESPACE/POD as processes there")
 
 // heldConn sits under a TLS connection. Once hold is set, the TLS records of a write collect
 // until flush, so a message's records (a 32 KiB payload is three: 16 KiB, 16 KiB and the last 5
@@ -264,10 +271,25 @@ func serveExec(w http.ResponseWriter, r *http.Request) {
 		reader:   bufio.NewReaderSize(io.MultiReader(buffered, conn), 256*1024),
 		gotClose: make(chan struct{}),
 	}
+	query := r.URL.Query()
+	command := query["command"]
+	var process *exec.Cmd
+	var outputs []io.Reader
+	dir := filepath.Join(*podsDir, r.PathValue("ns"), r.PathValue("pod"))
+	if info, statErr := os.Stat(dir); *podsDir != "" && len(command) > 0 && statErr == nil && info.IsDir() {
+		process, outputs, err = startProcess(command, dir, session, query)
+		if err != nil {
+			_ = out.send(message(3, []byte(execFailure(err))))
+			_ = out.send(append(frameHeader(nil, 8, 2), 0x03, 0xe8))
+			return
+		}
+	}
 	stdinDone := make(chan int64, 1)
 	go session.readLoop(stdinDone)
-	command := r.URL.Query()["command"]
+	status := `{"metadata":{},"status":"Success"}`
 	switch {
+	case process != nil:
+		status = session.finishProcess(process, outputs)
 	case len(command) >= 2 && command[0] == "__kubexec_generate":
 		total, _ := strconv.ParseInt(command[1], 10, 64)
 		full := message(1, make([]byte, *chunk))
@@ -284,7 +306,7 @@ func serveExec(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	if out.send(message(3, []byte(`{"metadata":{},"status":"Success"}`))) != nil {
+	if out.send(message(3, []byte(status))) != nil {
 		return
 	}
 	if out.send(append(frameHeader(nil, 8, 2), 0x03, 0xe8)) != nil {
@@ -301,6 +323,96 @@ type wsSession struct {
 	out      *messenger
 	reader   *bufio.Reader
 	gotClose chan struct{}
+	// stdin, when a process runs, receives channel 0; closed at the client's v5 CLOSE or when
+	// the connection ends.
+	stdin io.WriteCloser
+}
+
+// startProcess starts argv in dir with the streams the query asks for, the way a kubelet would:
+// stdin from channel 0 when stdin=true, stdout and stderr read for channels 1 and 2.
+func startProcess(argv []string, dir string, session *wsSession, query url.Values) (*exec.Cmd, []io.Reader, error) {
+	process := exec.Command(argv[0], argv[1:]...)
+	process.Dir = dir
+	process.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
+	if query.Get("stdin") == "true" {
+		stdin, err := process.StdinPipe()
+		if err != nil {
+			return nil, nil, err
+		}
+		session.stdin = stdin
+	}
+	var outputs []io.Reader
+	for channel, wanted := range []bool{false, query.Get("stdout") == "true", query.Get("stderr") == "true"} {
+		var pipe io.Reader
+		var err error
+		switch {
+		case !wanted:
+		case channel == 1:
+			pipe, err = process.StdoutPipe()
+		case channel == 2:
+			pipe, err = process.StderrPipe()
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		outputs = append(outputs, pipe)
+	}
+	if err := process.Start(); err != nil {
+		return nil, nil, err
+	}
+	return process, outputs, nil
+}
+
+// finishProcess sends the process's stdout and stderr (32 KiB reads, a message each) until both
+// end, waits for it and returns the channel-3 status the API server would send.
+func (s *wsSession) finishProcess(process *exec.Cmd, outputs []io.Reader) string {
+	var pumps sync.WaitGroup
+	for channel, pipe := range outputs {
+		if pipe == nil {
+			continue
+		}
+		pumps.Add(1)
+		go func() {
+			defer pumps.Done()
+			buffer := make([]byte, 14+32*1024)
+			for {
+				n, err := pipe.Read(buffer[14:])
+				if n > 0 {
+					frame := frameHeader(buffer[:0], 2, n+1)
+					frame = append(frame, byte(channel))
+					start := 14 - len(frame)
+					copy(buffer[start:], frame)
+					if s.out.send(buffer[start:14+n]) != nil {
+						_, _ = io.Copy(io.Discard, pipe)
+						return
+					}
+				}
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	pumps.Wait()
+	err := process.Wait()
+	var exitError *exec.ExitError
+	if errors.As(err, &exitError) {
+		code := exitError.ExitCode()
+		return fmt.Sprintf(`{"metadata":{},"status":"Failure","message":"command terminated with `+
+			`non-zero exit code: error executing command [%s], exit code %d","reason":"NonZeroExitCode",`+
+			`"details":{"causes":[{"reason":"ExitCode","message":"%d"}]}}`,
+			strings.Join(process.Args, " "), code, code)
+	}
+	if err != nil {
+		return execFailure(err)
+	}
+	return `{"metadata":{},"status":"Success"}`
+}
+
+// execFailure is the status of a command that could not start (a missing executable).
+func execFailure(err error) string {
+	message, _ := json.Marshal(err.Error())
+	return `{"metadata":{},"status":"Failure","message":` + string(message) + `}`
 }
 
 // readLoop counts stdin payload until the v5 CLOSE for channel 0 (or the connection's end), then
@@ -311,7 +423,19 @@ func (s *wsSession) readLoop(stdinDone chan<- int64) {
 	report := func() {
 		if !reported {
 			reported = true
+			if s.stdin != nil {
+				_ = s.stdin.Close()
+			}
 			stdinDone <- count
+		}
+	}
+	forward := func(part []byte) {
+		if s.stdin == nil {
+			return
+		}
+		if _, err := s.stdin.Write(part); err != nil {
+			_ = s.stdin.Close()
+			s.stdin = nil
 		}
 	}
 	defer close(s.gotClose)
@@ -362,11 +486,13 @@ func (s *wsSession) readLoop(stdinDone chan<- int64) {
 					report()
 				} else if channel == 0 {
 					count += n - 1
+					forward(part[1:])
 				}
 				first = false
 			} else if opcode == 0 || opcode == 2 {
 				if channel == 0 {
 					count += n
+					forward(part)
 				}
 			}
 			if opcode == 9 {
