@@ -473,8 +473,16 @@ class StreamSession {
     // Views of the connection's read buffer are safe when every output consumes a chunk before
     // its write settles; a WritableStream owns its chunks and gets copies.
     const views = (stdout?.direct ?? true) && (stderr?.direct ?? true);
+    const deliver = (message: WebSocketMessage) => this.#deliver(message, stdout, stderr);
+    const stopped = () => this.#finished;
     try {
       while (true) {
+        if (views && this.ws.receiveViews) {
+          // Bulk output without a promise per message; it returns for anything else, which the
+          // general path below receives. Raced once per call, not per read: a stop leaves its
+          // read behind, as a stop leaves a pending receive.
+          if (await this.#untilStopped(this.ws.receiveViews(deliver, stopped)) === STOPPED) return;
+        }
         let message: WebSocketMessage | null | typeof STOPPED;
         try {
           message = await this.#untilStopped(
@@ -485,38 +493,54 @@ class StreamSession {
         }
         if (message === STOPPED) return;
         if (message === null) return this.#onServerClosed();
-        const { channel, data } = this.protocol.decode(message);
-        if (data.length === 0) continue;
-        if (channel === Channel.stdout || channel === Channel.stderr) {
-          if (channel === Channel.stdout) this.#resendSizeAfterFirstOutput();
-          const writer = channel === Channel.stdout ? stdout : stderr;
-          if (!writer) {
-            this.#log(
-              4,
-              () => `dropping ${data.length} bytes on channel ${channel}: not requested`,
-            );
-            continue;
-          }
-          const writing = writer.write(data);
-          if (writing) {
-            this.#writingLocally = true;
-            const written = await this.#untilStopped(writing);
-            this.#writingLocally = false;
-            this.#readingResumedAt = Date.now();
-            if (written === STOPPED) return;
-          }
-          this.#countBytes("in", data.length);
-          this.options.onOutput?.(channel, data);
-        } else if (channel === Channel.status) {
-          this.#onStatusBytes(data);
-        } else {
-          this.#log(2, () => `ignoring ${data.length} bytes on unknown channel ${channel}`);
-        }
+        const delivering = deliver(message);
+        if (delivering) await delivering;
+        if (this.#finished) return;
       }
     } catch (error) {
       if (this.#finished) return;
       this.#fail(error, closeActionFor(error));
     }
+  }
+
+  /**
+   * Hands one received message to its output (or the status channel); a promise while the
+   * output's write is pending, which settles when it completed or the session stopped.
+   */
+  #deliver(
+    message: WebSocketMessage,
+    stdout: Output | undefined,
+    stderr: Output | undefined,
+  ): Promise<void> | undefined {
+    const { channel, data } = this.protocol.decode(message);
+    if (data.length === 0) return undefined;
+    if (channel === Channel.stdout || channel === Channel.stderr) {
+      if (channel === Channel.stdout) this.#resendSizeAfterFirstOutput();
+      const writer = channel === Channel.stdout ? stdout : stderr;
+      if (!writer) {
+        this.#log(4, () => `dropping ${data.length} bytes on channel ${channel}: not requested`);
+        return undefined;
+      }
+      const writing = writer.write(data);
+      if (!writing) {
+        this.#countOutput(channel, data);
+        return undefined;
+      }
+      this.#writingLocally = true;
+      return this.#untilStopped(writing).then((written) => {
+        this.#writingLocally = false;
+        this.#readingResumedAt = Date.now();
+        if (written !== STOPPED) this.#countOutput(channel, data);
+      });
+    }
+    if (channel === Channel.status) this.#onStatusBytes(data);
+    else this.#log(2, () => `ignoring ${data.length} bytes on unknown channel ${channel}`);
+    return undefined;
+  }
+
+  #countOutput(channel: number, data: Uint8Array): void {
+    this.#countBytes("in", data.length);
+    this.options.onOutput?.(channel, data);
   }
 
   /**

@@ -237,6 +237,64 @@ class RawWebSocket implements WebSocketConn {
     return this.#receive(true);
   }
 
+  async receiveViews(
+    deliver: (message: WebSocketMessage) => Promise<unknown> | undefined,
+    stopped: () => boolean,
+  ): Promise<void> {
+    if (this.#receiving) throw new Error("WebSocket receive() called concurrently");
+    const reader = this.#reader;
+    while (!this.#closeInfo && !stopped()) {
+      this.#viewOutstanding = false; // the last delivery is over
+      const message = this.#takeBufferedMessage(true);
+      if (message) {
+        const delivering = deliver(message);
+        if (delivering) await delivering;
+        continue;
+      }
+      const needed = this.#bufferedFrameNeeds();
+      if (needed === undefined) return;
+      // Marked as a receive in progress, so that a close reads on only after this read.
+      this.#receiving = true;
+      const reading = reader.ensure(needed);
+      // Not wrapped in a `catch` (a promise per read): `#drain` tolerates its rejection.
+      this.#currentReceive = reading;
+      try {
+        if (!(await reading)) this.#finish({ code: 1006, reason: "" });
+      } catch (error) {
+        this.#finish({ code: 1006, reason: (error as Error).message ?? "" });
+      } finally {
+        this.#receiving = false;
+      }
+    }
+  }
+
+  /**
+   * How many bytes the reader must hold for `#takeBufferedMessage` to take the next frame: the
+   * frame's length once its header is in, the longest header before; `undefined` when that frame
+   * is not one it takes (a control frame, a fragment, a masked or reserved-bit frame, one longer
+   * than the read buffer), so the general path must read it.
+   */
+  #bufferedFrameNeeds(): number | undefined {
+    if (this.#fragmentBytes > 0 || this.#fragments.length > 0) return undefined;
+    const reader = this.#reader;
+    const available = reader.buffered;
+    if (available < 2) return 2;
+    const bytes = reader.peek(Math.min(available, 10));
+    const opcode = bytes[0] & 0x0f;
+    if ((bytes[0] & 0xf0) !== 0x80 || bytes[1] & 0x80) return undefined;
+    if (opcode !== Opcode.binary && opcode !== Opcode.text) return undefined;
+    const code = bytes[1] & 0x7f;
+    let needed = 2 + code;
+    if (code === 126) needed = available < 4 ? 4 : 4 + ((bytes[2] << 8) | bytes[3]);
+    if (code === 127) {
+      if (available < 10) return 10;
+      // Beyond 16 MiB is beyond any read buffer (and what `#takeBufferedMessage` reads).
+      if (bytes[2] | bytes[3] | bytes[4] | bytes[5] | bytes[6]) return undefined;
+      needed = 10 + ((bytes[7] << 16) | (bytes[8] << 8) | bytes[9]);
+    }
+    return needed <= reader.capacity ? needed : undefined;
+  }
+
   #receive(view: boolean): Promise<WebSocketMessage | null> {
     if (this.#closeInfo) return Promise.resolve(null);
     // Refused here, before `#currentReceive` is replaced: `#drain` waits on it while a receive is
@@ -517,7 +575,11 @@ class RawWebSocket implements WebSocketConn {
     try {
       while (!this.#closeInfo) {
         if (this.#receiving) {
-          await this.#currentReceive;
+          try {
+            await this.#currentReceive;
+          } catch {
+            // A failed read is its receiver's to report; it also ends the connection.
+          }
           continue;
         }
         if ((await this.receive()) === null) return;

@@ -189,3 +189,41 @@ Deno.test("over the raw RFC 6455 client: a non-zero exit code comes through", as
     await server.shutdown();
   }
 });
+
+Deno.test("over the raw RFC 6455 client: a signal ends a session whose server went silent mid-stream", async () => {
+  // One stdout message, then nothing: no status, no close. The bulk receive path is waiting in a
+  // read when the signal comes, and the session must not wait for that read.
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    const { socket, response } = Deno.upgradeWebSocket(request, { protocol: "v5.channel.k8s.io" });
+    socket.onopen = () => socket.send(new Uint8Array([1, 0x68, 0x69]));
+    return response;
+  });
+  try {
+    const ws = await openCatSession(server);
+    const controller = new AbortController();
+    const output: Uint8Array[] = [];
+    const sink = {
+      write: (chunk: Uint8Array) => {
+        output.push(chunk.slice());
+        setTimeout(() => controller.abort(), 10);
+      },
+    };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const hung = new Promise<"hung">((
+      resolve,
+    ) => (timer = setTimeout(() => resolve("hung"), 5000)));
+    const result = await Promise.race([
+      runStreamSession(ws, {
+        stdout: withDirectSink(new WritableStream<Uint8Array>(), sink),
+        tty: false,
+      }, { signal: controller.signal, closeGraceMs: 50 }),
+      hung,
+    ]);
+    clearTimeout(timer);
+    assert.notEqual(result, "hung", "the session waited for the silent server");
+    assert.equal(result !== "hung" && result.ended, "signal");
+    assert.deepEqual(concat(output), new Uint8Array([0x68, 0x69]));
+  } finally {
+    await server.shutdown();
+  }
+});

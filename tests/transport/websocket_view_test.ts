@@ -151,3 +151,112 @@ Deno.test("receive() after receiveView() returns owned data again", async () => 
   assert.equal(owned.data.buffer.byteLength, owned.data.byteLength);
   assert.deepEqual(owned.data, payload(1000, 4));
 });
+
+/** Messages taken with `receiveViews` and, for what it leaves, `receiveView`; which were pumped. */
+async function collectPumped(ws: WebSocketConn) {
+  const out: { binary: boolean; data: Uint8Array; pumped: boolean; view: boolean }[] = [];
+  while (true) {
+    await ws.receiveViews!((message) => {
+      const view = message.data.buffer.byteLength !== message.data.byteLength;
+      out.push({ binary: message.binary, data: message.data.slice(), pumped: true, view });
+      return undefined;
+    }, () => false);
+    const message = await ws.receiveView!();
+    if (message === null) return out;
+    out.push({ binary: message.binary, data: message.data.slice(), pumped: false, view: false });
+  }
+}
+
+for (const readBytes of [1, 7, 16 * 1024, 1 << 20]) {
+  Deno.test(`receiveViews with receiveView for the rest gives receive's messages (reads of at most ${readBytes} bytes)`, async () => {
+    const frames = SIZES.map((size, i) => frame(i % 2 ? 2 : 1, payload(size, i)));
+    frames.push(
+      frame(2, payload(10, 50), false),
+      frame(9, Uint8Array.of(7)),
+      frame(0, payload(20, 51)),
+      frame(2, payload(5, 52)),
+      frame(8, Uint8Array.of(0x03, 0xe8)),
+    );
+    const conn = scriptedConn(frames, readBytes);
+    const ws = await openWebSocket(conn, handshake);
+    const got = await collectPumped(ws);
+    assert.deepEqual(got.map(({ binary, data }) => ({ binary, data })), [
+      ...SIZES.map((size, i) => ({ binary: i % 2 === 1, data: payload(size, i) })),
+      { binary: true, data: new Uint8Array([...payload(10, 50), ...payload(20, 51)]) },
+      { binary: true, data: payload(5, 52) },
+    ]);
+    // Whole frames that fit the read buffer are pumped (as views); the larger one and the
+    // fragmented message go through the general path, which also answers the ping.
+    const pumped = got.map((message) => message.pumped);
+    const fits = SIZES.map((size) => size + 14 <= DEFAULT_READ_BUFFER_BYTES);
+    assert.deepEqual(pumped, [...fits, false, true]);
+    assert.ok(
+      got.filter((message) => message.pumped && message.data.length > 0).every((m) => m.view),
+    );
+    const pong = conn.written.find((bytes) => (bytes[0] & 0x0f) === 0xa);
+    assert.ok(pong, "the ping was not answered");
+    assert.equal(ws.closeInfo?.code, 1000);
+  });
+}
+
+Deno.test("receiveViews reads and delivers nothing more until a delivery's promise settles", async () => {
+  const ws = await openWebSocket(
+    scriptedConn(
+      [frame(2, payload(100, 1)), frame(2, payload(100, 2)), frame(2, payload(100, 3))],
+      1 << 20,
+    ),
+    handshake,
+  );
+  const delivered: Uint8Array[] = [];
+  let release: () => void = () => {};
+  const pumping = ws.receiveViews!((message) => {
+    delivered.push(message.data.slice());
+    if (delivered.length > 1) return undefined;
+    return new Promise<void>((resolve) => (release = resolve));
+  }, () => false);
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.equal(delivered.length, 1);
+  release();
+  await pumping;
+  assert.deepEqual(delivered, [payload(100, 1), payload(100, 2), payload(100, 3)]);
+  assert.equal(ws.closeInfo?.code, 1006, "the scripted connection ended without a close frame");
+});
+
+Deno.test("receiveViews returns once stopped() is true and leaves the next message to receive()", async () => {
+  const ws = await openWebSocket(
+    scriptedConn([frame(2, payload(100, 1)), frame(2, payload(100, 2))], 1 << 20),
+    handshake,
+  );
+  let stop = false;
+  const delivered: Uint8Array[] = [];
+  await ws.receiveViews!((message) => {
+    delivered.push(message.data.slice());
+    stop = true;
+    return undefined;
+  }, () => stop);
+  assert.deepEqual(delivered, [payload(100, 1)]);
+  assert.deepEqual((await ws.receive())?.data, payload(100, 2));
+});
+
+Deno.test("receiveViews: a connection that ends inside a frame closes with 1006, and receive() says null", async () => {
+  const truncated = frame(2, payload(1000, 2)).subarray(0, 500);
+  const ws = await openWebSocket(scriptedConn([frame(2, payload(10, 1)), truncated], 7), handshake);
+  const delivered: Uint8Array[] = [];
+  await ws.receiveViews!((message) => void delivered.push(message.data.slice()), () => false);
+  assert.deepEqual(delivered, [payload(10, 1)]);
+  assert.equal(ws.closeInfo?.code, 1006);
+  assert.equal(await ws.receive(), null);
+});
+
+Deno.test("receiveViews: while it reads, receive() is refused and close() waits for its read", async () => {
+  const conn = scriptedConn([frame(2, payload(10, 1))], 1 << 20);
+  conn.held.push(frame(8, Uint8Array.of(0x03, 0xe8)));
+  const ws = await openWebSocket(conn, handshake);
+  const pumping = ws.receiveViews!(() => undefined, () => false);
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+  await assert.rejects(ws.receive(), /concurrently/);
+  const closing = ws.close(1000);
+  conn.release();
+  await Promise.all([pumping, closing]);
+  assert.equal(ws.closeInfo?.code, 1000);
+});
