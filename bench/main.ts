@@ -664,16 +664,15 @@ async function rssScenario(
     values: {},
   };
   rows.push(native);
-  for (let run = 0; run < options.runs; run++) {
-    const result = await measureSlowReader(
-      nativeExec(kubexec, ["__kubexec_generate", String(options.bytes)]),
-      { bytesPerSecond: slowRate, slowBytes: options.rssSlowBytes },
-      kubexec.env,
-    );
-    if (result.code !== 0) throw new Error(`kubexec --transport=native rss: exit ${result.code}`);
-    addValue(native, "kubexec", result.peakRssKib / 1024);
-    progress(`rss native: ${(result.peakRssKib / 1024).toFixed(1)} MiB`);
-  }
+  const slow = { bytesPerSecond: slowRate, slowBytes: options.rssSlowBytes };
+  const argv = nativeExec(kubexec, ["__kubexec_generate", String(options.bytes)]);
+  await addPeakRss(
+    native,
+    "kubexec",
+    "rss native",
+    options.runs,
+    () => measureSlowReader(argv, slow, kubexec.env),
+  );
   // The least memory a Deno client can stream with behind the same reader: the floor reader
   // writing to its stdout.
   const floor: Row = {
@@ -684,24 +683,35 @@ async function rssScenario(
     values: {},
   };
   rows.push(floor);
-  for (let run = 0; run < options.runs; run++) {
-    const result = await measureSlowReader(
-      floorReader(options.bytes, "stdout"),
-      { bytesPerSecond: slowRate, slowBytes: options.rssSlowBytes },
-      kubexecEnv(list),
-    );
-    if (result.code !== 0) throw new Error(`Deno floor reader rss: exit ${result.code}`);
+  const floorArgv = floorReader(options.bytes, "stdout");
+  await addPeakRss(floor, "reference", "rss floor", options.runs, async () => {
+    const result = await measureSlowReader(floorArgv, slow, kubexecEnv(list));
     if (result.bytes !== options.bytes) {
-      throw new Error(`Deno floor reader rss: ${result.bytes} of ${options.bytes} bytes`);
+      throw new Error(`rss floor: ${result.bytes} of ${options.bytes} bytes`);
     }
-    addValue(floor, "reference", result.peakRssKib / 1024);
-    progress(`rss floor: ${(result.peakRssKib / 1024).toFixed(1)} MiB`);
-  }
+    return result;
+  });
   const lost = Object.entries(short).map(([name, missing]) =>
     `${name} exited 0 with output missing in ${missing.length} of ${options.runs} runs ` +
     `(${missing.join(", ")} bytes)`
   );
   if (lost.length > 0) row.note = lost.join("; ");
+}
+
+/** Runs `measure` `runs` times, adding each peak RSS to `row`; a failed run ends the bench. */
+async function addPeakRss(
+  row: Row,
+  who: ClientName | "reference",
+  label: string,
+  runs: number,
+  measure: () => Promise<{ code: number; peakRssKib: number }>,
+): Promise<void> {
+  for (let run = 0; run < runs; run++) {
+    const result = await measure();
+    if (result.code !== 0) throw new Error(`${label}: exit ${result.code}`);
+    addValue(row, who, result.peakRssKib / 1024);
+    progress(`${label}: ${(result.peakRssKib / 1024).toFixed(1)} MiB`);
+  }
 }
 
 async function yamlScenario(list: Client[], options: Options, dir: string): Promise<void> {
