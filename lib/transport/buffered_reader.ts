@@ -66,16 +66,7 @@ export class BufferedReader {
   async ensure(count: number): Promise<boolean> {
     if (count > this.#buffer.length) throw new RangeError("ensure beyond buffer capacity");
     if (this.buffered >= count) return true;
-    // Move the partial data to the front when `count` would not fit, or when the room left is
-    // too small for a whole TLS record (a read into it would return a fragment).
-    if (
-      this.#start + count > this.#buffer.length ||
-      (this.#start > 0 && this.#buffer.length - this.#end < MIN_READ_ROOM_BYTES)
-    ) {
-      this.#buffer.copyWithin(0, this.#start, this.#end);
-      this.#end -= this.#start;
-      this.#start = 0;
-    }
+    this.#makeRoom(count);
     // The reads are made here rather than through fill(): on a bulk stream this loop runs once
     // per TLS record, and an async call less per read is measurable.
     while (this.#end - this.#start < count) {
@@ -84,6 +75,38 @@ export class BufferedReader {
       this.#end += read;
     }
     return true;
+  }
+
+  /**
+   * One read from the connection into the free room, for a caller that awaits it itself and then
+   * hands the count to {@linkcode commit}: a promise fewer per read than {@linkcode ensure}, which
+   * a bulk stream pays once per TLS record. Makes room as `ensure(count)` would; `count` is the
+   * caller's goal (≤ capacity), not a minimum this read returns.
+   */
+  readOnce(count: number): Promise<number | null> {
+    if (count > this.#buffer.length) throw new RangeError("read beyond buffer capacity");
+    this.#makeRoom(count);
+    return this.conn.read(this.#buffer.subarray(this.#end));
+  }
+
+  /** Adds the `count` bytes a {@linkcode readOnce} read to the buffered ones. */
+  commit(count: number): void {
+    this.#end += count;
+  }
+
+  /**
+   * Moves the partial data to the front when `count` would not fit behind it, or when the room
+   * left is too small for a whole TLS record (a read into it would return a fragment).
+   */
+  #makeRoom(count: number): void {
+    if (
+      this.#start + count > this.#buffer.length ||
+      (this.#start > 0 && this.#buffer.length - this.#end < MIN_READ_ROOM_BYTES)
+    ) {
+      this.#buffer.copyWithin(0, this.#start, this.#end);
+      this.#end -= this.#start;
+      this.#start = 0;
+    }
   }
 
   /**
@@ -96,6 +119,11 @@ export class BufferedReader {
     this.#end -= this.#start;
     this.#start = 0;
     this.#buffer = buffer;
+  }
+
+  /** The buffered byte `offset` bytes ahead (below {@linkcode buffered}), without a view. */
+  byteAt(offset: number): number {
+    return this.#buffer[this.#start + offset];
   }
 
   /** A view of the next `count` buffered bytes, valid until the next read. */

@@ -169,6 +169,26 @@ export async function openWebSocket(
   }
 }
 
+/**
+ * The payload length of the unmasked frame whose second byte is `second`, read from the buffered
+ * header; `undefined` while the extended length is not all buffered, or when it is 16 MiB or more.
+ */
+function frameLength(
+  reader: BufferedReader,
+  second: number,
+  available: number,
+): number | undefined {
+  if (second < 126) return second;
+  if (second === 126) return available < 4 ? undefined : (reader.byteAt(2) << 8) | reader.byteAt(3);
+  if (available < 10) return undefined;
+  if (
+    reader.byteAt(2) | reader.byteAt(3) | reader.byteAt(4) | reader.byteAt(5) | reader.byteAt(6)
+  ) {
+    return undefined;
+  }
+  return (reader.byteAt(7) << 16) | (reader.byteAt(8) << 8) | reader.byteAt(9);
+}
+
 class RawWebSocket implements WebSocketConn {
   readonly protocol: string;
   readonly response: ResponseHead;
@@ -255,11 +275,15 @@ class RawWebSocket implements WebSocketConn {
       if (needed === undefined) return;
       // Marked as a receive in progress, so that a close reads on only after this read.
       this.#receiving = true;
-      const reading = reader.ensure(needed);
-      // Not wrapped in a `catch` (a promise per read): `#drain` tolerates its rejection.
+      // One read, awaited here (not `ensure`, an async call more per TLS record); the loop takes
+      // the frame once enough has come. Not wrapped in a `catch` either: `#drain` tolerates its
+      // rejection.
+      const reading = reader.readOnce(needed);
       this.#currentReceive = reading;
       try {
-        if (!(await reading)) this.#finish({ code: 1006, reason: "" });
+        const count = await reading;
+        if (count === null) this.#finish({ code: 1006, reason: "" });
+        else reader.commit(count);
       } catch (error) {
         this.#finish({ code: 1006, reason: (error as Error).message ?? "" });
       } finally {
@@ -270,7 +294,7 @@ class RawWebSocket implements WebSocketConn {
 
   /**
    * How many bytes the reader must hold for `#takeBufferedMessage` to take the next frame: the
-   * frame's length once its header is in, the longest header before; `undefined` when that frame
+   * frame's length once its header is in, the header's length before; `undefined` when that frame
    * is not one it takes (a control frame, a fragment, a masked or reserved-bit frame, one longer
    * than the read buffer), so the general path must read it.
    */
@@ -279,19 +303,17 @@ class RawWebSocket implements WebSocketConn {
     const reader = this.#reader;
     const available = reader.buffered;
     if (available < 2) return 2;
-    const bytes = reader.peek(Math.min(available, 10));
-    const opcode = bytes[0] & 0x0f;
-    if ((bytes[0] & 0xf0) !== 0x80 || bytes[1] & 0x80) return undefined;
+    const first = reader.byteAt(0);
+    const second = reader.byteAt(1);
+    const opcode = first & 0x0f;
+    if ((first & 0xf0) !== 0x80 || second & 0x80) return undefined;
     if (opcode !== Opcode.binary && opcode !== Opcode.text) return undefined;
-    const code = bytes[1] & 0x7f;
-    let needed = 2 + code;
-    if (code === 126) needed = available < 4 ? 4 : 4 + ((bytes[2] << 8) | bytes[3]);
-    if (code === 127) {
-      if (available < 10) return 10;
-      // Beyond 16 MiB is beyond any read buffer (and what `#takeBufferedMessage` reads).
-      if (bytes[2] | bytes[3] | bytes[4] | bytes[5] | bytes[6]) return undefined;
-      needed = 10 + ((bytes[7] << 16) | (bytes[8] << 8) | bytes[9]);
-    }
+    const headerLength = second === 126 ? 4 : second === 127 ? 10 : 2;
+    if (available < headerLength) return headerLength;
+    const length = frameLength(reader, second, available);
+    // Beyond 16 MiB is beyond any read buffer (and what `#takeBufferedMessage` reads).
+    if (length === undefined) return undefined;
+    const needed = headerLength + length;
     return needed <= reader.capacity ? needed : undefined;
   }
 
@@ -320,22 +342,17 @@ class RawWebSocket implements WebSocketConn {
     const reader = this.#reader;
     const available = reader.buffered;
     if (available < 2) return undefined;
-    const bytes = reader.peek(available);
+    // Read byte by byte, not through a view (nor a closure): this runs once per message and per
+    // read, and every object it made would be garbage.
+    const first = reader.byteAt(0);
+    const second = reader.byteAt(1);
     // FIN, no reserved bits, a data opcode, not masked: the frames a server sends in bulk.
-    const opcode = bytes[0] & 0x0f;
-    if ((bytes[0] & 0xf0) !== 0x80 || bytes[1] & 0x80) return undefined;
+    const opcode = first & 0x0f;
+    if ((first & 0xf0) !== 0x80 || second & 0x80) return undefined;
     if (opcode !== Opcode.binary && opcode !== Opcode.text) return undefined;
-    let length = bytes[1];
-    let headerLength = 2;
-    if (length === 126) {
-      if (available < 4) return undefined;
-      length = (bytes[2] << 8) | bytes[3];
-      headerLength = 4;
-    } else if (length === 127) {
-      if (available < 10 || bytes[2] | bytes[3] | bytes[4] | bytes[5] | bytes[6]) return undefined;
-      length = (bytes[7] << 16) | (bytes[8] << 8) | bytes[9];
-      headerLength = 10;
-    }
+    const length = frameLength(reader, second, available);
+    if (length === undefined) return undefined;
+    const headerLength = second === 126 ? 4 : second === 127 ? 10 : 2;
     if (available < headerLength + length) return undefined;
     reader.consume(headerLength);
     const data = reader.take(length);
