@@ -35,6 +35,7 @@ export const PROBE_AFTER_BYTES = 4 * 1024 * 1024;
  * ```
  */
 export function writeAllSync(file: SyncWritable, chunk: Uint8Array): void {
+  if (chunk.length === 0) return;
   // The whole chunk first: a view per write is garbage the bulk path makes 32,768 times a GiB.
   let offset = file.writeSync(chunk);
   while (offset < chunk.length) offset += file.writeSync(chunk.subarray(offset));
