@@ -8,25 +8,19 @@
 import assert from "node:assert/strict";
 import { BufferedReader } from "../../lib/transport/buffered_reader.ts";
 import type { ByteConn } from "../../lib/transport/types.ts";
+import { scriptedConn } from "../support/transport_scripted.ts";
 
-/** Serves `parts` one per read (cut to the buffer given), then the end of stream. */
+/** The shared scripted connection, noting the room each read was given. */
 function partsConn(parts: Uint8Array[]): ByteConn & { reads: number[] } {
-  const queue = [...parts];
+  const conn = scriptedConn(parts);
   const reads: number[] = [];
   return {
+    ...conn,
     reads,
     read(buffer) {
-      const next = queue.shift();
-      if (!next) return Promise.resolve(null);
-      const count = Math.min(buffer.length, next.length);
-      buffer.set(next.subarray(0, count));
-      if (count < next.length) queue.unshift(next.subarray(count));
       reads.push(buffer.length);
-      return Promise.resolve(count);
+      return conn.read(buffer);
     },
-    writeAll: () => Promise.resolve(),
-    closeWrite: () => Promise.resolve(),
-    close() {},
   };
 }
 
