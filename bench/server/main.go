@@ -383,6 +383,9 @@ func (s *wsSession) finishProcess(process *exec.Cmd, outputs []io.Reader) string
 					start := 14 - len(frame)
 					copy(buffer[start:], frame)
 					if s.out.send(buffer[start:14+n]) != nil {
+						// The client is gone: end the process, as the kubelet does when the
+						// stream closes, rather than let it run on into a pipe nobody reads.
+						_ = process.Process.Kill()
 						_, _ = io.Copy(io.Discard, pipe)
 						return
 					}
