@@ -170,22 +170,15 @@ export async function openWebSocket(
 }
 
 /**
- * The payload length of the unmasked frame whose second byte is `second`, read from the buffered
- * header; `undefined` while the extended length is not all buffered, or when it is 16 MiB or more.
+ * The payload length of the unmasked frame whose second byte is `second`, read from its header
+ * (buffered whole); `undefined` when it is 16 MiB or more.
  */
-function frameLength(
-  reader: BufferedReader,
-  second: number,
-  available: number,
-): number | undefined {
+function frameLength(reader: BufferedReader, second: number): number | undefined {
   if (second < 126) return second;
-  if (second === 126) return available < 4 ? undefined : (reader.byteAt(2) << 8) | reader.byteAt(3);
-  if (available < 10) return undefined;
-  if (
-    reader.byteAt(2) | reader.byteAt(3) | reader.byteAt(4) | reader.byteAt(5) | reader.byteAt(6)
-  ) {
-    return undefined;
-  }
+  if (second === 126) return (reader.byteAt(2) << 8) | reader.byteAt(3);
+  const high = reader.byteAt(2) | reader.byteAt(3) | reader.byteAt(4) | reader.byteAt(5) |
+    reader.byteAt(6);
+  if (high) return undefined;
   return (reader.byteAt(7) << 16) | (reader.byteAt(8) << 8) | reader.byteAt(9);
 }
 
@@ -303,6 +296,8 @@ class RawWebSocket implements WebSocketConn {
     const reader = this.#reader;
     const available = reader.buffered;
     if (available < 2) return 2;
+    // Read byte by byte, not through a view (nor a closure): this runs once per message and per
+    // read, and every object it made would be garbage.
     const first = reader.byteAt(0);
     const second = reader.byteAt(1);
     const opcode = first & 0x0f;
@@ -310,7 +305,7 @@ class RawWebSocket implements WebSocketConn {
     if (opcode !== Opcode.binary && opcode !== Opcode.text) return undefined;
     const headerLength = second === 126 ? 4 : second === 127 ? 10 : 2;
     if (available < headerLength) return headerLength;
-    const length = frameLength(reader, second, available);
+    const length = frameLength(reader, second);
     // Beyond 16 MiB is beyond any read buffer (and what `#takeBufferedMessage` reads).
     if (length === undefined) return undefined;
     const needed = headerLength + length;
@@ -338,26 +333,17 @@ class RawWebSocket implements WebSocketConn {
    * in the read buffer (no await, no header object); anything else is left to the general path.
    */
   #takeBufferedMessage(view: boolean): WebSocketMessage | undefined {
-    if (this.#fragmentBytes > 0 || this.#fragments.length > 0) return undefined;
+    const needed = this.#bufferedFrameNeeds();
     const reader = this.#reader;
-    const available = reader.buffered;
-    if (available < 2) return undefined;
-    // Read byte by byte, not through a view (nor a closure): this runs once per message and per
-    // read, and every object it made would be garbage.
-    const first = reader.byteAt(0);
+    if (needed === undefined || reader.buffered < needed) return undefined;
+    // The header is whole and checked: FIN, no reserved bits, a data opcode, not masked.
     const second = reader.byteAt(1);
-    // FIN, no reserved bits, a data opcode, not masked: the frames a server sends in bulk.
-    const opcode = first & 0x0f;
-    if ((first & 0xf0) !== 0x80 || second & 0x80) return undefined;
-    if (opcode !== Opcode.binary && opcode !== Opcode.text) return undefined;
-    const length = frameLength(reader, second, available);
-    if (length === undefined) return undefined;
     const headerLength = second === 126 ? 4 : second === 127 ? 10 : 2;
-    if (available < headerLength + length) return undefined;
+    const binary = (reader.byteAt(0) & 0x0f) === Opcode.binary;
     reader.consume(headerLength);
-    const data = reader.take(length);
+    const data = reader.take(needed - headerLength);
     this.#viewOutstanding = view;
-    return { binary: opcode === Opcode.binary, data: view ? data : data.slice() };
+    return { binary, data: view ? data : data.slice() };
   }
 
   async #receiveOnce(view: boolean): Promise<WebSocketMessage | null> {
