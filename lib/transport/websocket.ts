@@ -258,14 +258,13 @@ class RawWebSocket implements WebSocketConn {
     const reader = this.#reader;
     while (!this.#closeInfo && !stopped()) {
       this.#viewOutstanding = false; // the last delivery is over
-      const message = this.#takeBufferedMessage(true);
-      if (message) {
-        const delivering = deliver(message);
+      const needed = this.#bufferedFrameNeeds();
+      if (needed === undefined) return;
+      if (reader.buffered >= needed) {
+        const delivering = deliver(this.#takeFrame(needed, true));
         if (delivering) await delivering;
         continue;
       }
-      const needed = this.#bufferedFrameNeeds();
-      if (needed === undefined) return;
       // Marked as a receive in progress, so that a close reads on only after this read.
       this.#receiving = true;
       // One read, awaited here (not `ensure`, an async call more per TLS record); the loop takes
@@ -334,8 +333,13 @@ class RawWebSocket implements WebSocketConn {
    */
   #takeBufferedMessage(view: boolean): WebSocketMessage | undefined {
     const needed = this.#bufferedFrameNeeds();
+    if (needed === undefined || this.#reader.buffered < needed) return undefined;
+    return this.#takeFrame(needed, view);
+  }
+
+  /** Consumes the buffered frame of `needed` bytes that `#bufferedFrameNeeds` checked. */
+  #takeFrame(needed: number, view: boolean): WebSocketMessage {
     const reader = this.#reader;
-    if (needed === undefined || reader.buffered < needed) return undefined;
     // The header is whole and checked: FIN, no reserved bits, a data opcode, not masked.
     const second = reader.byteAt(1);
     const headerLength = second === 126 ? 4 : second === 127 ? 10 : 2;
