@@ -473,15 +473,19 @@ class StreamSession {
     // Views of the connection's read buffer are safe when every output consumes a chunk before
     // its write settles; a WritableStream owns its chunks and gets copies.
     const views = (stdout?.direct ?? true) && (stderr?.direct ?? true);
-    const deliver = (message: WebSocketMessage) => this.#deliver(message, stdout, stderr);
+    const deliverChannel = (channel: number, data: Uint8Array) =>
+      this.#deliverChannel(channel, data, stdout, stderr);
+    // The binary protocols' messages are a channel byte and the payload.
+    const bulk = views && this.protocol.binary;
     const stopped = () => this.#finished;
     try {
       while (true) {
-        if (views && this.ws.receiveViews) {
+        if (bulk && this.ws.receivePrefixed) {
           // Bulk output without a promise per message; it returns for anything else, which the
           // general path below receives. Raced once per call, not per read: a stop leaves its
           // read behind, as a stop leaves a pending receive.
-          if (await this.#untilStopped(this.ws.receiveViews(deliver, stopped)) === STOPPED) return;
+          const pumping = this.ws.receivePrefixed(deliverChannel, stopped);
+          if (await this.#untilStopped(pumping) === STOPPED) return;
         }
         let message: WebSocketMessage | null | typeof STOPPED;
         try {
@@ -493,7 +497,8 @@ class StreamSession {
         }
         if (message === STOPPED) return;
         if (message === null) return this.#onServerClosed();
-        const delivering = deliver(message);
+        const { channel, data } = this.protocol.decode(message);
+        const delivering = deliverChannel(channel, data);
         if (delivering) await delivering;
         if (this.#finished) return;
       }
@@ -504,15 +509,16 @@ class StreamSession {
   }
 
   /**
-   * Hands one received message to its output (or the status channel); a promise while the
-   * output's write is pending, which settles when it completed or the session stopped.
+   * Hands one received message's payload to its channel's output (or the status channel); a
+   * promise while the output's write is pending, which settles when it completed or the session
+   * stopped.
    */
-  #deliver(
-    message: WebSocketMessage,
+  #deliverChannel(
+    channel: number,
+    data: Uint8Array,
     stdout: Output | undefined,
     stderr: Output | undefined,
   ): Promise<void> | undefined {
-    const { channel, data } = this.protocol.decode(message);
     if (data.length === 0) return undefined;
     if (channel === Channel.stdout || channel === Channel.stderr) {
       if (channel === Channel.stdout) this.#resendSizeAfterFirstOutput();

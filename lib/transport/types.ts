@@ -54,17 +54,19 @@ export interface WebSocketConn {
    */
   receiveView?(): Promise<WebSocketMessage | null>;
   /**
-   * Bulk receiving without a promise per message: hands each data message that arrives as one
-   * whole frame to `deliver` as a view (valid until `deliver` returns, or until the promise it
-   * returns settles), reading the connection whenever the next frame is such a message. Returns
-   * — leaving the frame unread for {@linkcode receive} — when the next frame needs the general path
-   * (a control frame, a fragment, a frame larger than the read buffer), when `stopped()` is true
-   * after a delivery or a read, or when the connection ended (then `receive` returns `null`).
-   * Errors thrown by `deliver` reject the returned promise. Optional: callers fall back to
-   * `receiveView`.
+   * Bulk receiving without a promise or an object per message, for protocols whose binary
+   * messages start with a prefix byte (a channel number; the receiving side of
+   * {@linkcode sendPrefixed}): hands each binary message that arrives as one whole frame of at
+   * least one byte to `deliver` as that byte and a view of the rest (valid until `deliver` returns,
+   * or until the promise it returns settles), reading the connection whenever the next frame is
+   * such a message. Returns — leaving the frame unread for {@linkcode receive} — when the next
+   * frame needs the general path (a text or empty message, a control frame, a fragment, a frame
+   * larger than the read buffer), when `stopped()` is true after a delivery or a read, or when the
+   * connection ended (then `receive` returns `null`). Errors thrown by `deliver` reject the
+   * returned promise. Optional: callers fall back to `receiveView`.
    */
-  receiveViews?(
-    deliver: (message: WebSocketMessage) => Promise<unknown> | undefined,
+  receivePrefixed?(
+    deliver: (prefix: number, payload: Uint8Array) => Promise<unknown> | undefined,
     stopped: () => boolean,
   ): Promise<void>;
   /** Sends one unfragmented message; resolves when it was written (back-pressure). */

@@ -182,6 +182,11 @@ function frameLength(reader: BufferedReader, second: number): number | undefined
   return (reader.byteAt(7) << 16) | (reader.byteAt(8) << 8) | reader.byteAt(9);
 }
 
+/** The header length of the unmasked frame whose second byte is `second`. */
+function headerLengthOf(second: number): number {
+  return second === 126 ? 4 : second === 127 ? 10 : 2;
+}
+
 class RawWebSocket implements WebSocketConn {
   readonly protocol: string;
   readonly response: ResponseHead;
@@ -250,8 +255,8 @@ class RawWebSocket implements WebSocketConn {
     return this.#receive(true);
   }
 
-  async receiveViews(
-    deliver: (message: WebSocketMessage) => Promise<unknown> | undefined,
+  async receivePrefixed(
+    deliver: (prefix: number, payload: Uint8Array) => Promise<unknown> | undefined,
     stopped: () => boolean,
   ): Promise<void> {
     if (this.#receiving) throw new Error("WebSocket receive() called concurrently");
@@ -261,7 +266,14 @@ class RawWebSocket implements WebSocketConn {
       const needed = this.#bufferedFrameNeeds();
       if (needed === undefined) return;
       if (reader.buffered >= needed) {
-        const delivering = deliver(this.#takeFrame(needed, true));
+        // No message object, and one view (the payload after the prefix) per message. A text or
+        // an empty message is left to the caller.
+        const headerLength = headerLengthOf(reader.byteAt(1));
+        if ((reader.byteAt(0) & 0x0f) !== Opcode.binary || needed === headerLength) return;
+        const prefix = reader.byteAt(headerLength);
+        reader.consume(headerLength + 1);
+        this.#viewOutstanding = true;
+        const delivering = deliver(prefix, reader.take(needed - headerLength - 1));
         if (delivering) await delivering;
         continue;
       }
@@ -302,7 +314,7 @@ class RawWebSocket implements WebSocketConn {
     const opcode = first & 0x0f;
     if ((first & 0xf0) !== 0x80 || second & 0x80) return undefined;
     if (opcode !== Opcode.binary && opcode !== Opcode.text) return undefined;
-    const headerLength = second === 126 ? 4 : second === 127 ? 10 : 2;
+    const headerLength = headerLengthOf(second);
     if (available < headerLength) return headerLength;
     const length = frameLength(reader, second);
     // Beyond 16 MiB is beyond any read buffer (and what `#takeBufferedMessage` reads).
@@ -333,16 +345,10 @@ class RawWebSocket implements WebSocketConn {
    */
   #takeBufferedMessage(view: boolean): WebSocketMessage | undefined {
     const needed = this.#bufferedFrameNeeds();
-    if (needed === undefined || this.#reader.buffered < needed) return undefined;
-    return this.#takeFrame(needed, view);
-  }
-
-  /** Consumes the buffered frame of `needed` bytes that `#bufferedFrameNeeds` checked. */
-  #takeFrame(needed: number, view: boolean): WebSocketMessage {
     const reader = this.#reader;
+    if (needed === undefined || reader.buffered < needed) return undefined;
     // The header is whole and checked: FIN, no reserved bits, a data opcode, not masked.
-    const second = reader.byteAt(1);
-    const headerLength = second === 126 ? 4 : second === 127 ? 10 : 2;
+    const headerLength = headerLengthOf(reader.byteAt(1));
     const binary = (reader.byteAt(0) & 0x0f) === Opcode.binary;
     reader.consume(headerLength);
     const data = reader.take(needed - headerLength);

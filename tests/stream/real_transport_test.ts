@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { runStreamSession } from "../../lib/stream/exec.ts";
+import { ProtocolError } from "../../lib/stream/errors.ts";
 import { withDirectSink, withDirectSource } from "../../lib/stream/direct_io.ts";
 import { DEFAULT_PROTOCOLS } from "../../lib/stream/protocol.ts";
 import { connectTcp } from "../../lib/transport/tcp.ts";
@@ -223,6 +224,44 @@ Deno.test("over the raw RFC 6455 client: a signal ends a session whose server we
     assert.notEqual(result, "hung", "the session waited for the silent server");
     assert.equal(result !== "hung" && result.ended, "signal");
     assert.deepEqual(concat(output), new Uint8Array([0x68, 0x69]));
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("over the raw RFC 6455 client: a binary message on a base64 protocol is a ProtocolError, with a direct sink too", async () => {
+  // The bulk receive takes a binary message as a channel byte and a payload; on a base64
+  // protocol that would pass raw bytes off as output instead of refusing them.
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    const { socket, response } = Deno.upgradeWebSocket(request, {
+      protocol: "v4.base64.channel.k8s.io",
+    });
+    socket.onopen = () => {
+      socket.send(Uint8Array.of(1, 0x68, 0x69));
+      socket.close(1000);
+    };
+    return response;
+  });
+  try {
+    const ws = await openWebSocket(await connectTcp("127.0.0.1", server.addr.port), {
+      target: "/api/v1/namespaces/default/pods/web/exec?command=cat&stdout=true",
+      host: `127.0.0.1:${server.addr.port}`,
+      protocols: ["v4.base64.channel.k8s.io"],
+    });
+    const written: Uint8Array[] = [];
+    const sink = { write: (chunk: Uint8Array) => void written.push(chunk.slice()) };
+    await assert.rejects(
+      runStreamSession(ws, {
+        stdout: withDirectSink(new WritableStream<Uint8Array>(), sink),
+        tty: false,
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof ProtocolError);
+        assert.match(error.message, /unexpected message type \(binary\)/);
+        return true;
+      },
+    );
+    assert.deepEqual(written, []);
   } finally {
     await server.shutdown();
   }

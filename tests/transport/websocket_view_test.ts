@@ -152,13 +152,16 @@ Deno.test("receive() after receiveView() returns owned data again", async () => 
   assert.deepEqual(owned.data, payload(1000, 4));
 });
 
-/** Messages taken with `receiveViews` and, for what it leaves, `receiveView`; which were pumped. */
+/**
+ * Messages taken with `receivePrefixed` (put back together from the prefix and the payload) and,
+ * for what it leaves, `receiveView`; which were pumped, and whether the payloads were views.
+ */
 async function collectPumped(ws: WebSocketConn) {
   const out: { binary: boolean; data: Uint8Array; pumped: boolean; view: boolean }[] = [];
   while (true) {
-    await ws.receiveViews!((message) => {
-      const view = message.data.buffer.byteLength !== message.data.byteLength;
-      out.push({ binary: message.binary, data: message.data.slice(), pumped: true, view });
+    await ws.receivePrefixed!((prefix, rest) => {
+      const view = rest.buffer.byteLength !== rest.byteLength;
+      out.push({ binary: true, data: Uint8Array.of(prefix, ...rest), pumped: true, view });
       return undefined;
     }, () => false);
     const message = await ws.receiveView!();
@@ -168,12 +171,13 @@ async function collectPumped(ws: WebSocketConn) {
 }
 
 for (const readBytes of [1, 7, 16 * 1024, 1 << 20]) {
-  Deno.test(`receiveViews with receiveView for the rest gives receive's messages (reads of at most ${readBytes} bytes)`, async () => {
+  Deno.test(`receivePrefixed with receiveView for the rest gives receive's messages (reads of at most ${readBytes} bytes)`, async () => {
     const frames = SIZES.map((size, i) => frame(i % 2 ? 2 : 1, payload(size, i)));
     frames.push(
       frame(2, payload(10, 50), false),
       frame(9, Uint8Array.of(7)),
       frame(0, payload(20, 51)),
+      frame(2, new Uint8Array(0)),
       frame(2, payload(5, 52)),
       frame(8, Uint8Array.of(0x03, 0xe8)),
     );
@@ -183,15 +187,19 @@ for (const readBytes of [1, 7, 16 * 1024, 1 << 20]) {
     assert.deepEqual(got.map(({ binary, data }) => ({ binary, data })), [
       ...SIZES.map((size, i) => ({ binary: i % 2 === 1, data: payload(size, i) })),
       { binary: true, data: new Uint8Array([...payload(10, 50), ...payload(20, 51)]) },
+      { binary: true, data: new Uint8Array(0) },
       { binary: true, data: payload(5, 52) },
     ]);
-    // Whole frames that fit the read buffer are pumped (as views); the larger one and the
-    // fragmented message go through the general path, which also answers the ping.
+    // Binary messages of at least the prefix byte that arrive as whole frames fitting the read
+    // buffer are pumped (their payloads as views); text and empty messages, the larger frame and
+    // the fragmented message go through the general path, which also answers the ping.
     const pumped = got.map((message) => message.pumped);
-    const fits = SIZES.map((size) => size + 14 <= DEFAULT_READ_BUFFER_BYTES);
-    assert.deepEqual(pumped, [...fits, false, true]);
+    const bulk = SIZES.map((size, i) =>
+      i % 2 === 1 && size > 0 && size + 14 <= DEFAULT_READ_BUFFER_BYTES
+    );
+    assert.deepEqual(pumped, [...bulk, false, false, true]);
     assert.ok(
-      got.filter((message) => message.pumped && message.data.length > 0).every((m) => m.view),
+      got.filter((message) => message.pumped && message.data.length > 1).every((m) => m.view),
     );
     const pong = conn.written.find((bytes) => (bytes[0] & 0x0f) === 0xa);
     assert.ok(pong, "the ping was not answered");
@@ -199,7 +207,7 @@ for (const readBytes of [1, 7, 16 * 1024, 1 << 20]) {
   });
 }
 
-Deno.test("receiveViews reads and delivers nothing more until a delivery's promise settles", async () => {
+Deno.test("receivePrefixed reads and delivers nothing more until a delivery's promise settles", async () => {
   const ws = await openWebSocket(
     scriptedConn(
       [frame(2, payload(100, 1)), frame(2, payload(100, 2)), frame(2, payload(100, 3))],
@@ -209,8 +217,8 @@ Deno.test("receiveViews reads and delivers nothing more until a delivery's promi
   );
   const delivered: Uint8Array[] = [];
   let release: () => void = () => {};
-  const pumping = ws.receiveViews!((message) => {
-    delivered.push(message.data.slice());
+  const pumping = ws.receivePrefixed!((prefix, rest) => {
+    delivered.push(Uint8Array.of(prefix, ...rest));
     if (delivered.length > 1) return undefined;
     return new Promise<void>((resolve) => (release = resolve));
   }, () => false);
@@ -222,15 +230,15 @@ Deno.test("receiveViews reads and delivers nothing more until a delivery's promi
   assert.equal(ws.closeInfo?.code, 1006, "the scripted connection ended without a close frame");
 });
 
-Deno.test("receiveViews returns once stopped() is true and leaves the next message to receive()", async () => {
+Deno.test("receivePrefixed returns once stopped() is true and leaves the next message to receive()", async () => {
   const ws = await openWebSocket(
     scriptedConn([frame(2, payload(100, 1)), frame(2, payload(100, 2))], 1 << 20),
     handshake,
   );
   let stop = false;
   const delivered: Uint8Array[] = [];
-  await ws.receiveViews!((message) => {
-    delivered.push(message.data.slice());
+  await ws.receivePrefixed!((prefix, rest) => {
+    delivered.push(Uint8Array.of(prefix, ...rest));
     stop = true;
     return undefined;
   }, () => stop);
@@ -238,21 +246,24 @@ Deno.test("receiveViews returns once stopped() is true and leaves the next messa
   assert.deepEqual((await ws.receive())?.data, payload(100, 2));
 });
 
-Deno.test("receiveViews: a connection that ends inside a frame closes with 1006, and receive() says null", async () => {
+Deno.test("receivePrefixed: a connection that ends inside a frame closes with 1006, and receive() says null", async () => {
   const truncated = frame(2, payload(1000, 2)).subarray(0, 500);
   const ws = await openWebSocket(scriptedConn([frame(2, payload(10, 1)), truncated], 7), handshake);
   const delivered: Uint8Array[] = [];
-  await ws.receiveViews!((message) => void delivered.push(message.data.slice()), () => false);
+  await ws.receivePrefixed!(
+    (prefix, rest) => void delivered.push(Uint8Array.of(prefix, ...rest)),
+    () => false,
+  );
   assert.deepEqual(delivered, [payload(10, 1)]);
   assert.equal(ws.closeInfo?.code, 1006);
   assert.equal(await ws.receive(), null);
 });
 
-Deno.test("receiveViews: while it reads, receive() is refused and close() waits for its read", async () => {
+Deno.test("receivePrefixed: while it reads, receive() is refused and close() waits for its read", async () => {
   const conn = scriptedConn([frame(2, payload(10, 1))], 1 << 20);
   conn.held.push(frame(8, Uint8Array.of(0x03, 0xe8)));
   const ws = await openWebSocket(conn, handshake);
-  const pumping = ws.receiveViews!(() => undefined, () => false);
+  const pumping = ws.receivePrefixed!(() => undefined, () => false);
   for (let i = 0; i < 20; i++) await new Promise((resolve) => setTimeout(resolve, 0));
   await assert.rejects(ws.receive(), /concurrently/);
   const closing = ws.close(1000);
