@@ -64,7 +64,9 @@ export async function connectCluster(
     clientCertConfigured: Boolean(config.tls.certPem),
     // An interactive plugin prompts on the real terminal, which only exists outside tests.
     pluginStdin: io.stdinIsTerminal ? "inherit" : undefined,
-    pluginStderr: io.stderr,
+    // Only an exec plugin writes there; not asking otherwise leaves a process's stderr stream
+    // unbuilt (lib/cli/io.ts).
+    pluginStderr: config.auth.exec ? io.stderr : undefined,
     logger: global.logger,
   });
   const client = createApiClient(config, credentials, {

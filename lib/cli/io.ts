@@ -103,6 +103,66 @@ export interface WritableFile {
   write(bytes: Uint8Array): Promise<number>;
 }
 
+/** How {@linkcode fileSink} writes to its file. */
+export interface FileSinkOptions {
+  /** The file's synchronous write, for files that can never block. */
+  sync?: SyncWritable;
+  /** A write-behind buffer over the file. */
+  writeBehind?: WriteBehind;
+  /** With `sync` and `writeBehind`: start behind, switch on a yes ({@linkcode ProbedOutput}). */
+  probe?: () => Promise<boolean>;
+}
+
+/**
+ * The sink that writes chunks to a file (the process's stdout or stderr): synchronously, behind a
+ * write-behind buffer, behind one until a probe says the file never blocks, or with plain
+ * `file.write` calls, as `options` say.
+ *
+ * @example
+ * ```ts
+ * import { fileSink } from "./io.ts";
+ * const sink = fileSink({ write: (bytes) => Promise.resolve(bytes.length) });
+ * await sink.write(new Uint8Array(4));
+ * ```
+ */
+export function fileSink(file: WritableFile, options: FileSinkOptions = {}): DirectSink {
+  const { sync, writeBehind, probe } = options;
+  return writeBehind && sync && probe
+    ? new ProbedOutput(writeBehind, sync, probe)
+    : sync
+    ? { write: (chunk) => writeAllSync(sync, chunk) }
+    : writeBehind
+    ? { write: (chunk) => writeBehind.write(chunk), flush: () => writeBehind.flush() }
+    : {
+      async write(chunk) {
+        let offset = 0;
+        while (offset < chunk.length) offset += await file.write(chunk.subarray(offset));
+      },
+    };
+}
+
+/**
+ * A stream that writes each chunk to `sink` and that closing leaves open; sessions find `sink`
+ * behind it and write through it directly (see lib/stream/direct_io.ts).
+ *
+ * @example
+ * ```ts
+ * import { sinkStream } from "./io.ts";
+ * const out = sinkStream({ write: () => {} });
+ * await out.close(); // nothing is closed
+ * ```
+ */
+export function sinkStream(sink: DirectSink): WritableStream<Uint8Array> {
+  return withDirectSink(
+    new WritableStream<Uint8Array>({
+      async write(chunk) {
+        await sink.write(chunk);
+      },
+    }, new CountQueuingStrategy({ highWaterMark: 1 })),
+    sink,
+  );
+}
+
 /**
  * A stream over a file (the process's stdout or stderr) that closing leaves open. Each chunk goes
  * to `file.write` directly, without the file's own `writable` stream in between: on the hot path
@@ -118,36 +178,9 @@ export interface WritableFile {
  */
 export function uncloseableFile(
   file: WritableFile,
-  options: {
-    sync?: SyncWritable;
-    writeBehind?: WriteBehind;
-    /** With `sync` and `writeBehind`: start behind, switch on a yes ({@linkcode ProbedOutput}). */
-    probe?: () => Promise<boolean>;
-  } = {},
+  options: FileSinkOptions = {},
 ): WritableStream<Uint8Array> {
-  const { sync, writeBehind, probe } = options;
-  const sink: DirectSink = writeBehind && sync && probe
-    ? new ProbedOutput(writeBehind, sync, probe)
-    : sync
-    ? { write: (chunk) => writeAllSync(sync, chunk) }
-    : writeBehind
-    ? { write: (chunk) => writeBehind.write(chunk), flush: () => writeBehind.flush() }
-    : {
-      async write(chunk) {
-        let offset = 0;
-        while (offset < chunk.length) offset += await file.write(chunk.subarray(offset));
-      },
-    };
-  // Sessions write through `sink` directly (see lib/stream/direct_io.ts); everyone else through
-  // the stream.
-  return withDirectSink(
-    new WritableStream<Uint8Array>({
-      async write(chunk) {
-        await sink.write(chunk);
-      },
-    }, new CountQueuingStrategy({ highWaterMark: 1 })),
-    sink,
-  );
+  return sinkStream(fileSink(file, options));
 }
 
 /**
@@ -326,8 +359,63 @@ function stdinSource(): ReadableFile {
   return new ProbedInput(Deno.stdin, Deno.stdin, () => streamNeverBlocks("stdin"));
 }
 
+/** The sinks an {@linkcode Io}'s stdout and stderr streams write through. */
+export interface OutputSinks {
+  /** What `io.stdout` writes to. */
+  stdout: DirectSink;
+  /** What `io.stderr` writes to. */
+  stderr: DirectSink;
+}
+
+const OUTPUT_SINKS = new WeakMap<Io, OutputSinks>();
+
+/**
+ * Records that `io.stdout` and `io.stderr` write through `sinks`, so that a session can write to
+ * them without the streams ever being built ({@linkcode outputSinks}). Returns `io`.
+ *
+ * @example
+ * ```ts ignore
+ * import { registerOutputSinks } from "./io.ts";
+ * const io = registerOutputSinks(someIo, { stdout: stdoutSink, stderr: stderrSink });
+ * ```
+ */
+export function registerOutputSinks(io: Io, sinks: OutputSinks): Io {
+  OUTPUT_SINKS.set(io, sinks);
+  return io;
+}
+
+/**
+ * The sinks behind `io`'s stdout and stderr, when they were registered for this very object: an
+ * `Io` made from another by spreading it (recording, fan-out) has its own streams and no sinks,
+ * so its output keeps going through those streams.
+ *
+ * @example
+ * ```ts
+ * import { noTerminal, outputSinks, type Io } from "./io.ts";
+ * const io: Io = {
+ *   stdin: new ReadableStream(),
+ *   stdout: new WritableStream(),
+ *   stderr: new WritableStream(),
+ *   stdinIsTerminal: false,
+ *   stdoutIsTerminal: false,
+ *   stderrIsTerminal: false,
+ *   env: () => undefined,
+ *   terminal: noTerminal,
+ *   log: () => {},
+ * };
+ * outputSinks(io); // undefined
+ * ```
+ */
+export function outputSinks(io: Io): OutputSinks | undefined {
+  return OUTPUT_SINKS.get(io);
+}
+
 /**
  * The real process streams. Only `main.ts` calls this.
+ *
+ * The streams are built on first use: the first Web stream makes Deno load its streams
+ * implementation (2 ms and 2 MiB), and `exec` and `attach` never need one: their sessions write to
+ * the registered {@linkcode outputSinks}.
  *
  * @example
  * ```ts
@@ -343,15 +431,28 @@ export function processIo(): Io {
   const syncStdout = stdoutKind === true;
   const stdoutBehind = syncStdout ? undefined : new WriteBehind(Deno.stdout);
   const stderrBehind = new WriteBehind(Deno.stderr);
-  return {
-    // Examined on the first read: most commands never read stdin.
-    stdin: fileReadable(lazySource(stdinSource)),
-    stdout: uncloseableFile(Deno.stdout, {
+  const sinks: OutputSinks = {
+    stdout: fileSink(Deno.stdout, {
       sync: stdoutKind === false ? undefined : Deno.stdout,
       writeBehind: stdoutBehind,
       probe: stdoutKind === undefined ? () => streamNeverBlocks("stdout") : undefined,
     }),
-    stderr: uncloseableFile(Deno.stderr, { writeBehind: stderrBehind }),
+    stderr: fileSink(Deno.stderr, { writeBehind: stderrBehind }),
+  };
+  let stdin: ReadableStream<Uint8Array> | undefined;
+  let stdout: WritableStream<Uint8Array> | undefined;
+  let stderr: WritableStream<Uint8Array> | undefined;
+  return registerOutputSinks({
+    // Examined on the first read: most commands never read stdin.
+    get stdin() {
+      return stdin ??= fileReadable(lazySource(stdinSource));
+    },
+    get stdout() {
+      return stdout ??= sinkStream(sinks.stdout);
+    },
+    get stderr() {
+      return stderr ??= sinkStream(sinks.stderr);
+    },
     flush: async () => {
       await Promise.all(
         [stdoutBehind?.flush(), stderrBehind.flush()].map((p) => p?.catch(() => {})),
@@ -369,5 +470,5 @@ export function processIo(): Io {
         // stderr is gone (closed pipe): logging must never break a session.
       }
     },
-  };
+  }, sinks);
 }

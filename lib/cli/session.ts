@@ -11,7 +11,7 @@ import { DEFAULT_PROTOCOLS, SUPPORTED_PROTOCOLS } from "../stream/protocol.ts";
 import { type TerminalSize, TerminalSizeQueue } from "../stream/resize.ts";
 import { StatusError, statusErrorFromResponse } from "../kube/status.ts";
 import type { GlobalOptions } from "./global_flags.ts";
-import { type Io, writeText } from "./io.ts";
+import { type Io, outputSinks, writeText } from "./io.ts";
 import { UsageError } from "./command.ts";
 import type { FlagSpec } from "./flags.ts";
 
@@ -245,11 +245,13 @@ export async function runTerminalSession(request: TerminalSessionRequest): Promi
     });
     io.terminal.setRaw(true);
   }
+  // The process's own sinks when `io` is the process's: its streams are then never built.
+  const sinks = outputSinks(io);
   try {
     const result = await runStreamSession(ws, {
       stdin: flags.stdin ? request.stdin ?? io.stdin : undefined,
-      stdout: io.stdout,
-      stderr: tty ? undefined : io.stderr,
+      stdout: sinks?.stdout ?? io.stdout,
+      stderr: tty ? undefined : sinks?.stderr ?? io.stderr,
       resize,
       tty,
     }, {

@@ -36,7 +36,7 @@ import {
   ProtocolError,
   SessionLimitError,
 } from "./errors.ts";
-import { directSinkOf, type DirectSource, directSourceOf } from "./direct_io.ts";
+import { type DirectSink, directSinkOf, type DirectSource, directSourceOf } from "./direct_io.ts";
 import { protocolHandler } from "./protocol.ts";
 import { encodeTerminalSize, type TerminalSize } from "./resize.ts";
 import { type CommandOutcome, decodeStatusJson, decodeStatusText, type Status } from "./status.ts";
@@ -47,10 +47,13 @@ import { type Logger, silentLogger } from "../log.ts";
 export interface SessionStreams {
   /** Sent to channel 0; only give it when stdin was requested (`-i`). */
   stdin?: ReadableStream<Uint8Array>;
-  /** Receives channel 1. */
-  stdout?: WritableStream<Uint8Array>;
-  /** Receives channel 2 (never used by the server with a TTY). */
-  stderr?: WritableStream<Uint8Array>;
+  /**
+   * Receives channel 1: a stream, or a direct sink written without one (see
+   * {@linkcode DirectSink}; the session writes to a stream's direct sink, when it has one, too).
+   */
+  stdout?: WritableStream<Uint8Array> | DirectSink;
+  /** Receives channel 2 (never used by the server with a TTY); a stream or a direct sink. */
+  stderr?: WritableStream<Uint8Array> | DirectSink;
   /** Terminal sizes; the first is sent before any stdin. Ignored without `tty`. */
   resize?: AsyncIterable<TerminalSize>;
   /** Whether the session was requested with `tty=true`. */
@@ -727,9 +730,12 @@ interface Output {
   release(): void;
 }
 
-function outputOf(stream: WritableStream<Uint8Array> | undefined): Output | undefined {
-  if (!stream) return undefined;
-  const sink = directSinkOf(stream);
+function outputOf(
+  target: WritableStream<Uint8Array> | DirectSink | undefined,
+): Output | undefined {
+  if (!target) return undefined;
+  // Told apart without `instanceof WritableStream`, whose first use loads Deno's streams.
+  const sink = "getWriter" in target ? directSinkOf(target) : target;
   if (sink) {
     return {
       direct: true,
@@ -738,7 +744,7 @@ function outputOf(stream: WritableStream<Uint8Array> | undefined): Output | unde
       release: () => {},
     };
   }
-  const writer = stream.getWriter();
+  const writer = (target as WritableStream<Uint8Array>).getWriter();
   return {
     direct: false,
     write: (chunk) => writer.write(chunk),

@@ -87,3 +87,36 @@ Deno.test("neverBlocks: regular files and /dev/null yes; pipes, terminals and mi
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("processIo: streams built on first use over the registered sinks, one stream each, bytes in order", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const script = `${dir}/io.ts`;
+    await Deno.writeTextFile(
+      script,
+      `import { outputSinks, processIo, writeText } from ${
+        JSON.stringify(new URL("../../lib/cli/io.ts", import.meta.url).href)
+      };
+const io = processIo();
+const sinks = outputSinks(io);
+await sinks?.stdout.write(new TextEncoder().encode("a"));
+await writeText(io.stdout, "b");
+await sinks?.stdout.write(new TextEncoder().encode("c"));
+await writeText(io.stderr, "e");
+await io.flush?.();
+console.error(JSON.stringify({ registered: sinks !== undefined, same: io.stdout === io.stdout }));
+`,
+    );
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", "--allow-run", "--allow-env", script],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, stderr);
+    assert.equal(new TextDecoder().decode(out.stdout), "abc");
+    assert.match(stderr, /^e\{"registered":true,"same":true\}\n$/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -11,7 +11,7 @@ import { captureIo } from "../support/cli_io.ts";
 import { runCli } from "../../lib/cli/app.ts";
 import { rootCommand } from "../../lib/cli/root.ts";
 import { policyFromEnv, redactArgv } from "../../lib/cli/recording.ts";
-import type { TerminalControl } from "../../lib/cli/io.ts";
+import { registerOutputSinks, type TerminalControl } from "../../lib/cli/io.ts";
 import { type AsciicastEvent, readAsciicast } from "../../lib/record/replay.ts";
 import type { AuditRecord } from "../../lib/record/audit.ts";
 
@@ -436,4 +436,43 @@ Deno.test("policy values: empty and 0/false/no/off are off", () => {
   assert.equal(policyFromEnv(env({ KUBEXEC_REQUIRE_REASON: "FALSE" })).requireReason, false);
   assert.equal(policyFromEnv(env({ KUBEXEC_FAIL_CLOSED: "1" })).failClosed, true);
   assert.equal(policyFromEnv(env({ KUBEXEC_RECORD_DIR: "" })).recordDir, undefined);
+});
+
+Deno.test("a process Io's output sinks: sessions write to them, and a recording still sees the output", async () => {
+  await withFixture(async (fixture) => {
+    // An Io like processIo's: streams over the sinks, registered with them. Here the streams
+    // keep what they get apart from what reaches the sinks directly.
+    const direct = { stdout: "", stderr: "" };
+    const viaStreams = { stdout: "", stderr: "" };
+    const decoder = new TextDecoder();
+    const sinkTo = (key: "stdout" | "stderr") => ({
+      write: (chunk: Uint8Array) => void (direct[key] += decoder.decode(chunk)),
+    });
+    const streamTo = (key: "stdout" | "stderr") =>
+      new WritableStream<Uint8Array>({
+        write: (chunk) => void (viaStreams[key] += decoder.decode(chunk)),
+      });
+    const ioWithSinks = () =>
+      registerOutputSinks({
+        ...captureIo({ env: { USER: "ops" } }).io,
+        stdout: streamTo("stdout"),
+        stderr: streamTo("stderr"),
+      }, { stdout: sinkTo("stdout"), stderr: sinkTo("stderr") });
+    const script = ["--", "sh", "-c", "echo out; echo err >&2"];
+    const argv = ["--kubeconfig", fixture.kubeconfig, "exec", "web-0"];
+
+    assert.equal(await runCli(rootCommand, [...argv, ...script], ioWithSinks()), 0);
+    assert.deepEqual(direct, { stdout: "out\n", stderr: "err\n" });
+    assert.deepEqual(viaStreams, { stdout: "", stderr: "" });
+
+    // A recording wraps the Io in one of its own (spread from it): the session must write to the
+    // wrapping streams, which feed the recording and then the process's streams.
+    direct.stdout = direct.stderr = "";
+    const cast = `${fixture.dir}/sinks.cast`;
+    const recorded = [...argv, "--record", cast, ...script];
+    assert.equal(await runCli(rootCommand, recorded, ioWithSinks()), 0);
+    assert.equal((await castOf(cast)).output, "out\nerr\n");
+    assert.deepEqual(viaStreams, { stdout: "out\n", stderr: "err\n" });
+    assert.deepEqual(direct, { stdout: "", stderr: "" });
+  });
 });
