@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { fileReadable, neverBlocks, uncloseableFile } from "../../lib/cli/io.ts";
+import { ioScript } from "../support/io_script.ts";
 
 Deno.test("uncloseableFile writes every byte through short writes and stays open on close", async () => {
   const written: number[] = [];
@@ -91,13 +92,10 @@ Deno.test("neverBlocks: regular files and /dev/null yes; pipes, terminals and mi
 Deno.test("processIo: streams built on first use over the registered sinks, one stream each, bytes in order", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const script = `${dir}/io.ts`;
-    await Deno.writeTextFile(
-      script,
-      `import { outputSinks, processIo, writeText } from ${
-        JSON.stringify(new URL("../../lib/cli/io.ts", import.meta.url).href)
-      };
-const io = processIo();
+    const script = await ioScript(
+      dir,
+      ["outputSinks", "processIo", "writeText"],
+      `const io = processIo();
 const sinks = outputSinks(io);
 await sinks?.stdout.write(new TextEncoder().encode("a"));
 await writeText(io.stdout, "b");

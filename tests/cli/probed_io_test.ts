@@ -4,6 +4,7 @@ import { WriteBehind } from "../../lib/cli/write_behind.ts";
 import { SHIPPED_PERMISSIONS } from "../support/oracle.ts";
 import { startFakeApiServer } from "../support/fake_apiserver.ts";
 import { writeKubeconfig } from "../support/kubeconfig_fixture.ts";
+import { ioScript } from "../support/io_script.ts";
 
 /** One file seen through both writes; every byte lands in `bytes`, tagged with how it came. */
 function fakeFile() {
@@ -111,13 +112,10 @@ Deno.test("ProbedOutput passes a failed drain (a closed pipe) to the next write"
 Deno.test("with the shipped permissions /dev/stdin and /dev/stdout cannot be examined, and the probe tells a file and /dev/null from a pipe", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const script = `${dir}/probe.ts`;
-    await Deno.writeTextFile(
-      script,
-      `import { neverBlocks, streamNeverBlocks } from ${
-        JSON.stringify(new URL("../../lib/cli/io.ts", import.meta.url).href)
-      };
-const stream = Deno.args[0];
+    const script = await ioScript(
+      dir,
+      ["neverBlocks", "streamNeverBlocks"],
+      `const stream = Deno.args[0];
 const examined = neverBlocks("/dev/" + stream, false);
 const probed = await streamNeverBlocks(stream);
 Deno.stderr.writeSync(new TextEncoder().encode(JSON.stringify({ examined: examined ?? null, probed })));
