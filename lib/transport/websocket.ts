@@ -297,10 +297,11 @@ class RawWebSocket implements WebSocketConn {
   }
 
   /**
-   * How many bytes the reader must hold for `#takeBufferedMessage` to take the next frame: the
-   * frame's length once its header is in, the header's length before; `undefined` when that frame
-   * is not one it takes (a control frame, a fragment, a masked or reserved-bit frame, one longer
-   * than the read buffer), so the general path must read it.
+   * How many bytes the reader must hold for a buffered take (`#takeBufferedMessage`,
+   * `receivePrefixed`) of the next frame: the frame's length once its header is in, the header's
+   * length before; `undefined` when that frame is not one they take (a control frame, a fragment,
+   * a masked or reserved-bit frame, one longer than the read buffer), so the general path must read
+   * it.
    */
   #bufferedFrameNeeds(): number | undefined {
     if (this.#fragmentBytes > 0 || this.#fragments.length > 0) return undefined;
@@ -317,7 +318,7 @@ class RawWebSocket implements WebSocketConn {
     const headerLength = headerLengthOf(second);
     if (available < headerLength) return headerLength;
     const length = frameLength(reader, second);
-    // Beyond 16 MiB is beyond any read buffer (and what `#takeBufferedMessage` reads).
+    // Beyond 16 MiB is beyond any read buffer (and what the buffered takes read).
     if (length === undefined) return undefined;
     const needed = headerLength + length;
     return needed <= reader.capacity ? needed : undefined;
