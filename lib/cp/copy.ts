@@ -24,7 +24,11 @@
  * @module
  */
 import { directSourceOf, withDirectSource } from "../stream/direct_io.ts";
-import { type NamedDestination, openNamedDestination } from "./destination.ts";
+import {
+  type NamedDestination,
+  openNamedDestination,
+  type OutputDestination,
+} from "./destination.ts";
 import {
   FileSpecError,
   RemoteCommandError,
@@ -85,6 +89,12 @@ export interface DownloadOptions extends CopyOptions {
    * to 5 s, so unlimited retries against a dead pod do not spin.
    */
   retryDelayMs?: number;
+  /**
+   * The local path names this output rather than a file (the command line passes its stdout for
+   * `/dev/stdout`, which Deno keeps from kubexec): a single file is written to it, in order with
+   * anything else written there; a directory fails as it would onto a file.
+   */
+  output?: OutputDestination;
   /** Extraction limits (see {@linkcode extractTar}). */
   maxEntrySize?: number;
   maxTotalSize?: number;
@@ -530,6 +540,7 @@ async function downloadWithTar(
     prefix: remoteArchivePrefix(source),
     preserve: !options.noPreserve,
     fileIntoExistingDirectory: true,
+    output: options.output,
     hashRootFile: verify,
     rootSymlink: mode === "plain" ? "report" : "warn",
     onRootFile: () => {
@@ -623,7 +634,8 @@ async function downloadWithCat(
   options: DownloadOptions,
   reporter: Reporter,
 ): Promise<CopyResult> {
-  const target = await localFileTarget(localPath, remotePath);
+  const output = options.output;
+  const target = output ? localPath : await localFileTarget(localPath, remotePath);
   // The path the user named is written as kubectl writes it (lib/cp/destination.ts); a name
   // kubexec made up inside a directory is created fresh with O_EXCL, never written through.
   const named = target === localPath;
@@ -649,9 +661,12 @@ async function downloadWithCat(
   let closed = false;
   const fileSink = new WritableStream<Uint8Array>({
     async write(chunk) {
-      const { file } = await open();
-      let offset = 0;
-      while (offset < chunk.length) offset += file.writeSync(chunk.subarray(offset));
+      if (output) await output.write(chunk);
+      else {
+        const { file } = await open();
+        let offset = 0;
+        while (offset < chunk.length) offset += file.writeSync(chunk.subarray(offset));
+      }
       hash?.update(chunk);
       bytes += chunk.length;
       options.onProgress?.({ bytes, file: target });
@@ -668,7 +683,7 @@ async function downloadWithCat(
       options,
       stderr,
     );
-    if (outcome.kind === "exited" && outcome.exitCode === 0) await open();
+    if (outcome.kind === "exited" && outcome.exitCode === 0 && !output) await open();
     destination?.file.close();
     closed = true;
     if (outcome.kind === "missing") {

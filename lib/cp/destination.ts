@@ -26,6 +26,24 @@ export interface NamedDestination {
   readonly regular: boolean;
 }
 
+/**
+ * A destination that is not a path kubexec opens but an output the process already has: the
+ * command line hands its stdout over for `/dev/stdout` (and stderr for `/dev/stderr`), paths
+ * Deno keeps from kubexec's scoped permissions. The file written there keeps no mode or mtime.
+ *
+ * @example
+ * ```ts
+ * import type { OutputDestination } from "./destination.ts";
+ * const chunks: Uint8Array[] = [];
+ * const output: OutputDestination = { write: async (bytes) => void chunks.push(bytes.slice()) };
+ * await output.write(new TextEncoder().encode("hello\n"));
+ * ```
+ */
+export interface OutputDestination {
+  /** Writes all of `bytes`; settles once `bytes` may be reused, rejects when the output fails. */
+  write(bytes: Uint8Array): Promise<void>;
+}
+
 /** Options of {@linkcode openNamedDestination}. */
 export interface NamedDestinationOptions {
   /**

@@ -27,9 +27,9 @@
  *
  * @module
  */
-import { openNamedDestination } from "./destination.ts";
+import { openNamedDestination, type OutputDestination } from "./destination.ts";
 import { ExtractError, ExtractLimitError } from "./errors.ts";
-import { sha256 } from "./sha256.ts";
+import { type Sha256, sha256 } from "./sha256.ts";
 import type { TarHeader } from "./tar_format.ts";
 import { readTar } from "./tar_reader.ts";
 
@@ -54,6 +54,12 @@ export interface ExtractOptions {
   preserve?: boolean;
   /** When the archive is a single file and the destination is an existing directory, write into it. */
   fileIntoExistingDirectory?: boolean;
+  /**
+   * The destination is this output, not a path (`/dev/stdout`, see {@linkcode OutputDestination}):
+   * a root file is written to it; a root directory fails with {@linkcode ExtractError}, as a
+   * destination that is not a directory does.
+   */
+  output?: OutputDestination;
   /**
    * A root member that is a symlink cannot be placed safely (its target is unknown locally): `"warn"`
    * (default) skips it with a warning, `"report"` skips it silently and sets `rootSymlink` in the result
@@ -203,6 +209,9 @@ class Extraction {
   /** Makes sure the destination directory exists and pins it to its real path. */
   async prepareRootDirectory(): Promise<void> {
     if (this.#rootReady) return;
+    if (this.#options.output) {
+      throw new ExtractError(this.#root, "the destination exists and is not a directory");
+    }
     const info = lstatOrNull(this.#root);
     if (info === null) {
       await Deno.mkdir(this.#root, { recursive: true });
@@ -302,6 +311,7 @@ class Extraction {
 
   async #fileTarget(header: TarHeader, parts: string[]): Promise<string[] | null> {
     if (parts.length === 0) {
+      if (this.#options.output) return [];
       const info = lstatOrNull(this.#root);
       if (info !== null && this.#options.fileIntoExistingDirectory) {
         const isDirectory = info.isDirectory ||
@@ -333,20 +343,20 @@ class Extraction {
     // The path the user named is written the way kubectl writes it (lib/cp/destination.ts);
     // every other path is created fresh, never through what was there.
     const named = isRoot && target.length === 0;
+    const output = named ? this.#options.output : undefined;
+    if (output) {
+      const written = await this.#writeBody(read, output, path, header.size, hash);
+      this.result.files++;
+      this.result.rootFile = { path, size: written, sha256: hash?.digest() };
+      return;
+    }
     const { file, regular } = named
       ? await this.#openNamed(path, header.name)
       : { file: this.#createFile(path, header.name), regular: true };
     const preserve = this.#preserve && regular;
     let written = 0;
     try {
-      for (let value = await read(); value !== null; value = await read()) {
-        let offset = 0;
-        while (offset < value.length) offset += file.writeSync(value.subarray(offset));
-        hash?.update(value);
-        written += value.length;
-        this.result.bytes += value.length;
-        this.#options.onProgress?.({ bytes: this.result.bytes, total: header.size, file: path });
-      }
+      written = await this.#writeBody(read, file, path, header.size, hash);
       // Through the open descriptor: no path to resolve again.
       if (preserve) file.utimeSync(header.mtime, header.mtime);
     } finally {
@@ -355,6 +365,31 @@ class Extraction {
     if (preserve && SUPPORTS_CHMOD) Deno.chmodSync(path, header.mode & 0o777);
     this.result.files++;
     if (isRoot) this.result.rootFile = { path, size: written, sha256: hash?.digest() };
+  }
+
+  /**
+   * Writes a member's body to `file` (synchronously, see the module documentation) or to an
+   * output, hashing and reporting progress as it goes; returns the bytes written.
+   */
+  async #writeBody(
+    read: () => Promise<Uint8Array | null>,
+    to: Deno.FsFile | OutputDestination,
+    path: string,
+    size: number,
+    hash: Sha256 | undefined,
+  ): Promise<number> {
+    let written = 0;
+    for (let value = await read(); value !== null; value = await read()) {
+      if ("writeSync" in to) {
+        let offset = 0;
+        while (offset < value.length) offset += to.writeSync(value.subarray(offset));
+      } else await to.write(value);
+      hash?.update(value);
+      written += value.length;
+      this.result.bytes += value.length;
+      this.#options.onProgress?.({ bytes: this.result.bytes, total: size, file: path });
+    }
+    return written;
   }
 
   async #openNamed(path: string, name: string): Promise<{ file: Deno.FsFile; regular: boolean }> {

@@ -24,6 +24,7 @@ export {
   type DownloadOptions,
   upload,
 } from "./copy.ts";
+export type { OutputDestination } from "./destination.ts";
 export {
   ExtractError,
   ExtractLimitError,

@@ -295,20 +295,53 @@ const scenarios: Scenario[] = [
     expect: { code: 0, stdout: "", stderr: "" },
   },
   {
-    name: "a single file to /dev/stdout: Deno keeps /dev from kubexec, and it says what to do",
+    name: "a single file to /dev/stdout is printed, as kubectl prints it",
     before: remoteSource,
     args: (p) => ["cp", `web-0:${p.remote}/src/hello.txt`, "/dev/stdout"],
-    differs: "Deno opens paths under /dev, /proc and /sys only for a program with every " +
-      "permission; kubexec's are scoped (README)",
+    expect: { code: 0, stdout: "hello\n", stderr: "" },
+  },
+  {
+    name: "a single file to /dev/stderr, through /proc/self/fd/2",
+    before: remoteSource,
+    args: (p) => ["cp", `web-0:${p.remote}/src/hello.txt`, "/proc/self/fd/2"],
+    expect: { code: 0, stdout: "", stderr: "hello\n" },
+  },
+  {
+    name: "a file of 3 MiB to /dev/fd/1 arrives whole",
+    before: async (p) => {
+      const lines = Array.from({ length: 300_000 }, (_, line) => `line ${line}\n`).join("");
+      await Deno.mkdir(`${p.podDir}/${p.remote}`);
+      await Deno.writeTextFile(`${p.podDir}/${p.remote}/lines.txt`, lines);
+    },
+    args: (p) => ["cp", `web-0:${p.remote}/lines.txt`, "/dev/fd/1"],
+    expect: { code: 0, stdoutMatch: /^line 0\n(.|\n)*line 299999\n$/, stderr: "" },
+  },
+  {
+    name: "a directory to /dev/stdout",
+    before: remoteSource,
+    args: (p) => ["cp", `web-0:${p.remote}/src`, "/dev/stdout"],
+    differs: "kubexec names the extraction that failed, as for any destination that is a file",
     expect: {
       code: 1,
       stdout: "",
-      stderr: "error: open /dev/stdout: kubexec cannot open paths under /dev, /proc or /sys\n" +
-        "hint: Deno, kubexec's runtime, opens those only for a program that holds every " +
-        'permission, and kubexec holds a scoped set: to print a remote file, run "kubexec exec ' +
-        'POD -- cat FILE"\n',
+      stderr:
+        'error: cannot extract "/dev/stdout": the destination exists and is not a directory\n',
     },
-    kubectl: { code: 0, stdout: "hello\n" },
+    kubectl: { code: 1, stdout: "", stderr: "error: mkdir /dev/stdout: not a directory\n" },
+  },
+  {
+    name: "no tar in the container: a single file to /dev/stdout goes through cat",
+    before: async (p) => {
+      await Deno.writeTextFile(`${await server.podDir("default", "notar")}/${p.remote}`, "cat\n");
+    },
+    args: (p) => ["cp", `notar:${p.remote}`, "/dev/stdout"],
+    differs: "kubectl fails on the missing tar; kubexec falls back to cat for single files",
+    expect: {
+      code: 0,
+      stdout: "cat\n",
+      stderr: "warning: tar not found in the container; copying the single file with cat\n",
+    },
+    kubectl: { code: 1, stderrMatch: /executable file not found in \$PATH/ },
   },
   {
     name: "a Windows drive path is local, never pod C",

@@ -253,6 +253,24 @@ Deno.test("cp: round trips, resume, fallbacks and exit codes against the fake se
     });
 
     await t.step(
+      "a file to /dev/stdout: written to stdout in order with the resume line, no progress drawn",
+      async () => {
+        const lines = Array.from({ length: 100_000 }, (_, line) => `line ${line}\n`).join("");
+        await Deno.writeTextFile(`${pod}/lines.txt`, lines);
+        server.faults.next({ kind: "closeAfterBytes", bytes: 256 * 1024 });
+        const run = await cp(["--retries", "2", "web-0:lines.txt", "/dev/stdout"], {
+          terminal: true,
+        });
+        assert.equal(run.code, 0, run.stderr);
+        assert.equal(run.stderr, "", "no progress or summary over the file");
+        const parts = /^([^]*?)Resuming copy at \d+ bytes, retry 1\/2\n([^]*)$/.exec(run.stdout);
+        assert.ok(parts, run.stdout.slice(0, 200));
+        assert.ok(parts[1].length > 0, "some bytes came before the cut");
+        assert.equal(parts[1] + parts[2], lines);
+      },
+    );
+
+    await t.step(
       "a download cut mid-stream resumes with --retries to identical bytes",
       async () => {
         const expected = await fileSha256(`${pod}/big.bin`);

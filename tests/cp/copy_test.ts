@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { download, upload } from "../../lib/cp/copy.ts";
 import {
   ExtractError,
@@ -13,6 +14,7 @@ import { packLocalPath } from "../../lib/cp/pack.ts";
 import {
   buildArchive,
   collect,
+  concat,
   describeTree,
   fileSha256,
   run,
@@ -396,6 +398,67 @@ Deno.test("cp: the cat fallback also resumes after a cut", async () => {
   assert.equal(result.retries, 1);
   assert.deepEqual(sandbox.commands.at(-2), ["tail", "-c", "+70001", `${work.path}/f.bin`]);
   assert.equal(await fileSha256(`${work.path}/out.bin`), await fileSha256(`${work.path}/f.bin`));
+});
+
+/** An output (the CLI's stdout) that keeps what it is given, written one chunk at a time. */
+function memoryOutput(): { write(bytes: Uint8Array): Promise<void>; sha256(): string } {
+  const chunks: Uint8Array[] = [];
+  return {
+    async write(bytes) {
+      await Promise.resolve();
+      chunks.push(bytes.slice());
+    },
+    sha256: () => createHash("sha256").update(concat(chunks)).digest("hex"),
+  };
+}
+
+Deno.test("cp: a single file downloaded to an output is written there, never to the path, and resumes", async () => {
+  await using work = await tempDir();
+  await using sandbox = await localExec({ cutStdoutAfter: [700_001] });
+  await writeRandomFile(`${work.path}/f.bin`, 1_500_000, 6);
+  const output = memoryOutput();
+  const result = await download(sandbox.exec, `${work.path}/f.bin`, `${work.path}/never`, {
+    output,
+    retries: 1,
+  });
+  assert.equal(result.retries, 1);
+  assert.equal(result.bytes, 1_500_000);
+  assert.equal(result.verified, "sha256");
+  assert.equal(output.sha256(), await fileSha256(`${work.path}/f.bin`));
+  await assert.rejects(Deno.lstat(`${work.path}/never`), Deno.errors.NotFound);
+});
+
+Deno.test("cp: a directory downloaded to an output fails before writing anything", async () => {
+  await using work = await tempDir();
+  await using sandbox = await localExec();
+  await Deno.mkdir(`${work.path}/dir`);
+  await Deno.writeTextFile(`${work.path}/dir/a.txt`, "a");
+  const output = memoryOutput();
+  await assert.rejects(
+    download(sandbox.exec, `${work.path}/dir`, `${work.path}/never`, { output }),
+    (error: unknown) =>
+      error instanceof ExtractError && /exists and is not a directory/.test(error.message),
+  );
+  assert.equal(output.sha256(), createHash("sha256").digest("hex"));
+  await assert.rejects(Deno.lstat(`${work.path}/never`), Deno.errors.NotFound);
+});
+
+Deno.test("cp: the cat fallback writes to an output too", async () => {
+  await using work = await tempDir();
+  await using sandbox = await localExec({
+    tools: DEFAULT_TOOLS.filter((tool) => tool !== "tar"),
+    cutStdoutAfter: [undefined, 40_000],
+  });
+  await writeRandomFile(`${work.path}/f.bin`, 100_000, 7);
+  const output = memoryOutput();
+  const result = await download(sandbox.exec, `${work.path}/f.bin`, `${work.path}/never`, {
+    output,
+    retries: 1,
+  });
+  assert.equal(result.fallback, "cat");
+  assert.equal(result.retries, 1);
+  assert.equal(output.sha256(), await fileSha256(`${work.path}/f.bin`));
+  await assert.rejects(Deno.lstat(`${work.path}/never`), Deno.errors.NotFound);
 });
 
 Deno.test("cp: without sha256sum the copy succeeds and says it could not verify", async () => {

@@ -7,7 +7,12 @@
  * upload the remote stderr and the notice go to stderr; kubexec's own warnings (skipped links,
  * fallbacks) go to stderr as `warning: …`. A failed remote command prints kubectl's
  * `command terminated with exit code N` and exits with N; a connection lost beyond `--retries`
- * exits 255. Progress and a summary are drawn on stderr only when it is a terminal (not with `-q`).
+ * exits 255. Progress and a summary are drawn on stderr only when it is a terminal (not with `-q`,
+ * and not when the file itself goes to stdout or stderr).
+ *
+ * A single file downloaded to `/dev/stdout` or `/dev/stderr` (or `/dev/fd/1`, `/proc/self/fd/1`,
+ * …) is written to the process's own output, in order with the lines above. kubectl opens those
+ * paths like any file; Deno keeps them from kubexec's scoped permissions.
  *
  * @module
  */
@@ -20,6 +25,7 @@ import {
   type CopyPlan,
   type CopyResult,
   download,
+  type OutputDestination,
   planCopy,
   RemoteCommandError,
   RemoteExecError,
@@ -80,11 +86,26 @@ async function checkLocalSource(path: string): Promise<void> {
   }
 }
 
+/**
+ * Which of the process's outputs `path` names, for the paths Deno keeps from kubexec's scoped
+ * permissions (lib/fs_errors.ts) that a download can still write: kubectl opens them as files.
+ */
+function namedOutput(path: string): "stdout" | "stderr" | undefined {
+  const match = /^\/(?:dev\/(?:std(out|err)|fd\/([12]))|proc\/self\/fd\/([12]))$/.exec(path);
+  if (match === null) return undefined;
+  return match[1] === "out" || match[2] === "1" || match[3] === "1" ? "stdout" : "stderr";
+}
+
 /** Serializes writes from synchronous callbacks, so lines keep their order. */
-function lineWriter(progress: Progress): {
+interface LineWriter {
+  /** Queues `text`; a failed write is dropped (a warning line must not fail the copy). */
   write(stream: WritableStream<Uint8Array>, text: string): void;
+  /** Queues `bytes` behind the lines before them; settles when written, rejects when that fails. */
+  writeBytes(stream: WritableStream<Uint8Array>, bytes: Uint8Array): Promise<void>;
   flushed(): Promise<void>;
-} {
+}
+
+function lineWriter(progress: Progress): LineWriter {
   let chain = Promise.resolve();
   return {
     write(stream, text) {
@@ -92,6 +113,19 @@ function lineWriter(progress: Progress): {
         await progress.clear();
         await writeText(stream, text);
       }).catch(() => {});
+    },
+    writeBytes(stream, bytes) {
+      const written = chain.then(async () => {
+        await progress.clear();
+        const writer = stream.getWriter();
+        try {
+          await writer.write(bytes);
+        } finally {
+          writer.releaseLock();
+        }
+      });
+      chain = written.catch(() => {});
+      return written;
     },
     flushed: () => chain,
   };
@@ -120,6 +154,10 @@ async function runCopy(
   const { plan } = options;
   const lines = lineWriter(progress);
   const downloading = plan.direction === "download";
+  const outputName = downloading ? namedOutput(plan.localPath) : undefined;
+  const output: OutputDestination | undefined = outputName && {
+    write: (bytes) => lines.writeBytes(io[outputName], bytes),
+  };
   const warn = (message: string, source: "remote" | "local") => {
     if (source === "remote") lines.write(downloading ? io.stdout : io.stderr, `${message}\n`);
     else lines.write(io.stderr, `warning: ${message}\n`);
@@ -137,6 +175,7 @@ async function runCopy(
     if (!downloading) return await upload(exec, plan.localPath, plan.remote.path, common);
     return await download(exec, plan.remote.path, plan.localPath, {
       ...common,
+      output,
       retries: options.retries,
       onRetry: ({ attempt, retries, offset }) =>
         lines.write(io.stdout, `Resuming copy at ${offset} bytes, retry ${attempt}/${retries}\n`),
@@ -179,7 +218,9 @@ async function runCp(context: CommandContext): Promise<number> {
   }, { logger: global.logger });
   const progress = createProgress({
     stream: io.stderr,
-    enabled: io.stderrIsTerminal && !options.quiet,
+    // Not over a file that is itself being written to the terminal.
+    enabled: io.stderrIsTerminal && !options.quiet &&
+      (plan.direction === "upload" || namedOutput(plan.localPath) === undefined),
     columns: io.terminal.size()?.columns,
   });
   let result: CopyResult;
