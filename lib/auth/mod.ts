@@ -17,14 +17,18 @@
  * 5. the `auth-provider`;
  * 6. nothing: anonymous, or the client certificate the transport takes from `TlsConfig`.
  *
- * Configuration errors are thrown by {@linkcode createCredentialProvider}; run-time failures (a
- * missing token file, a failing plugin or issuer) reject `get()`. All are {@linkcode CredentialError}s
- * and none carries a secret.
+ * Configuration errors reject {@linkcode createCredentialProvider}; run-time failures (a missing
+ * token file, a failing plugin or issuer) reject `get()`. All are {@linkcode CredentialError}s and
+ * none carries a secret.
+ *
+ * The providers of `tokenFile`, exec plugins and `oidc` are loaded only for a configuration that
+ * names them: most runs use a token or a certificate, and each module a run loads costs it
+ * start-up time and memory (docs/performance.md).
  *
  * @example
  * ```ts
  * import { createCredentialProvider } from "./mod.ts";
- * const provider = createCredentialProvider({ token: "abc" }, {
+ * const provider = await createCredentialProvider({ token: "abc" }, {
  *   stdinIsTerminal: false,
  *   stdinInUse: false,
  * });
@@ -36,19 +40,13 @@
 import type { AuthConfig } from "../kubeconfig/types.ts";
 import type { Logger } from "../log.ts";
 import { AuthConfigError, UnknownAuthProviderError } from "./errors.ts";
-import { execPluginProvider } from "./exec_plugin.ts";
-import { oidcProvider } from "./oidc.ts";
-import { removedProviderError } from "./removed_providers.ts";
 import { anonymousProvider, basicAuthProvider, staticTokenProvider } from "./static.ts";
-import { tokenFileProvider } from "./token_file.ts";
 import type { CredentialProvider } from "./types.ts";
 
 export type { ClientCertificate, CredentialProvider, Credentials } from "./types.ts";
 export * from "./errors.ts";
 export { impersonationHeaders } from "./impersonation.ts";
 export { basicAuthorization } from "./static.ts";
-export { EXEC_API_VERSIONS } from "./exec_plugin.ts";
-export { REMOVED_AUTH_PROVIDERS } from "./removed_providers.ts";
 
 /** The environment a provider runs in; only the two stdin flags are required. */
 export interface ProviderOptions {
@@ -86,13 +84,15 @@ export interface ProviderOptions {
   readTextFile?: (path: string) => Promise<string>;
 }
 
-function authProviderFromConfig(
+async function authProviderFromConfig(
   provider: NonNullable<AuthConfig["authProvider"]>,
   options: ProviderOptions,
-): CredentialProvider {
+): Promise<CredentialProvider> {
+  const { removedProviderError } = await import("./removed_providers.ts");
   const removed = removedProviderError(provider.name);
   if (removed) throw removed;
   if (provider.name !== "oidc") throw new UnknownAuthProviderError(provider.name);
+  const { oidcProvider } = await import("./oidc.ts");
   return oidcProvider(provider.config ?? {}, {
     ...(provider.persist ? { persist: provider.persist } : {}),
     ...(options.now ? { now: options.now } : {}),
@@ -102,23 +102,23 @@ function authProviderFromConfig(
 }
 
 /**
- * Builds the provider for `auth` (see the module documentation for the precedence). Throws a
- * {@linkcode CredentialError} for configurations client-go refuses.
+ * Builds the provider for `auth` (see the module documentation for the precedence). Rejects with
+ * a {@linkcode CredentialError} for configurations client-go refuses.
  *
  * @example
  * ```ts
  * import { createCredentialProvider } from "./mod.ts";
- * const provider = createCredentialProvider(
+ * const provider = await createCredentialProvider(
  *   { username: "admin", password: "secret" },
  *   { stdinIsTerminal: false, stdinInUse: false },
  * );
  * (await provider.get()).headers; // [["Authorization", "Basic YWRtaW46c2VjcmV0"]]
  * ```
  */
-export function createCredentialProvider(
+export async function createCredentialProvider(
   auth: AuthConfig,
   options: ProviderOptions,
-): CredentialProvider {
+): Promise<CredentialProvider> {
   if (auth.exec && auth.authProvider) {
     throw new AuthConfigError("execProvider and authProvider cannot be used in combination");
   }
@@ -128,7 +128,7 @@ export function createCredentialProvider(
     throw new AuthConfigError("username/password or bearer token may be set, but not both");
   }
   const exec = auth.exec
-    ? execPluginProvider(auth.exec, {
+    ? (await import("./exec_plugin.ts")).execPluginProvider(auth.exec, {
       stdin: {
         isTerminal: options.stdinIsTerminal,
         inUse: options.stdinInUse,
@@ -144,10 +144,11 @@ export function createCredentialProvider(
     })
     : undefined;
   const authProvider = auth.authProvider
-    ? authProviderFromConfig(auth.authProvider, options)
+    ? await authProviderFromConfig(auth.authProvider, options)
     : undefined;
 
   if (auth.tokenFile) {
+    const { tokenFileProvider } = await import("./token_file.ts");
     return tokenFileProvider(auth.tokenFile, {
       ...(auth.token ? { fallbackToken: auth.token } : {}),
       ...(options.tokenFilePeriodMs !== undefined ? { periodMs: options.tokenFilePeriodMs } : {}),

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { resolveRestConfig } from "../kubeconfig/mod.ts";
+import { resolveRestConfig } from "../kubeconfig/resolve.ts";
 import type { RestConfig } from "../kubeconfig/types.ts";
 import { createCredentialProvider } from "../auth/mod.ts";
 import { createApiClient } from "../transport/api_client.ts";
@@ -57,7 +57,7 @@ export async function connectCluster(
     6,
     () => `Config loaded: context=${config.contextName ?? "(none)"} server=${config.server}`,
   );
-  const credentials = createCredentialProvider(config.auth, {
+  const credentials = await createCredentialProvider(config.auth, {
     stdinIsTerminal: io.stdinIsTerminal,
     stdinInUse: options.stdinInUse,
     // kubectl skips an exec plugin when a client certificate is configured.

@@ -20,9 +20,9 @@ import type { SessionHooks } from "./session.ts";
 import type { RestConfig } from "../kubeconfig/types.ts";
 import type { SessionResult } from "../stream/exec.ts";
 import { ConnectionLostError } from "../stream/errors.ts";
-import { AsciicastWriter } from "../record/asciicast.ts";
-import { AuditLog, type AuditRecord } from "../record/audit.ts";
-import { type OpenMode, openPrivateFile, unbufferedFileSink } from "../record/files.ts";
+import type { AsciicastWriter } from "../record/asciicast.ts";
+import type { AuditLog, AuditRecord } from "../record/audit.ts";
+import type { OpenMode } from "../record/files.ts";
 
 /**
  * Flags of recording and audit, shared by exec and attach.
@@ -237,6 +237,17 @@ function compactTimestamp(date: Date): string {
   return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
 }
 
+/** The recording and audit writers (lib/record), loaded on first need. */
+async function loadWriters() {
+  const [{ AsciicastWriter }, { AuditLog }, { openPrivateFile, unbufferedFileSink }] = await Promise
+    .all([
+      import("../record/asciicast.ts"),
+      import("../record/audit.ts"),
+      import("../record/files.ts"),
+    ]);
+  return { AsciicastWriter, AuditLog, openPrivateFile, unbufferedFileSink };
+}
+
 function endingOf(outcome: SessionOutcome): Pick<AuditRecord, "endedBy" | "error"> {
   if (outcome.error !== undefined) {
     const message = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
@@ -332,6 +343,12 @@ export class SessionRecording {
         `Warning: ${error.message}; continuing without it (--fail-closed refuses instead)\n`,
       );
     };
+    // The writers are loaded only when there is something to write: each module a run loads costs
+    // every exec start-up time and memory (docs/performance.md).
+    if (targets.length === 0 && auditPaths.length === 0) {
+      return new SessionRecording(context, spec, reason, casts, audits);
+    }
+    const { AsciicastWriter, AuditLog, openPrivateFile, unbufferedFileSink } = await loadWriters();
     const size = io.terminal.size() ?? DEFAULT_SIZE;
     const argv = redactArgv(context.argv ?? []);
     for (const target of targets) {

@@ -234,7 +234,7 @@ export async function* runDoctor(options: DoctorOptions): AsyncGenerator<StepRes
   let provider: CredentialProvider | undefined;
   let clientCert: ClientCertificate | undefined;
   try {
-    provider = createCredentialProvider(config.auth, {
+    provider = await createCredentialProvider(config.auth, {
       stdinIsTerminal: options.stdinIsTerminal ?? false,
       stdinInUse: false,
       clientCertConfigured: Boolean(config.tls.certPem),

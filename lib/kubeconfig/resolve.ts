@@ -39,7 +39,6 @@ import {
 } from "./incluster.ts";
 import { hasPathSeparator } from "./paths.ts";
 import { decodeBase64, encodeBase64 } from "./base64.ts";
-import { persistAuthProviderConfig } from "./persist.ts";
 
 /**
  * Extension name whose value an exec plugin receives as `spec.cluster.config`.
@@ -485,7 +484,12 @@ async function authFor(
     auth.authProvider = {
       name: provider.name,
       config: { ...provider.config },
-      persist: (config) => persistAuthProviderConfig(persistTarget, userName, config),
+      // Loaded when a refreshed token is written back, not with every kubeconfig (it brings the
+      // YAML writer along).
+      persist: async (config) => {
+        const { persistAuthProviderConfig } = await import("./persist.ts");
+        await persistAuthProviderConfig(persistTarget, userName, config);
+      },
     };
   }
   if (user.exec) {

@@ -34,7 +34,6 @@ import { registerIdleCloser } from "./idle_connections.ts";
 import { type EnvReader, type ProxyRoute, resolveProxy } from "./proxy.ts";
 import type { ApiClient, ApiRequest, ApiResponse, ByteConn, WebSocketConn } from "./types.ts";
 import { openWebSocket } from "./websocket.ts";
-import { openNativeWebSocket } from "./websocket_native.ts";
 
 /** Options of {@linkcode createApiClient}. */
 export interface ApiClientOptions {
@@ -299,6 +298,7 @@ export function createApiClient(
       if (options.transport === "native") {
         const wsUrl = new URL(url);
         wsUrl.protocol = server.protocol === "https:" ? "wss:" : "ws:";
+        const { openNativeWebSocket } = await import("./websocket_native.ts");
         ws = await openNativeWebSocket({
           url: wsUrl,
           protocols,

@@ -16,9 +16,7 @@ import type { TlsConfig } from "../kubeconfig/types.ts";
 import { type Logger, silentLogger } from "../log.ts";
 import { withDeadline } from "./deadline.ts";
 import { ConnectError, ProxyError, TlsError } from "./errors.ts";
-import { httpConnect } from "./proxy_connect.ts";
 import { displayProxyUrl, hostOf, portOf, type ProxyRoute } from "./proxy.ts";
-import { socks5Connect } from "./socks5.ts";
 import { connectTls, type TlsEngine } from "./tls.ts";
 import { connectTcp as tcp } from "./tcp.ts";
 import { formatAuthority } from "./tls_errors.ts";
@@ -127,9 +125,13 @@ async function dialSteps(
         } (from ${proxy.source})`,
     );
     tunnel = await openProxyLeg(target, proxy, track);
+    // Loaded on first use: most connections have no proxy, and each module a run loads costs
+    // start-up time and memory (docs/performance.md).
     if (proxy.kind === "socks5" || proxy.kind === "socks5h") {
+      const { socks5Connect } = await import("./socks5.ts");
       await socks5Connect(tunnel, proxy.url, host, port);
     } else {
+      const { httpConnect } = await import("./proxy_connect.ts");
       await httpConnect(tunnel, proxy.url, formatAuthority(host, port), target.userAgent);
     }
   }

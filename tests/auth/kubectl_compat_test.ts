@@ -81,7 +81,7 @@ async function kubectlError(
 /** The error text our provider gives for the same credential configuration. */
 async function ourError(s: Scene, auth: AuthConfig): Promise<string> {
   try {
-    const provider = createCredentialProvider(auth, {
+    const provider = await createCredentialProvider(auth, {
       stdinIsTerminal: false,
       stdinInUse: false,
       env: { PATH: Deno.env.get("PATH") ?? "" },

@@ -147,7 +147,7 @@ function apiRequest(seen: Seen[]): Seen {
 }
 
 async function ourHeaders(auth: AuthConfig, env: Record<string, string> = {}) {
-  const provider = createCredentialProvider(auth, {
+  const provider = await createCredentialProvider(auth, {
     stdinIsTerminal: false,
     stdinInUse: false,
     env: { PATH: Deno.env.get("PATH") ?? "", ...env },

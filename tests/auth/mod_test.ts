@@ -42,24 +42,30 @@ async function pluginEnv() {
 const exec = { command: PLUGIN, apiVersion: V1, interactiveMode: "Never" as const };
 
 Deno.test("create: no credentials gives an anonymous provider", async () => {
-  const provider = createCredentialProvider({}, OPTIONS);
+  const provider = await createCredentialProvider({}, OPTIONS);
   assert.equal(provider.description, "anonymous");
   assert.deepEqual(await provider.get(), { headers: [] });
 });
 
 Deno.test("create: token, tokenFile and basic pick their providers", async () => {
-  assert.deepEqual((await createCredentialProvider({ token: "t" }, OPTIONS).get()).headers, [[
-    "Authorization",
-    "Bearer t",
-  ]]);
-  const basic = createCredentialProvider({ username: "u", password: "p" }, OPTIONS);
+  assert.deepEqual(
+    (await (await createCredentialProvider({ token: "t" }, OPTIONS)).get()).headers,
+    [[
+      "Authorization",
+      "Bearer t",
+    ]],
+  );
+  const basic = await createCredentialProvider({ username: "u", password: "p" }, OPTIONS);
   assert.deepEqual((await basic.get()).headers, [["Authorization", "Basic dTpw"]]);
-  const fromFile = createCredentialProvider({ token: "inline", tokenFile: "/virtual" }, {
+  const fromFile = await createCredentialProvider({ token: "inline", tokenFile: "/virtual" }, {
     ...OPTIONS,
     readTextFile: () => Promise.resolve("file\n"),
   });
   assert.deepEqual((await fromFile.get()).headers, [["Authorization", "Bearer file"]]);
-  const fallback = createCredentialProvider({ token: "inline", tokenFile: "/nonexistent/token" }, {
+  const fallback = await createCredentialProvider({
+    token: "inline",
+    tokenFile: "/nonexistent/token",
+  }, {
     ...OPTIONS,
   });
   assert.deepEqual((await fallback.get()).headers, [["Authorization", "Bearer inline"]]);
@@ -68,7 +74,7 @@ Deno.test("create: token, tokenFile and basic pick their providers", async () =>
 Deno.test("create: tokenFile honours the injected period and clock", async () => {
   let now = 0;
   let content = "one";
-  const provider = createCredentialProvider({ tokenFile: "/virtual" }, {
+  const provider = await createCredentialProvider({ tokenFile: "/virtual" }, {
     ...OPTIONS,
     now: () => now,
     tokenFilePeriodMs: 20_000,
@@ -82,7 +88,7 @@ Deno.test("create: tokenFile honours the injected period and clock", async () =>
   assert.deepEqual((await provider.get()).headers, [["Authorization", "Bearer two"]]);
 });
 
-Deno.test("create: refused combinations, with client-go's texts", () => {
+Deno.test("create: refused combinations, with client-go's texts", async () => {
   const cases: [AuthConfig, string][] = [
     [
       { exec, authProvider: { name: "oidc", config: {} } },
@@ -95,7 +101,7 @@ Deno.test("create: refused combinations, with client-go's texts", () => {
     ],
   ];
   for (const [auth, message] of cases) {
-    assert.throws(() => createCredentialProvider(auth, OPTIONS), (error: unknown) => {
+    await assert.rejects(() => createCredentialProvider(auth, OPTIONS), (error: unknown) => {
       assert.ok(error instanceof AuthConfigError);
       assert.equal(error.message, message);
       return true;
@@ -104,14 +110,14 @@ Deno.test("create: refused combinations, with client-go's texts", () => {
 });
 
 Deno.test("create: a password without username is not basic auth", async () => {
-  const provider = createCredentialProvider({ password: "p" }, OPTIONS);
+  const provider = await createCredentialProvider({ password: "p" }, OPTIONS);
   assert.deepEqual((await provider.get()).headers, []);
 });
 
 Deno.test("create: an exec plugin runs with the options passed through", async () => {
   await using plugin = await pluginEnv();
   const stderr: string[] = [];
-  const provider = createCredentialProvider(
+  const provider = await createCredentialProvider(
     { exec: { ...exec, env: [{ name: "PLUGIN_STDERR", value: "hello" }] } },
     {
       ...OPTIONS,
@@ -128,12 +134,15 @@ Deno.test("create: an exec plugin runs with the options passed through", async (
 
 Deno.test("create: stdinInUse and its message reach the interactive decision", async () => {
   await using plugin = await pluginEnv();
-  const provider = createCredentialProvider({ exec: { ...exec, interactiveMode: "Always" } }, {
-    stdinIsTerminal: true,
-    stdinInUse: true,
-    stdinUnavailableMessage: "used by the pod",
-    env: plugin.env,
-  });
+  const provider = await createCredentialProvider(
+    { exec: { ...exec, interactiveMode: "Always" } },
+    {
+      stdinIsTerminal: true,
+      stdinInUse: true,
+      stdinUnavailableMessage: "used by the pod",
+      env: plugin.env,
+    },
+  );
   await assert.rejects(
     provider.get(),
     /^ExecInteractiveModeError: getting credentials: exec plugin cannot support interactive mode: standard input is unavailable: used by the pod$/,
@@ -143,18 +152,21 @@ Deno.test("create: stdinInUse and its message reach the interactive decision", a
 Deno.test("create: token, basic auth or a client certificate beat an exec plugin", async () => {
   await using plugin = await pluginEnv();
   const withEnv = { ...OPTIONS, env: plugin.env };
-  const byToken = createCredentialProvider({ token: "t", exec }, withEnv);
+  const byToken = await createCredentialProvider({ token: "t", exec }, withEnv);
   assert.deepEqual((await byToken.get()).headers, [["Authorization", "Bearer t"]]);
-  const byBasic = createCredentialProvider({ username: "u", password: "p", exec }, withEnv);
+  const byBasic = await createCredentialProvider({ username: "u", password: "p", exec }, withEnv);
   assert.deepEqual((await byBasic.get()).headers, [["Authorization", "Basic dTpw"]]);
-  const byCert = createCredentialProvider({ exec }, { ...withEnv, clientCertConfigured: true });
+  const byCert = await createCredentialProvider({ exec }, {
+    ...withEnv,
+    clientCertConfigured: true,
+  });
   assert.equal(byCert.description, "client certificate");
   assert.deepEqual(await byCert.get(), { headers: [] });
   assert.equal(await plugin.runs(), 0);
 });
 
-Deno.test("create: a broken exec config is reported even when a token wins", () => {
-  assert.throws(
+Deno.test("create: a broken exec config is reported even when a token wins", async () => {
+  await assert.rejects(
     () =>
       createCredentialProvider({
         token: "t",
@@ -166,7 +178,7 @@ Deno.test("create: a broken exec config is reported even when a token wins", () 
   );
 });
 
-Deno.test("create: gcp and azure were removed; the message names the replacement", () => {
+Deno.test("create: gcp and azure were removed; the message names the replacement", async () => {
   const expected: Record<string, [string, RegExp]> = {
     gcp: [
       "gke-gcloud-auth-plugin",
@@ -179,7 +191,7 @@ Deno.test("create: gcp and azure were removed; the message names the replacement
   };
   for (const [name, [replacement, message]] of Object.entries(expected)) {
     for (const auth of [{ authProvider: { name } }, { token: "t", authProvider: { name } }]) {
-      assert.throws(() => createCredentialProvider(auth, OPTIONS), (error: unknown) => {
+      await assert.rejects(() => createCredentialProvider(auth, OPTIONS), (error: unknown) => {
         assert.ok(error instanceof AuthProviderRemovedError);
         assert.equal(error.provider, name);
         assert.equal(error.replacement, replacement);
@@ -196,9 +208,9 @@ Deno.test("create: gcp and azure were removed; the message names the replacement
   }
 });
 
-Deno.test("create: unknown auth-provider names are refused", () => {
+Deno.test("create: unknown auth-provider names are refused", async () => {
   for (const name of ["openstack", "constructor", "__proto__"]) {
-    assert.throws(
+    await assert.rejects(
       () => createCredentialProvider({ authProvider: { name, config: {} } }, OPTIONS),
       (error: unknown) =>
         error instanceof UnknownAuthProviderError &&
@@ -213,10 +225,10 @@ Deno.test("create: oidc gets persist, and a token beats it", async () => {
     "client-id": "c",
     "id-token": "not-a-jwt",
   };
-  const oidc = createCredentialProvider({ authProvider: { name: "oidc", config } }, OPTIONS);
+  const oidc = await createCredentialProvider({ authProvider: { name: "oidc", config } }, OPTIONS);
   assert.ok(oidc.description.startsWith("oidc auth-provider"));
   await assert.rejects(oidc.get(), /ID Token is not a valid JWT/);
-  const token = createCredentialProvider(
+  const token = await createCredentialProvider(
     { token: "t", authProvider: { name: "oidc", config } },
     OPTIONS,
   );
@@ -245,7 +257,7 @@ Deno.test("secrets never appear in errors, stacks or descriptions", async (t) =>
   const attempt = async (auth: AuthConfig, options: Partial<ProviderOptions> = {}) => {
     let provider: CredentialProvider;
     try {
-      provider = createCredentialProvider(auth, {
+      provider = await createCredentialProvider(auth, {
         ...OPTIONS,
         env: plugin.env,
         logger: (_level, message) => check(message()),

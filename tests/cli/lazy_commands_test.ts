@@ -30,19 +30,68 @@ Deno.test("loadCommandTree leaves no stub anywhere in the tree", async () => {
   assert.ok(tree.subcommands!.some((command) => command.name === "config" && command.subcommands));
 });
 
-Deno.test("exec's module graph leaves out the node: modules other commands need", async () => {
+/** A module of `deno info --json`, with the dependencies this file looks at. */
+interface GraphModule {
+  specifier: string;
+  dependencies?: { code?: { specifier: string }; isDynamic?: boolean }[];
+}
+
+/** The module graph of `path` (relative to the repository), dynamic imports included. */
+async function moduleGraph(path: string): Promise<GraphModule[]> {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", new URL("../../lib/cli/commands/exec.ts", import.meta.url).pathname],
+    args: ["info", "--json", new URL(`../../${path}`, import.meta.url).pathname],
     stdout: "piped",
     stderr: "null",
   }).output();
-  const graph = JSON.parse(new TextDecoder().decode(output.stdout)) as {
-    modules: { specifier: string }[];
-  };
-  const specifiers = graph.modules.map((module) => module.specifier);
+  return (JSON.parse(new TextDecoder().decode(output.stdout)) as { modules: GraphModule[] })
+    .modules;
+}
+
+Deno.test("exec's module graph leaves out the node: modules other commands need", async () => {
+  const specifiers = (await moduleGraph("lib/cli/commands/exec.ts")).map((module) =>
+    module.specifier
+  );
   assert.ok(specifiers.some((specifier) => specifier.endsWith("/lib/stream/exec.ts")));
   // Type-only imports of node:net/node:tls are erased; these three are evaluated when imported.
   for (const heavy of ["node:zlib", "node:crypto", "node:dns/promises"]) {
     assert.ok(!specifiers.includes(heavy), `exec imports ${heavy}`);
+  }
+});
+
+Deno.test("exec loads at start only what every run needs; the rest stays in the graph for deno compile", async () => {
+  const modules = await moduleGraph("lib/cli/commands/exec.ts");
+  const byName = new Map(modules.map((module) => [module.specifier, module]));
+  const root = modules.find((module) => module.specifier.endsWith("/lib/cli/commands/exec.ts"))!;
+  // What importing exec evaluates: static imports of code, followed from the root.
+  const loaded = new Set<string>();
+  const visit = (module: GraphModule | undefined) => {
+    if (module === undefined || loaded.has(module.specifier)) return;
+    loaded.add(module.specifier);
+    for (const dependency of module.dependencies ?? []) {
+      if (dependency.code && !dependency.isDynamic) visit(byName.get(dependency.code.specifier));
+    }
+  };
+  visit(root);
+  const lib = (path: string) => new URL(`../../lib/${path}`, import.meta.url).href;
+  assert.ok(loaded.has(lib("stream/exec.ts")) && loaded.has(lib("kubeconfig/resolve.ts")));
+  const onlySome = [
+    "auth/exec_plugin.ts", // an exec credential plugin
+    "auth/oidc.ts", // the oidc auth-provider
+    "auth/removed_providers.ts", // any auth-provider
+    "auth/token_file.ts", // tokenFile
+    "kubeconfig/persist.ts", // a refreshed oidc token written back
+    "yaml/stringify.ts",
+    "transport/socks5.ts", // a proxy
+    "transport/proxy_connect.ts",
+    "transport/websocket_native.ts", // --transport native (tests, doctor)
+    "cli/fanout.ts", // --selector
+    "record/asciicast.ts", // --record, KUBEXEC_RECORD_DIR
+    "record/audit.ts", // --audit-log, KUBEXEC_AUDIT_LOG
+    "record/files.ts",
+  ];
+  for (const path of onlySome) {
+    // A dynamic import deno cannot follow would be missing from the compiled binary.
+    assert.ok(byName.has(lib(path)), `${path} is not in exec's graph`);
+    assert.ok(!loaded.has(lib(path)), `${path} is loaded by every exec`);
   }
 });

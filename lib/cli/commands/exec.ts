@@ -20,7 +20,6 @@ import {
   type SessionFlags,
 } from "../session.ts";
 import { RECORDING_FLAG_SPECS, withRecording } from "../recording.ts";
-import { runFanOut, validateFanOut } from "../fanout.ts";
 import { resolvePod } from "../../kube/target.ts";
 import { chooseContainer } from "../../kube/containers.ts";
 import { pathSegment } from "../../kube/pods.ts";
@@ -51,10 +50,10 @@ export interface ExecOptions extends SessionFlags {
  * @example
  * ```ts
  * import { completeExecOptions } from "./exec.ts";
- * // completeExecOptions(context) → { target: "web-0", command: ["date"], … }
+ * // await completeExecOptions(context) → { target: "web-0", command: ["date"], … }
  * ```
  */
-export function completeExecOptions(context: CommandContext): ExecOptions {
+export async function completeExecOptions(context: CommandContext): Promise<ExecOptions> {
   const { args, argsLenAtDash, flags } = context;
   let target = "";
   if (args.length > 0 && argsLenAtDash !== 0) target = args[0];
@@ -86,6 +85,9 @@ export function completeExecOptions(context: CommandContext): ExecOptions {
   };
   if (options.selector !== "") {
     if (options.stdinBroadcast) options.stdin = true;
+    // Fan-out is loaded only for a selector: each module a run loads costs every exec start-up
+    // time and memory (docs/performance.md).
+    const { validateFanOut } = await import("../fanout.ts");
     validateFanOut(options);
     if (options.command.length === 0) {
       throw new Error("you must specify at least one command for the container");
@@ -138,8 +140,9 @@ export function execPath(
 
 async function runExec(context: CommandContext): Promise<number> {
   const { global } = context;
-  const options = completeExecOptions(context);
+  const options = await completeExecOptions(context);
   if (options.selector !== "") {
+    const { runFanOut } = await import("../fanout.ts");
     return await withRecording(context, {
       verb: "exec",
       tty: false,
