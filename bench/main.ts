@@ -314,7 +314,7 @@ async function stdoutScenario(list: Client[], options: Options): Promise<void> {
   }
 }
 
-async function stdinScenario(list: Client[], options: Options): Promise<void> {
+async function stdinScenario(list: Client[], options: Options, notes: string[]): Promise<void> {
   const row: Row = {
     scenario: `stdin: dd ${options.bytes / MIB} MiB | exec -i -- sink`,
     unit: "MiB/s",
@@ -359,8 +359,10 @@ async function stdinScenario(list: Client[], options: Options): Promise<void> {
       });
       if (result.code !== 0) failed(`${client.name} stdin`, result.code, result.stderr);
       const received = Number(result.stdout.trim().split(" ")[0]);
-      if (received !== options.bytes) {
-        throw new Error(`${client.name} stdin: the sink counted ${received} bytes`);
+      if (
+        !completeRun(client, "stdin from dd (the sink's count)", received, options.bytes, notes)
+      ) {
+        continue;
       }
       addValue(row, client.name, rate(options.bytes, result.wallMs));
       if (result.cpuSeconds !== undefined) {
@@ -372,12 +374,37 @@ async function stdinScenario(list: Client[], options: Options): Promise<void> {
 }
 
 /**
+ * Whether a run moved every byte (`count` of `expected`). kubectl can end a stream early and still
+ * exit 0 (kubernetes/kubernetes#124571): such a run of a peer is left out of its row and named in
+ * the report's notes; a short count from kubexec fails the bench.
+ */
+function completeRun(
+  client: Client,
+  what: string,
+  count: number,
+  expected: number,
+  notes: string[],
+): boolean {
+  if (count === expected) return true;
+  const message = `${client.name} ${what}: ${count} of ${expected} bytes, exit code 0`;
+  if (client.name === "kubexec") throw new Error(message);
+  notes.push(`- ${message} (kubernetes/kubernetes#124571); that run is left out of its row`);
+  progress(message);
+  return false;
+}
+
+/**
  * The same two streams with regular files in place of `/dev/null` and the `dd` pipe — the case of
  * `exec -- pg_dump > dump.sql` and `exec -i -- psql < dump.sql`, where kubexec reads and writes
  * synchronously (lib/cli/probed_io.ts) — and stdout into a pipe (`| wc -c`), where it writes
  * through its write-behind buffer.
  */
-async function fileScenario(list: Client[], options: Options, dir: string): Promise<void> {
+async function fileScenario(
+  list: Client[],
+  options: Options,
+  dir: string,
+  notes: string[],
+): Promise<void> {
   const count = options.bytes / MIB;
   const out: Row = {
     scenario: `stdout: exec -- generate ${count} MiB > regular file`,
@@ -405,6 +432,8 @@ async function fileScenario(list: Client[], options: Options, dir: string): Prom
     args: ["if=/dev/zero", `of=${input}`, "bs=1048576", `count=${count}`, "status=none"],
   }).output();
   if (!made.success) throw new Error("dd could not write the stdin file");
+  const complete = (client: Client, what: string, count: number) =>
+    completeRun(client, what, count, options.bytes, notes);
   try {
     for (let run = 0; run < options.runs; run++) {
       for (const client of senders) {
@@ -415,9 +444,10 @@ async function fileScenario(list: Client[], options: Options, dir: string): Prom
         });
         if (written.code !== 0) failed(`${client.name} stdout file`, written.code, written.stderr);
         const size = (await Deno.stat(output)).size;
-        if (size !== options.bytes) throw new Error(`${client.name} wrote ${size} bytes`);
         await Deno.remove(output);
-        addValue(out, client.name, rate(options.bytes, written.wallMs));
+        if (complete(client, "stdout > file", size)) {
+          addValue(out, client.name, rate(options.bytes, written.wallMs));
+        }
         const throughPipe = await measureRun({
           argv: client.exec(["__kubexec_generate", String(options.bytes)]),
           stdoutPipe: `wc -c > ${output}`,
@@ -427,9 +457,10 @@ async function fileScenario(list: Client[], options: Options, dir: string): Prom
           failed(`${client.name} stdout pipe`, throughPipe.code, throughPipe.stderr);
         }
         const counted = Number((await Deno.readTextFile(output)).trim());
-        if (counted !== options.bytes) throw new Error(`${client.name} piped ${counted} bytes`);
         await Deno.remove(output);
-        addValue(piped, client.name, rate(options.bytes, throughPipe.wallMs));
+        if (complete(client, "stdout | wc -c", counted)) {
+          addValue(piped, client.name, rate(options.bytes, throughPipe.wallMs));
+        }
         const read = await measureRun({
           argv: client.exec(["__kubexec_sink"], true),
           stdinFile: input,
@@ -438,10 +469,9 @@ async function fileScenario(list: Client[], options: Options, dir: string): Prom
         });
         if (read.code !== 0) failed(`${client.name} stdin file`, read.code, read.stderr);
         const received = Number(read.stdout.trim().split(" ")[0]);
-        if (received !== options.bytes) {
-          throw new Error(`${client.name} stdin file: the sink counted ${received} bytes`);
+        if (complete(client, "stdin < file (the sink's count)", received)) {
+          addValue(inp, client.name, rate(options.bytes, read.wallMs));
         }
-        addValue(inp, client.name, rate(options.bytes, read.wallMs));
         progress(
           `files ${client.name}: > ${rate(options.bytes, written.wallMs).toFixed(0)}, | ${
             rate(options.bytes, throughPipe.wallMs).toFixed(0)
@@ -1010,8 +1040,8 @@ async function main(): Promise<void> {
       }`,
     );
     await stdoutScenario(list, options);
-    await stdinScenario(list, options);
-    await fileScenario(list, options, dir);
+    await stdinScenario(list, options, notes);
+    await fileScenario(list, options, dir, notes);
     const floor = floorReader(server, pki.ca.certFile);
     await serverAloneScenarios(server, pki.ca.certFile, options, floor);
     await latencyScenario(list, options, dir, floor);
