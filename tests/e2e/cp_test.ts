@@ -1,6 +1,7 @@
 /**
  * cp through exec and tar against the real apiserver: a directory tree up to the `shell` pod and
- * back, byte-exact, and kubectl's behaviour for a missing local path. A missing remote path is left
+ * back, byte-exact, one file printed with `cp POD:FILE /dev/stdout`, and kubectl's behaviour for a
+ * missing local path. A missing remote path is left
  * out: kubectl 1.32 exits 0 and stops reading once the empty tar stream ends, so its copy of tar's
  * complaint is cut at a random point.
  *
@@ -51,6 +52,7 @@ async function makeSourceTree(dir: string) {
 interface CpRun {
   upload: Outcome;
   download: Outcome;
+  toStdout: Outcome;
   missingLocal: Outcome;
   source: Map<string, string>;
   copied: Map<string, string>;
@@ -64,12 +66,15 @@ async function cpRoundTrip(tool: Tool): Promise<CpRun> {
     const remote = `shell:${dir.split("/").pop()}`;
     const upload = await runTool(tool, "admin", ["cp", "src", remote], { cwd: dir });
     const download = await runTool(tool, "admin", ["cp", remote, "back"], { cwd: dir });
+    const toStdout = await runTool(tool, "admin", ["cp", `${remote}/hello.txt`, "/dev/stdout"], {
+      cwd: dir,
+    });
     const missingLocal = await runTool(tool, "admin", ["cp", "no-such-path", "shell:x"], {
       cwd: dir,
     });
     const source = await treeDigest(`${dir}/src`);
     const copied = await treeDigest(`${dir}/back`).catch(() => new Map<string, string>());
-    return { upload, download, missingLocal, source, copied };
+    return { upload, download, toStdout, missingLocal, source, copied };
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -83,6 +88,7 @@ Deno.test({
     assertOutcome("kubectl", kubectl.upload, { code: 0, stdout: "", stderr: "" });
     assertOutcome("kubectl", kubectl.download, { code: 0, stdout: "", stderr: "" });
     assert.deepEqual(kubectl.copied, kubectl.source);
+    assertOutcome("kubectl", kubectl.toStdout, { code: 0, stdout: "hello\n", stderr: "" });
     assertOutcome("kubectl", kubectl.missingLocal, {
       code: 1,
       stdout: "",
@@ -96,6 +102,7 @@ Deno.test({
         assert.deepEqual(kubexec.copied, kubexec.source);
         assertSameOutcome(kubectl.upload, kubexec.upload);
         assertSameOutcome(kubectl.download, kubexec.download);
+        assertSameOutcome(kubectl.toStdout, kubexec.toStdout);
         assertSameOutcome(kubectl.missingLocal, kubexec.missingLocal);
       },
     });
