@@ -25,7 +25,7 @@ const PERMISSIONS = [
   "--no-prompt",
   // A 1 MiB young generation (about 1.5 MiB less resident on a 1 GiB stream at the same speed)
   // and no TurboFan (its code never pages in: about 4 MiB less); docs/performance.md.
-  "--v8-flags=--max-semi-space-size=1,--no-turbofan",
+  "--v8-flags=--max-semi-space-size=1,--no-turbofan,--no-lazy",
 ];
 
 function option(name: string): string | undefined {

@@ -22,7 +22,7 @@ async function compile(): Promise<string | undefined> {
       "--allow-run",
       "--allow-write",
       "--no-prompt",
-      "--v8-flags=--max-semi-space-size=1,--no-turbofan",
+      "--v8-flags=--max-semi-space-size=1,--no-turbofan,--no-lazy",
       "--output",
       binary,
       "main.ts",

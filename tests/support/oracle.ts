@@ -34,7 +34,7 @@ export const SHIPPED_PERMISSIONS = [
   "--allow-run",
   "--allow-write",
   "--no-prompt",
-  "--v8-flags=--max-semi-space-size=1,--no-turbofan",
+  "--v8-flags=--max-semi-space-size=1,--no-turbofan,--no-lazy",
 ];
 
 async function findKubectl(): Promise<string | undefined> {
