@@ -96,16 +96,35 @@ function namedOutput(path: string): "stdout" | "stderr" | undefined {
   return match[1] === "out" || match[2] === "1" || match[3] === "1" ? "stdout" : "stderr";
 }
 
-/** Serializes writes from synchronous callbacks, so lines keep their order. */
-interface LineWriter {
+/**
+ * Writes to stdout and stderr in the order they were asked for, from callbacks that cannot wait:
+ * tar's stderr lines, `Resuming copy at …` and, for `cp POD:FILE /dev/stdout`, the file itself.
+ * One at a time, so no write finds a stream locked by another.
+ */
+export interface LineWriter {
   /** Queues `text`; a failed write is dropped (a warning line must not fail the copy). */
   write(stream: WritableStream<Uint8Array>, text: string): void;
   /** Queues `bytes` behind the lines before them; settles when written, rejects when that fails. */
   writeBytes(stream: WritableStream<Uint8Array>, bytes: Uint8Array): Promise<void>;
+  /** Settles once everything queued so far was written or dropped. */
   flushed(): Promise<void>;
 }
 
-function lineWriter(progress: Progress): LineWriter {
+/**
+ * A {@linkcode LineWriter} that clears `progress` before each write.
+ *
+ * @example
+ * ```ts
+ * import { lineWriter } from "./cp.ts";
+ * const chunks: Uint8Array[] = [];
+ * const out = new WritableStream<Uint8Array>({ write: (chunk) => void chunks.push(chunk) });
+ * const lines = lineWriter({ clear: () => Promise.resolve() });
+ * lines.write(out, "Resuming copy at 512 bytes, retry 1/3\n");
+ * await lines.writeBytes(out, new TextEncoder().encode("the rest of the file"));
+ * chunks.length; // 2
+ * ```
+ */
+export function lineWriter(progress: Pick<Progress, "clear">): LineWriter {
   let chain = Promise.resolve();
   return {
     write(stream, text) {
