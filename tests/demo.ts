@@ -95,6 +95,17 @@ try {
     "wc",
     "-c",
   ], "piped through the pod\n");
+  await Deno.writeTextFile(
+    `${await server.podDir("default", "web-0")}/motd.txt`,
+    "hello from the pod's file system\n",
+  );
+  await show("cp prints a remote file to stdout, as kubectl cp does", [
+    "cp",
+    "-c",
+    "app",
+    "web-0:motd.txt",
+    "/dev/stdout",
+  ]);
   await show("errors name the cause", ["exec", "nope", "--", "true"]);
   console.log(`\nWith a real cluster: deno task kubexec -- exec -it POD -- sh`);
 } finally {
