@@ -50,6 +50,8 @@ export interface CpOptions {
    * both sides costs about as much CPU as the copy itself.
    */
   verify: boolean;
+  /** A download to `/dev/stdout`, `/dev/stderr` and the like: which of the process's outputs. */
+  toOutput?: "stdout" | "stderr";
 }
 
 /**
@@ -64,13 +66,15 @@ export interface CpOptions {
 export function completeCpOptions(context: CommandContext): CpOptions {
   const { args, flags } = context;
   if (args.length !== 2) throw new Error("source and destination are required");
+  const plan = planCopy(args[0], args[1]);
   return {
-    plan: planCopy(args[0], args[1]),
+    plan,
     container: flags.string("container"),
     noPreserve: flags.bool("no-preserve"),
     retries: flags.int("retries"),
     quiet: flags.bool("quiet"),
     verify: flags.changed("verify") ? flags.bool("verify") : flags.int("retries") !== 0,
+    toOutput: plan.direction === "download" ? namedOutput(plan.localPath) : undefined,
   };
 }
 
@@ -173,9 +177,9 @@ async function runCopy(
   const { plan } = options;
   const lines = lineWriter(progress);
   const downloading = plan.direction === "download";
-  const outputName = downloading ? namedOutput(plan.localPath) : undefined;
-  const output: OutputDestination | undefined = outputName && {
-    write: (bytes) => lines.writeBytes(io[outputName], bytes),
+  const { toOutput } = options;
+  const output: OutputDestination | undefined = toOutput && {
+    write: (bytes) => lines.writeBytes(io[toOutput], bytes),
   };
   const warn = (message: string, source: "remote" | "local") => {
     if (source === "remote") lines.write(downloading ? io.stdout : io.stderr, `${message}\n`);
@@ -238,8 +242,7 @@ async function runCp(context: CommandContext): Promise<number> {
   const progress = createProgress({
     stream: io.stderr,
     // Not over a file that is itself being written to the terminal.
-    enabled: io.stderrIsTerminal && !options.quiet &&
-      (plan.direction === "upload" || namedOutput(plan.localPath) === undefined),
+    enabled: io.stderrIsTerminal && !options.quiet && options.toOutput === undefined,
     columns: io.terminal.size()?.columns,
   });
   let result: CopyResult;
