@@ -6,7 +6,9 @@
  * @module
  */
 import { WriteBehind } from "./write_behind.ts";
+import { PipeReader } from "./pipe_reader.ts";
 import {
+  PROBE_AFTER_BYTES,
   ProbedInput,
   ProbedOutput,
   syncReads,
@@ -247,6 +249,8 @@ export async function streamNeverBlocks(stream: "stdin" | "stdout"): Promise<boo
 export interface ReadableFile {
   /** Reads into `buffer`; returns the byte count, or `null` at the end. */
   read(buffer: Uint8Array): Promise<number | null>;
+  /** Stops reading early (the stream was cancelled), where the file needs to be told. */
+  cancel?(): void;
 }
 
 /** How much one read of stdin asks for: a pipe holds 64 KiB. */
@@ -277,6 +281,9 @@ export function fileReadable(
         const count = await file.read(buffer);
         if (count === null) controller.close();
         else controller.enqueue(buffer.subarray(0, count));
+      },
+      cancel() {
+        file.cancel?.();
       },
     }, { highWaterMark: 0 }),
     { read: (buffer) => file.read(buffer) },
@@ -346,17 +353,25 @@ function realTerminal(): TerminalControl {
 /** A source built by `make` on its first read. */
 function lazySource(make: () => ReadableFile): ReadableFile {
   let source: ReadableFile | undefined;
-  return { read: (buffer) => (source ??= make()).read(buffer) };
+  return {
+    read: (buffer) => (source ??= make()).read(buffer),
+    cancel: () => source?.cancel?.(),
+  };
 }
 
-/** `Deno.stdin` as a source: read synchronously when it is a regular file or `/dev/null`. */
+/**
+ * `Deno.stdin` as a source: read synchronously when it is a regular file or `/dev/null`; a pipe
+ * that turns out large is read by a thread of its own (lib/cli/pipe_reader.ts); a terminal is
+ * read asynchronously.
+ */
 function stdinSource(): ReadableFile {
-  const kind = Deno.build.os === "windows"
-    ? false
-    : neverBlocks("/dev/stdin", Deno.stdin.isTerminal());
+  const windows = Deno.build.os === "windows";
+  const terminal = Deno.stdin.isTerminal();
+  const kind = windows ? false : neverBlocks("/dev/stdin", terminal);
   if (kind === true) return syncReads(Deno.stdin);
-  if (kind === false) return Deno.stdin;
-  return new ProbedInput(Deno.stdin, Deno.stdin, () => streamNeverBlocks("stdin"));
+  if (windows || terminal) return Deno.stdin;
+  const probe = kind === false ? () => Promise.resolve(false) : () => streamNeverBlocks("stdin");
+  return new ProbedInput(Deno.stdin, Deno.stdin, probe, PROBE_AFTER_BYTES, () => new PipeReader());
 }
 
 /** The sinks an {@linkcode Io}'s stdout and stderr streams write through. */

@@ -45,14 +45,18 @@ export function writeAllSync(file: SyncWritable, chunk: Uint8Array): void {
 class ProbeOnce {
   readonly #probe: () => Promise<boolean>;
   readonly #after: number;
-  readonly #onYes: () => void;
+  readonly #onAnswer: (neverBlocks: boolean) => void;
   #seen = 0;
   #asked = false;
 
-  constructor(probe: () => Promise<boolean>, after: number, onYes: () => void) {
+  constructor(
+    probe: () => Promise<boolean>,
+    after: number,
+    onAnswer: (neverBlocks: boolean) => void,
+  ) {
     this.#probe = probe;
     this.#after = after;
-    this.#onYes = onYes;
+    this.#onAnswer = onAnswer;
   }
 
   /** Adds `bytes`; asks the probe when the threshold is first reached (a failure means no). */
@@ -60,9 +64,7 @@ class ProbeOnce {
     this.#seen += bytes;
     if (this.#asked || this.#seen < this.#after) return;
     this.#asked = true;
-    this.#probe().then((neverBlocks) => {
-      if (neverBlocks) this.#onYes();
-    }, () => {});
+    this.#probe().then((neverBlocks) => this.#onAnswer(neverBlocks), () => this.#onAnswer(false));
   }
 }
 
@@ -107,7 +109,8 @@ export class ProbedOutput implements DirectSink {
   ) {
     this.#behind = behind;
     this.#sync = sync;
-    this.#probe = new ProbeOnce(probe, probeAfterBytes, () => {
+    this.#probe = new ProbeOnce(probe, probeAfterBytes, (neverBlocks) => {
+      if (!neverBlocks) return;
       this.#switching = behind.flush().then(() => {
         this.#direct = true;
       });
@@ -167,10 +170,18 @@ export function syncReads(file: SyncReadable): DirectSource {
   };
 }
 
+/** A source that can be stopped early (the worker behind a `PipeReader`). */
+export interface StoppableSource extends DirectSource {
+  /** Stops reading; later reads return `null`. */
+  cancel(): void;
+}
+
 /**
  * A source that reads with `file.read` and, once {@linkcode PROBE_AFTER_BYTES} were read, asks
- * `probe` whether the input can never block; on `true` later reads use `readSync`, once no
- * asynchronous read is in flight (so bytes keep their order even for a caller that overlaps reads).
+ * `probe` whether the input can never block. On `true` later reads use `readSync`; on `false` (a
+ * pipe) or a failed probe they go to the source `pipe` makes, when one is given (a
+ * `PipeReader`, lib/cli/pipe_reader.ts). Either switch waits until no asynchronous read is in
+ * flight, so bytes keep their order even for a caller that overlaps reads.
  *
  * @example
  * ```ts
@@ -183,11 +194,15 @@ export function syncReads(file: SyncReadable): DirectSource {
  * await input.read(new Uint8Array(8)); // null
  * ```
  */
-export class ProbedInput implements DirectSource {
+export class ProbedInput implements StoppableSource {
   readonly #file: DirectSource;
   readonly #sync: DirectSource;
   readonly #probe: ProbeOnce;
-  #direct = false;
+  /** Where reads go once the probe has answered. */
+  #next: DirectSource | undefined;
+  /** The source `pipe` made, once it was. */
+  #pipe: StoppableSource | undefined;
+  #cancelled = false;
   #inFlight = 0;
 
   /**
@@ -195,33 +210,48 @@ export class ProbedInput implements DirectSource {
    * @param sync the synchronous read of the same file
    * @param probe whether the file can never block (a regular file or `/dev/null`)
    * @param probeAfterBytes input size after which `probe` is asked
+   * @param pipe makes the source used when the probe says no; without it reads stay asynchronous
    */
   constructor(
     file: DirectSource,
     sync: SyncReadable,
     probe: () => Promise<boolean>,
     probeAfterBytes = PROBE_AFTER_BYTES,
+    pipe?: () => StoppableSource,
   ) {
     this.#file = file;
     this.#sync = syncReads(sync);
-    this.#probe = new ProbeOnce(probe, probeAfterBytes, () => {
-      this.#direct = true;
+    this.#probe = new ProbeOnce(probe, probeAfterBytes, (neverBlocks) => {
+      if (this.#cancelled) return;
+      if (neverBlocks) this.#next = this.#sync;
+      else if (pipe) this.#next = this.#pipe = pipe();
     });
   }
 
-  /** Whether reads go straight to the file now. */
+  /** Whether reads go straight to the file now (synchronously). */
   get direct(): boolean {
-    return this.#direct;
+    return this.#next === this.#sync;
+  }
+
+  /** Whether reads go to the source `pipe` made. */
+  get piped(): boolean {
+    return this.#pipe !== undefined;
   }
 
   /** Reads up to `buffer.length` bytes into `buffer`; `null` at the end. */
   read(buffer: Uint8Array): Promise<number | null> {
-    if (this.#direct && this.#inFlight === 0) return this.#sync.read(buffer);
+    if (this.#next && this.#inFlight === 0) return this.#next.read(buffer);
     this.#inFlight++;
     const settled = () => void this.#inFlight--;
     return this.#file.read(buffer).finally(settled).then((count) => {
       if (count !== null) this.#probe.count(count);
       return count;
     });
+  }
+
+  /** Stops the source `pipe` made, if any (its worker would otherwise read on). */
+  cancel(): void {
+    this.#cancelled = true;
+    this.#pipe?.cancel();
   }
 }

@@ -262,6 +262,72 @@ Deno.test("ProbedInput keeps asynchronous reads when the probe says no or fails;
   await assert.rejects(failing.read(new Uint8Array(4)), Deno.errors.Interrupted);
 });
 
+Deno.test("ProbedInput hands reads to the pipe source when the probe says no or fails, never while a read is in flight", async () => {
+  for (const answer of [() => Promise.resolve(false), () => Promise.reject(new Error("no sh"))]) {
+    const file = fakeInput(chunk(0, 32));
+    let made = 0;
+    let cancelled = 0;
+    // The pipe source reads the same file, tagged so the test sees which read served each call.
+    const pipe = () => {
+      made++;
+      return {
+        read: (buffer: Uint8Array) => Promise.resolve(file.readSync(buffer)),
+        cancel: () => void cancelled++,
+      };
+    };
+    let respond: (() => void) | undefined;
+    const input = new ProbedInput(
+      file,
+      file,
+      () =>
+        new Promise<boolean>((resolve, reject) => {
+          respond = () => answer().then(resolve, reject);
+        }),
+      4,
+      pipe,
+    );
+    const buffers = [0, 1, 2, 3].map(() => new Uint8Array(4));
+    assert.equal(await input.read(buffers[0]), 4); // the threshold: the probe is asked
+    file.hold();
+    const second = input.read(buffers[1]); // in flight while the answer comes
+    respond!();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    assert.equal(input.piped, true);
+    assert.equal(input.direct, false);
+    const third = input.read(buffers[2]); // must not overtake the read in flight
+    file.resume();
+    assert.deepEqual(await Promise.all([second, third]), [4, 4]);
+    assert.equal(await input.read(buffers[3]), 4);
+    assert.deepEqual(buffers.flatMap((buffer) => [...buffer]), [...chunk(0, 16)]);
+    assert.deepEqual(file.via, ["async", "async", "async", "sync"]);
+    assert.equal(made, 1);
+    input.cancel();
+    assert.equal(cancelled, 1, "cancel stops the pipe source");
+  }
+});
+
+Deno.test("ProbedInput: a cancelled input never starts the pipe source", async () => {
+  const file = fakeInput(chunk(0, 8));
+  let answer: ((neverBlocks: boolean) => void) | undefined;
+  let made = 0;
+  const input = new ProbedInput(
+    file,
+    file,
+    () => new Promise<boolean>((resolve) => answer = resolve),
+    4,
+    () => {
+      made++;
+      return { read: () => Promise.resolve(null), cancel: () => {} };
+    },
+  );
+  assert.equal(await input.read(new Uint8Array(4)), 4);
+  input.cancel();
+  answer!(false);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.equal(made, 0);
+  assert.equal(input.piped, false);
+});
+
 Deno.test("exec -i < file > file through the process's own streams: 6 MiB each way, intact across both switches", async () => {
   const server = await startFakeApiServer({
     pods: [{ name: "box", containers: [{ name: "app" }] }],
@@ -295,6 +361,52 @@ Deno.test("exec -i < file > file through the process's own streams: 6 MiB each w
     assert.ok(output.every((byte, index) => byte === input[index]), "bytes differ");
   } finally {
     await Deno.remove(dir, { recursive: true });
+    await server.close();
+  }
+});
+
+Deno.test("exec -i from a pipe to a pipe through the process's own streams: 12 MiB intact across the switch to the reader thread", async () => {
+  const server = await startFakeApiServer({
+    pods: [{ name: "box", containers: [{ name: "app" }] }],
+  });
+  try {
+    const kubeconfig = await writeKubeconfig(server, { user: "token" });
+    const input = new Uint8Array(12 * 1024 * 1024 + 777);
+    for (let index = 0; index < input.length; index += 65536) {
+      crypto.getRandomValues(input.subarray(index, Math.min(index + 65536, input.length)));
+    }
+    const main = new URL("../../main.ts", import.meta.url).pathname;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        ...SHIPPED_PERMISSIONS,
+        main,
+        "--kubeconfig",
+        kubeconfig,
+        "exec",
+        "-i",
+        "box",
+        "--",
+        "cat",
+      ],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const feeding = (async () => {
+      const writer = child.stdin.getWriter();
+      for (let offset = 0, turn = 0; offset < input.length; turn++) {
+        const size = [65536, 3, 200_000, 1000][turn % 4];
+        await writer.write(input.slice(offset, offset + size));
+        offset += size;
+      }
+      await writer.close();
+    })();
+    const [result] = await Promise.all([child.output(), feeding]);
+    assert.equal(result.code, 0, new TextDecoder().decode(result.stderr));
+    assert.equal(result.stdout.length, input.length);
+    assert.ok(result.stdout.every((byte, index) => byte === input[index]), "bytes differ");
+  } finally {
     await server.close();
   }
 });

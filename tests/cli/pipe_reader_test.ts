@@ -1,0 +1,191 @@
+import assert from "node:assert/strict";
+import { PipeReader, PipeReadError } from "../../lib/cli/pipe_reader.ts";
+
+/**
+ * A read for the worker (as source text): `chunks` chunks whose sizes cycle through `sizes`, byte
+ * `i` of the whole stream being `i & 0xff`; then the end, or `then` (an expression run instead of
+ * returning `null`, e.g. a throw).
+ */
+function patternRead(chunks: number, sizes: number[], then = "null") {
+  return `(() => {
+  let chunk = 0;
+  let offset = 0;
+  const sizes = ${JSON.stringify(sizes)};
+  return (buffer) => {
+    if (chunk === ${chunks}) return ${then};
+    const count = Math.min(sizes[chunk++ % sizes.length], buffer.length);
+    for (let index = 0; index < count; index++) buffer[index] = (offset + index) & 0xff;
+    offset += count;
+    return count;
+  };
+})()`;
+}
+
+/** Reads `reader` to its end with buffers whose sizes cycle through `sizes`; checks the pattern. */
+async function readPattern(reader: PipeReader, sizes: number[]): Promise<number> {
+  let total = 0;
+  for (let turn = 0;; turn++) {
+    const buffer = new Uint8Array(sizes[turn % sizes.length]);
+    const count = await reader.read(buffer);
+    if (count === null) return total;
+    assert.ok(count > 0 && count <= buffer.length, `read returned ${count}`);
+    for (let index = 0; index < count; index++) {
+      if (buffer[index] !== ((total + index) & 0xff)) {
+        assert.fail(`byte ${total + index} is ${buffer[index]}`);
+      }
+    }
+    total += count;
+  }
+}
+
+Deno.test("PipeReader delivers every chunk in order, whatever the chunk and buffer sizes, then the end", async () => {
+  const sizes = [65536, 1, 4096, 65535, 300, 65536, 65536, 7];
+  const reader = new PipeReader({ readExpression: patternRead(500, sizes) });
+  const total = await readPattern(reader, [65518, 3, 200_000, 65536, 1000]);
+  const expected = Array.from({ length: 500 }, (_, index) => sizes[index % sizes.length])
+    .reduce((sum, size) => sum + size, 0);
+  assert.equal(total, expected);
+  assert.equal(await reader.read(new Uint8Array(8)), null, "the end stays the end");
+});
+
+Deno.test("PipeReader: a buffer larger than one chunk is filled from every chunk that is ready", async () => {
+  // Eight 1 KiB chunks fill the ring while the reader waits; one read then takes them all.
+  const reader = new PipeReader({ readExpression: patternRead(8, [1024]) });
+  assert.equal(await reader.read(new Uint8Array(1)), 1); // starts the worker
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.equal(await reader.read(new Uint8Array(64 * 1024)), 8 * 1024 - 1);
+  assert.equal(await reader.read(new Uint8Array(8)), null);
+});
+
+Deno.test("PipeReader: a failing read reaches the caller as a PipeReadError after the chunks before it", async () => {
+  const reader = new PipeReader({
+    readExpression: patternRead(
+      20,
+      [4096],
+      `(() => { throw new Error("Input/output error (os error 5)"); })()`,
+    ),
+  });
+  let total = 0;
+  const buffer = new Uint8Array(4096);
+  await assert.rejects(
+    async () => {
+      for (let count; (count = await reader.read(buffer)) !== null;) total += count;
+    },
+    (error) => {
+      assert.ok(error instanceof PipeReadError);
+      assert.equal(error.message, "reading stdin: Input/output error (os error 5)");
+      return true;
+    },
+  );
+  assert.equal(total, 20 * 4096, "every chunk read before the failure arrives first");
+  await assert.rejects(reader.read(buffer), PipeReadError, "and the failure stays");
+});
+
+Deno.test("PipeReader: a reader thread that cannot start fails the read instead of hanging", async () => {
+  const reader = new PipeReader({
+    readExpression: `(() => { throw new Error("no stdin here"); })()`,
+  });
+  await assert.rejects(reader.read(new Uint8Array(8)), (error) => {
+    assert.ok(error instanceof PipeReadError);
+    assert.match(error.message, /^reading stdin: the reader thread failed: .*no stdin here/);
+    return true;
+  });
+});
+
+Deno.test("PipeReader reads no further ahead than its ring (back-pressure), and not before the first read", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // Each read the worker makes is counted in a file the test can look at.
+    const counter = `${dir}/reads`;
+    const reader = new PipeReader({
+      readExpression: `(() => {
+  let reads = 0;
+  return (buffer) => {
+    Deno.writeTextFileSync(${JSON.stringify(counter)}, String(++reads));
+    buffer.fill(1);
+    return buffer.length;
+  };
+})()`,
+    });
+    const reads = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      try {
+        return Number(await Deno.readTextFile(counter));
+      } catch {
+        return 0;
+      }
+    };
+    assert.equal(await reads(), 0, "nothing is read before the first read");
+    assert.equal(await reader.read(new Uint8Array(65536)), 65536);
+    // The first chunk was taken: eight more fill the ring, and the worker waits.
+    assert.equal(await reads(), 9);
+    assert.equal(await reader.read(new Uint8Array(3 * 65536)), 3 * 65536);
+    assert.equal(await reads(), 12, "three slots freed, three more reads");
+    reader.cancel();
+    assert.equal(await reader.read(new Uint8Array(8)), null, "cancelled: the end");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("PipeReader: cancel ends a read that waits for input", async () => {
+  // A source that blocks its thread for good, as a read of an idle pipe does.
+  const reader = new PipeReader({
+    readExpression:
+      `() => { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0); return 0; }`,
+  });
+  const pending = reader.read(new Uint8Array(8));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  reader.cancel();
+  assert.equal(await pending, null);
+});
+
+Deno.test("PipeReader reads the process's real stdin pipe: 9 MiB written in uneven pieces arrive intact", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const pipeReader = new URL("../../lib/cli/pipe_reader.ts", import.meta.url).href;
+    const script = `${dir}/read_stdin.ts`;
+    await Deno.writeTextFile(
+      script,
+      `import { PipeReader } from ${JSON.stringify(pipeReader)};
+const reader = new PipeReader();
+const buffer = new Uint8Array(65518);
+let total = 0;
+let sum = 0;
+for (let count; (count = await reader.read(buffer)) !== null;) {
+  for (let index = 0; index < count; index++) sum = (sum * 31 + buffer[index]) >>> 0;
+  total += count;
+}
+console.log(JSON.stringify({ total, sum }));
+Deno.exit(0);
+`,
+    );
+    const input = new Uint8Array(9 * 1024 * 1024 + 4321);
+    for (let index = 0; index < input.length; index += 65536) {
+      crypto.getRandomValues(input.subarray(index, Math.min(index + 65536, input.length)));
+    }
+    let expectedSum = 0;
+    for (const byte of input) expectedSum = (expectedSum * 31 + byte) >>> 0;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", script],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    for (let offset = 0, turn = 0; offset < input.length; turn++) {
+      const size = [1, 65536, 100_000, 7, 300_000][turn % 5];
+      await writer.write(input.slice(offset, offset + size));
+      offset += size;
+    }
+    await writer.close();
+    const result = await child.output();
+    assert.equal(result.code, 0, new TextDecoder().decode(result.stderr));
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(result.stdout)), {
+      total: input.length,
+      sum: expectedSum,
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
