@@ -53,8 +53,8 @@ interface WorkerScope {
 
 /**
  * The worker's side. It runs in the worker and is sent there as source text, so it must not refer
- * to anything outside itself: the constants are in the start message, and the indices are
- * repeated here as literals.
+ * to anything outside itself: the constants are in the start message, and the indices and states
+ * are repeated here as literals.
  */
 function readIntoRing(scope: WorkerScope, read: (buffer: Uint8Array) => number | null): void {
   scope.onmessage = (event) => {
@@ -89,7 +89,15 @@ function readIntoRing(scope: WorkerScope, read: (buffer: Uint8Array) => number |
   };
 }
 
-/** Reading stdin on the reader's thread failed; the message is the system's. */
+/**
+ * Reading stdin on the reader's thread failed; the message is the system's.
+ *
+ * @example
+ * ```ts
+ * import { PipeReadError } from "./pipe_reader.ts";
+ * new PipeReadError("reading stdin: Input/output error (os error 5)").name; // "PipeReadError"
+ * ```
+ */
 export class PipeReadError extends Error {
   override name = "PipeReadError";
 }
