@@ -329,6 +329,13 @@ async function stdinScenario(list: Client[], options: Options, notes: string[]):
     higherIsBetter: false,
     values: {},
   };
+  // A large piped stdin is read by a worker thread (lib/cli/pipe_reader.ts): its memory is shown.
+  const rss: Row = {
+    scenario: "stdin: client peak RSS",
+    unit: "MiB",
+    higherIsBetter: false,
+    values: {},
+  };
   // What the same pipe gives a reader that does nothing with the bytes, in the same run.
   const pipe: Row = {
     scenario: "stdin reference: the same dd pipe into dd of=/dev/null bs=64k (no client)",
@@ -336,7 +343,7 @@ async function stdinScenario(list: Client[], options: Options, notes: string[]):
     higherIsBetter: true,
     values: {},
   };
-  rows.push(row, cpu, pipe);
+  rows.push(row, cpu, rss, pipe);
   const senders = list.filter((client) => client.name !== "python");
   const count = options.bytes / MIB;
   const source = `dd if=/dev/zero bs=1048576 count=${count} status=none`;
@@ -368,6 +375,7 @@ async function stdinScenario(list: Client[], options: Options, notes: string[]):
       if (result.cpuSeconds !== undefined) {
         addValue(cpu, client.name, result.cpuSeconds * (1024 * MIB / options.bytes));
       }
+      if (result.peakRssKib !== undefined) addValue(rss, client.name, result.peakRssKib / 1024);
       progress(`stdin ${client.name}: ${rate(options.bytes, result.wallMs).toFixed(0)} MiB/s`);
     }
   }
