@@ -187,8 +187,10 @@ export class PipeReader implements DirectSource {
         return null;
       }
       if (state === FAILED) throw await this.#failure;
+      // A failure or a cancel notifies `PRODUCED` too, so this wait always ends. (Racing it with
+      // `#failure` would add a reaction to that promise on every wait, kept until the end.)
       const wait = Atomics.waitAsync(control, PRODUCED, head);
-      if (wait.async) await Promise.race([wait.value, this.#failure]);
+      if (wait.async) await wait.value;
     }
   }
 

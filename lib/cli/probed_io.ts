@@ -224,7 +224,13 @@ export class ProbedInput implements StoppableSource {
     this.#probe = new ProbeOnce(probe, probeAfterBytes, (neverBlocks) => {
       if (this.#cancelled) return;
       if (neverBlocks) this.#next = this.#sync;
-      else if (pipe) this.#next = this.#pipe = pipe();
+      else if (pipe) {
+        try {
+          this.#next = this.#pipe = pipe();
+        } catch {
+          // No reader thread (a runtime without workers): reads stay asynchronous.
+        }
+      }
     });
   }
 

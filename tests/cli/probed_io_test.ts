@@ -306,6 +306,16 @@ Deno.test("ProbedInput hands reads to the pipe source when the probe says no or 
   }
 });
 
+Deno.test("ProbedInput: a pipe source that cannot be made leaves the reads asynchronous", async () => {
+  const file = fakeInput(chunk(0, 24));
+  const input = new ProbedInput(file, file, () => Promise.resolve(false), 4, () => {
+    throw new Error("workers are not supported here");
+  });
+  assert.deepEqual(await readAll(input), [...chunk(0, 24)]);
+  assert.equal(input.piped, false);
+  assert.ok(file.via.every((how) => how === "async"));
+});
+
 Deno.test("ProbedInput: a cancelled input never starts the pipe source", async () => {
   const file = fakeInput(chunk(0, 8));
   let answer: ((neverBlocks: boolean) => void) | undefined;
