@@ -371,7 +371,13 @@ function stdinSource(): ReadableFile {
   if (kind === true) return syncReads(Deno.stdin);
   if (windows || terminal) return Deno.stdin;
   const probe = kind === false ? () => Promise.resolve(false) : () => streamNeverBlocks("stdin");
-  return new ProbedInput(Deno.stdin, Deno.stdin, probe, PROBE_AFTER_BYTES, () => new PipeReader());
+  return new ProbedInput(
+    Deno.stdin,
+    Deno.stdin,
+    probe,
+    PROBE_AFTER_BYTES,
+    () => new PipeReader({ fallback: Deno.stdin }),
+  );
 }
 
 /** The sinks an {@linkcode Io}'s stdout and stderr streams write through. */

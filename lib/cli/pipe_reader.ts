@@ -11,8 +11,11 @@
  * ring stops the worker, and the pipe's writer with it). The JavaScript thread copies from ready
  * slots into the session's buffer and waits with `Atomics.waitAsync` only when the ring is empty.
  *
- * The worker's code is built from a function in this module, so it needs no file of its own at
- * run time (a compiled binary holds no `lib/` directory).
+ * The worker's code is built from a function in this module and loaded from a `data:` URL, so it
+ * needs no file of its own at run time (a compiled binary holds no `lib/` directory; and compiled
+ * binaries before denoland/deno#34574 cannot load a worker from a `blob:` URL). Should the worker
+ * fail to start anyway, it has read nothing, and reads go to a fallback source instead
+ * ({@linkcode PipeReaderOptions.fallback}).
  *
  * @module
  */
@@ -30,6 +33,8 @@ const PRODUCED = 0;
 const CONSUMED = 1;
 /** The worker's state: one of {@linkcode RUNNING}, {@linkcode ENDED}, {@linkcode FAILED}. */
 const STATE = 2;
+/** Set by the worker before its first read: until then a failed worker has read nothing. */
+const STARTED = 3;
 /** The length of the chunk in slot `i` is at `LENGTHS + i`. */
 const LENGTHS = 4;
 
@@ -61,8 +66,9 @@ function readIntoRing(scope: WorkerScope, read: (buffer: Uint8Array) => number |
     scope.onmessage = null;
     const { data, control: shared, slots, slotBytes } = event.data;
     const control = new Int32Array(shared);
-    const [produced, consumed, state, lengths] = [0, 1, 2, 4];
+    const [produced, consumed, state, started, lengths] = [0, 1, 2, 3, 4];
     let head = 0;
+    Atomics.store(control, started, 1);
     try {
       for (;;) {
         // Wait for a free slot: the reader notifies `consumed` whenever it frees some.
@@ -109,6 +115,11 @@ export interface PipeReaderOptions {
    * worker makes (`buffer => count | null`). Tests give their own source here.
    */
   readExpression?: string;
+  /**
+   * Where reads go if the worker cannot start (before it read anything): the same file read
+   * another way, such as `Deno.stdin`. Without it, that failure is a {@linkcode PipeReadError}.
+   */
+  fallback?: DirectSource;
 }
 
 /**
@@ -132,8 +143,11 @@ export class PipeReader implements DirectSource {
   /** Settles with the worker's failure, as soon as it is known. */
   readonly #failure: Promise<Error>;
   #failed: Error | undefined;
+  /** Set when the worker failed before reading: reads go here instead. */
+  #fallback: DirectSource | undefined;
   #started = false;
   #stopped = false;
+  #cancelled = false;
   #tail = 0;
   /** How much of the chunk in the tail slot was already taken. */
   #offset = 0;
@@ -142,9 +156,8 @@ export class PipeReader implements DirectSource {
   constructor(options: PipeReaderOptions = {}) {
     const read = options.readExpression ?? "(buffer) => Deno.stdin.readSync(buffer)";
     const source = `(${readIntoRing.toString()})(self, ${read});`;
-    const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+    const url = `data:text/javascript,${encodeURIComponent(source)}`;
     this.#worker = new Worker(url, { type: "module" });
-    URL.revokeObjectURL(url);
     this.#failure = new Promise<Error>((resolve) => {
       const fail = (error: Error) => {
         this.#failed ??= error;
@@ -156,6 +169,13 @@ export class PipeReader implements DirectSource {
         fail(new PipeReadError(`reading stdin: ${event.data}`));
       this.#worker.onerror = (event) => {
         event.preventDefault();
+        if (options.fallback && Atomics.load(this.#control, STARTED) === 0) {
+          // It never read: nothing is lost by reading the file the other way from here on.
+          this.#fallback = options.fallback;
+          this.#stop();
+          Atomics.notify(this.#control, PRODUCED);
+          return;
+        }
         fail(new PipeReadError(`reading stdin: the reader thread failed: ${event.message}`));
       };
     });
@@ -175,6 +195,8 @@ export class PipeReader implements DirectSource {
     }
     const control = this.#control;
     for (;;) {
+      if (this.#cancelled) return null;
+      if (this.#fallback) return this.#fallback.read(buffer);
       if (this.#failed) throw this.#failed;
       if (this.#stopped) return null;
       const head = Atomics.load(control, PRODUCED);
@@ -196,6 +218,7 @@ export class PipeReader implements DirectSource {
 
   /** Stops the worker; later reads return `null`. A read blocked in the pipe ends with the process. */
   cancel(): void {
+    this.#cancelled = true;
     this.#stop();
     Atomics.notify(this.#control, PRODUCED);
   }

@@ -93,6 +93,54 @@ Deno.test("PipeReader: a reader thread that cannot start fails the read instead 
   });
 });
 
+Deno.test("PipeReader: a worker that cannot start hands every read to the fallback, which loses nothing", async () => {
+  // Deno prints the worker's uncaught error on stderr as well; that output is expected here.
+  let offered = 3;
+  const fallback = {
+    read(buffer: Uint8Array) {
+      if (offered === 0) return Promise.resolve(null);
+      offered--;
+      buffer.fill(7, 0, 5);
+      return Promise.resolve(5);
+    },
+  };
+  const reader = new PipeReader({
+    readExpression: `(() => { throw new Error("Module not found: data:…"); })()`,
+    fallback,
+  });
+  let total = 0;
+  const buffer = new Uint8Array(64);
+  for (let count; (count = await reader.read(buffer)) !== null;) {
+    assert.deepEqual([...buffer.subarray(0, count)], [7, 7, 7, 7, 7]);
+    total += count;
+  }
+  assert.equal(total, 15);
+  reader.cancel();
+  assert.equal(await reader.read(buffer), null, "cancelled: the end, not the fallback");
+});
+
+Deno.test("PipeReader: a worker that failed after it started reading is an error even with a fallback", async () => {
+  let fallbackReads = 0;
+  const reader = new PipeReader({
+    readExpression: `(() => { let calls = 0; return (buffer) => {
+      if (++calls === 3) throw new Error("Input/output error (os error 5)");
+      buffer.fill(1, 0, 10);
+      return 10;
+    }; })()`,
+    fallback: {
+      read: () => {
+        fallbackReads++;
+        return Promise.resolve(null);
+      },
+    },
+  });
+  const buffer = new Uint8Array(10);
+  assert.equal(await reader.read(buffer), 10);
+  assert.equal(await reader.read(buffer), 10);
+  await assert.rejects(reader.read(buffer), PipeReadError);
+  assert.equal(fallbackReads, 0, "bytes the worker may have taken must not be skipped silently");
+});
+
 Deno.test("PipeReader reads no further ahead than its ring (back-pressure), and not before the first read", async () => {
   const dir = await Deno.makeTempDir();
   try {
