@@ -5,6 +5,7 @@ import { SHIPPED_PERMISSIONS } from "../support/oracle.ts";
 import { startFakeApiServer } from "../support/fake_apiserver.ts";
 import { writeKubeconfig } from "../support/kubeconfig_fixture.ts";
 import { ioScript } from "../support/io_script.ts";
+import { execThroughPipes } from "../support/pipe_exec.ts";
 
 /** One file seen through both writes; every byte lands in `bytes`, tagged with how it came. */
 function fakeFile() {
@@ -376,47 +377,11 @@ Deno.test("exec -i < file > file through the process's own streams: 6 MiB each w
 });
 
 Deno.test("exec -i from a pipe to a pipe through the process's own streams: 12 MiB intact across the switch to the reader thread", async () => {
-  const server = await startFakeApiServer({
-    pods: [{ name: "box", containers: [{ name: "app" }] }],
-  });
-  try {
-    const kubeconfig = await writeKubeconfig(server, { user: "token" });
-    const input = new Uint8Array(12 * 1024 * 1024 + 777);
-    for (let index = 0; index < input.length; index += 65536) {
-      crypto.getRandomValues(input.subarray(index, Math.min(index + 65536, input.length)));
-    }
-    const main = new URL("../../main.ts", import.meta.url).pathname;
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        ...SHIPPED_PERMISSIONS,
-        main,
-        "--kubeconfig",
-        kubeconfig,
-        "exec",
-        "-i",
-        "box",
-        "--",
-        "cat",
-      ],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const feeding = (async () => {
-      const writer = child.stdin.getWriter();
-      for (let offset = 0, turn = 0; offset < input.length; turn++) {
-        const size = [65536, 3, 200_000, 1000][turn % 4];
-        await writer.write(input.slice(offset, offset + size));
-        offset += size;
-      }
-      await writer.close();
-    })();
-    const [result] = await Promise.all([child.output(), feeding]);
-    assert.equal(result.code, 0, new TextDecoder().decode(result.stderr));
-    assert.equal(result.stdout.length, input.length);
-    assert.ok(result.stdout.every((byte, index) => byte === input[index]), "bytes differ");
-  } finally {
-    await server.close();
-  }
+  const main = new URL("../../main.ts", import.meta.url).pathname;
+  const { exitCode, stderr, intact } = await execThroughPipes(
+    [Deno.execPath(), "run", ...SHIPPED_PERMISSIONS, main],
+    Deno.cwd(),
+  );
+  assert.equal(exitCode, 0, stderr);
+  assert.ok(intact, "bytes differ");
 });
