@@ -49,12 +49,35 @@ Deno.test("PipeReader delivers every chunk in order, whatever the chunk and buff
 });
 
 Deno.test("PipeReader: a buffer larger than one chunk is filled from every chunk that is ready", async () => {
-  // Eight 1 KiB chunks fill the ring while the reader waits; one read then takes them all.
-  const reader = new PipeReader({ readExpression: patternRead(8, [1024]) });
-  assert.equal(await reader.read(new Uint8Array(1)), 1); // starts the worker
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  assert.equal(await reader.read(new Uint8Array(64 * 1024)), 8 * 1024 - 1);
-  assert.equal(await reader.read(new Uint8Array(8)), null);
+  const dir = await Deno.makeTempDir();
+  try {
+    // Eight 1 KiB chunks fill the ring while the reader waits (each read is counted in a file);
+    // one read then takes them all.
+    const counter = `${dir}/reads`;
+    const reader = new PipeReader({
+      readExpression: `(() => {
+  const inner = ${patternRead(8, [1024])};
+  let reads = 0;
+  return (buffer) => {
+    Deno.writeTextFileSync(${JSON.stringify(counter)}, String(++reads));
+    return inner(buffer);
+  };
+})()`,
+    });
+    assert.equal(await reader.read(new Uint8Array(1)), 1); // starts the worker
+    for (let waited = 0; waited < 10_000; waited += 20) {
+      if ((await Deno.readTextFile(counter).catch(() => "0")) === "8") break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const buffer = new Uint8Array(64 * 1024);
+    assert.equal(await reader.read(buffer), 8 * 1024 - 1);
+    assert.ok(
+      buffer.subarray(0, 8 * 1024 - 1).every((byte, index) => byte === ((index + 1) & 0xff)),
+    );
+    assert.equal(await reader.read(new Uint8Array(8)), null);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("PipeReader: a failing read reaches the caller as a PipeReadError after the chunks before it", async () => {
