@@ -179,20 +179,23 @@ Deno.test("PipeReader reads no further ahead than its ring (back-pressure), and 
   };
 })()`,
     });
-    const reads = async () => {
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      try {
-        return Number(await Deno.readTextFile(counter));
-      } catch {
-        return 0;
+    const count = () => Deno.readTextFile(counter).then(Number, () => 0);
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 300));
+    /** The count once it reached `expected` (or after 10 s), and again 300 ms later. */
+    const readsSettledAt = async (expected: number) => {
+      for (let waited = 0; waited < 10_000 && await count() < expected; waited += 20) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
       }
+      await pause();
+      return await count();
     };
-    assert.equal(await reads(), 0, "nothing is read before the first read");
+    await pause();
+    assert.equal(await count(), 0, "nothing is read before the first read");
     assert.equal(await reader.read(new Uint8Array(65536)), 65536);
     // The first chunk was taken: eight more fill the ring, and the worker waits.
-    assert.equal(await reads(), 9);
+    assert.equal(await readsSettledAt(9), 9);
     assert.equal(await reader.read(new Uint8Array(3 * 65536)), 3 * 65536);
-    assert.equal(await reads(), 12, "three slots freed, three more reads");
+    assert.equal(await readsSettledAt(12), 12, "three slots freed, three more reads");
     reader.cancel();
     assert.equal(await reader.read(new Uint8Array(8)), null, "cancelled: the end");
   } finally {
