@@ -38,6 +38,35 @@ async function readPattern(reader: PipeReader, sizes: number[]): Promise<number>
   }
 }
 
+/**
+ * A worker read (as source text) that counts each call in a file before making the read `inner`,
+ * with a way for the test to look at the count. Call `remove` when done.
+ */
+async function countedRead(inner: string) {
+  const dir = await Deno.makeTempDir();
+  const counter = `${dir}/reads`;
+  const count = () => Deno.readTextFile(counter).then(Number, () => 0);
+  return {
+    readExpression: `(() => {
+  const inner = ${inner};
+  let reads = 0;
+  return (buffer) => {
+    Deno.writeTextFileSync(${JSON.stringify(counter)}, String(++reads));
+    return inner(buffer);
+  };
+})()`,
+    count,
+    /** Resolves once the count reached `expected`, or after 10 s; returns the count. */
+    async reached(expected: number): Promise<number> {
+      for (let waited = 0; waited < 10_000 && await count() < expected; waited += 20) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return await count();
+    },
+    remove: () => Deno.remove(dir, { recursive: true }),
+  };
+}
+
 Deno.test("PipeReader delivers every chunk in order, whatever the chunk and buffer sizes, then the end", async () => {
   const sizes = [65536, 1, 4096, 65535, 300, 65536, 65536, 7];
   const reader = new PipeReader({ readExpression: patternRead(500, sizes) });
@@ -49,26 +78,12 @@ Deno.test("PipeReader delivers every chunk in order, whatever the chunk and buff
 });
 
 Deno.test("PipeReader: a buffer larger than one chunk is filled from every chunk that is ready", async () => {
-  const dir = await Deno.makeTempDir();
+  // Eight 1 KiB chunks fill the ring while the reader waits; one read then takes them all.
+  const reads = await countedRead(patternRead(8, [1024]));
   try {
-    // Eight 1 KiB chunks fill the ring while the reader waits (each read is counted in a file);
-    // one read then takes them all.
-    const counter = `${dir}/reads`;
-    const reader = new PipeReader({
-      readExpression: `(() => {
-  const inner = ${patternRead(8, [1024])};
-  let reads = 0;
-  return (buffer) => {
-    Deno.writeTextFileSync(${JSON.stringify(counter)}, String(++reads));
-    return inner(buffer);
-  };
-})()`,
-    });
+    const reader = new PipeReader({ readExpression: reads.readExpression });
     assert.equal(await reader.read(new Uint8Array(1)), 1); // starts the worker
-    for (let waited = 0; waited < 10_000; waited += 20) {
-      if ((await Deno.readTextFile(counter).catch(() => "0")) === "8") break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await reads.reached(8);
     const buffer = new Uint8Array(64 * 1024);
     assert.equal(await reader.read(buffer), 8 * 1024 - 1);
     assert.ok(
@@ -76,7 +91,7 @@ Deno.test("PipeReader: a buffer larger than one chunk is filled from every chunk
     );
     assert.equal(await reader.read(new Uint8Array(8)), null);
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await reads.remove();
   }
 });
 
@@ -165,41 +180,27 @@ Deno.test("PipeReader: a worker that failed after it started reading is an error
 });
 
 Deno.test("PipeReader reads no further ahead than its ring (back-pressure), and not before the first read", async () => {
-  const dir = await Deno.makeTempDir();
+  const reads = await countedRead("(buffer) => { buffer.fill(1); return buffer.length; }");
   try {
-    // Each read the worker makes is counted in a file the test can look at.
-    const counter = `${dir}/reads`;
-    const reader = new PipeReader({
-      readExpression: `(() => {
-  let reads = 0;
-  return (buffer) => {
-    Deno.writeTextFileSync(${JSON.stringify(counter)}, String(++reads));
-    buffer.fill(1);
-    return buffer.length;
-  };
-})()`,
-    });
-    const count = () => Deno.readTextFile(counter).then(Number, () => 0);
+    const reader = new PipeReader({ readExpression: reads.readExpression });
     const pause = () => new Promise((resolve) => setTimeout(resolve, 300));
-    /** The count once it reached `expected` (or after 10 s), and again 300 ms later. */
-    const readsSettledAt = async (expected: number) => {
-      for (let waited = 0; waited < 10_000 && await count() < expected; waited += 20) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+    /** The count once it reached `expected`, and again 300 ms later: it must not go on. */
+    const settledAt = async (expected: number) => {
+      await reads.reached(expected);
       await pause();
-      return await count();
+      return await reads.count();
     };
     await pause();
-    assert.equal(await count(), 0, "nothing is read before the first read");
+    assert.equal(await reads.count(), 0, "nothing is read before the first read");
     assert.equal(await reader.read(new Uint8Array(65536)), 65536);
     // The first chunk was taken: eight more fill the ring, and the worker waits.
-    assert.equal(await readsSettledAt(9), 9);
+    assert.equal(await settledAt(9), 9);
     assert.equal(await reader.read(new Uint8Array(3 * 65536)), 3 * 65536);
-    assert.equal(await readsSettledAt(12), 12, "three slots freed, three more reads");
+    assert.equal(await settledAt(12), 12, "three slots freed, three more reads");
     reader.cancel();
     assert.equal(await reader.read(new Uint8Array(8)), null, "cancelled: the end");
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await reads.remove();
   }
 });
 
