@@ -9,7 +9,10 @@
  * A {@linkcode PipeReader} instead starts a worker that reads the pipe with `readSync` into a ring
  * of slots in shared memory, ahead of the session by at most the ring's size (back-pressure: a full
  * ring stops the worker, and the pipe's writer with it). The JavaScript thread copies from ready
- * slots into the session's buffer and waits with `Atomics.waitAsync` only when the ring is empty.
+ * slots into the session's buffer and, only when the ring is empty, raises a flag and waits for the
+ * worker's next message. Not `Atomics.waitAsync`: Deno does not count it as pending work, and its
+ * wake-up reached the JavaScript thread only with some other event (denoland/deno#15358,
+ * #14786); here a 64 MiB `exec -i` against the real API server hung in one run of three.
  *
  * The worker's code is built from a function in this module and loaded from a `data:` URL, so it
  * needs no file of its own at run time (a compiled binary holds no `lib/` directory; and compiled
@@ -35,8 +38,10 @@ const CONSUMED = 1;
 const STATE = 2;
 /** Set by the worker before its first read: until then a failed worker has read nothing. */
 const STARTED = 3;
+/** Set by the reader while it waits: the worker then sends a message after its next change. */
+const WAITING = 4;
 /** The length of the chunk in slot `i` is at `LENGTHS + i`. */
-const LENGTHS = 4;
+const LENGTHS = 5;
 
 const RUNNING = 0;
 const ENDED = 1;
@@ -66,7 +71,11 @@ function readIntoRing(scope: WorkerScope, read: (buffer: Uint8Array) => number |
     scope.onmessage = null;
     const { data, control: shared, slots, slotBytes } = event.data;
     const control = new Int32Array(shared);
-    const [produced, consumed, state, started, lengths] = [0, 1, 2, 3, 4];
+    const [produced, consumed, state, started, waiting, lengths] = [0, 1, 2, 3, 4, 5];
+    // A message (null) wakes the reader when it said it waits; errors are sent as strings.
+    const wake = () => {
+      if (Atomics.exchange(control, waiting, 0) === 1) scope.postMessage(null);
+    };
     let head = 0;
     Atomics.store(control, started, 1);
     try {
@@ -84,14 +93,14 @@ function readIntoRing(scope: WorkerScope, read: (buffer: Uint8Array) => number |
         control[lengths + slot] = count;
         head = (head + 1) | 0;
         Atomics.store(control, produced, head);
-        Atomics.notify(control, produced);
+        wake();
       }
       Atomics.store(control, state, 1);
     } catch (error) {
       scope.postMessage(String(error instanceof Error ? error.message : error));
       Atomics.store(control, state, 2);
     }
-    Atomics.notify(control, produced);
+    wake();
   };
 }
 
@@ -143,6 +152,8 @@ export class PipeReader implements DirectSource {
   /** Settles with the worker's failure, as soon as it is known. */
   readonly #failure: Promise<Error>;
   #failed: Error | undefined;
+  /** Resolves the wait of a read for the worker's next message. */
+  #wake: (() => void) | undefined;
   /** Set when the worker failed before reading: reads go here instead. */
   #fallback: DirectSource | undefined;
   #started = false;
@@ -162,18 +173,19 @@ export class PipeReader implements DirectSource {
       const fail = (error: Error) => {
         this.#failed ??= error;
         resolve(this.#failed);
-        // Wakes a read waiting on the ring.
-        Atomics.notify(this.#control, PRODUCED);
+        this.#wakeUp();
       };
-      this.#worker.onmessage = (event: MessageEvent<string>) =>
-        fail(new PipeReadError(`reading stdin: ${event.data}`));
+      this.#worker.onmessage = (event: MessageEvent<string | null>) => {
+        if (event.data === null) this.#wakeUp();
+        else fail(new PipeReadError(`reading stdin: ${event.data}`));
+      };
       this.#worker.onerror = (event) => {
         event.preventDefault();
         if (options.fallback && Atomics.load(this.#control, STARTED) === 0) {
           // It never read: nothing is lost by reading the file the other way from here on.
           this.#fallback = options.fallback;
           this.#stop();
-          Atomics.notify(this.#control, PRODUCED);
+          this.#wakeUp();
           return;
         }
         fail(new PipeReadError(`reading stdin: the reader thread failed: ${event.message}`));
@@ -209,18 +221,33 @@ export class PipeReader implements DirectSource {
         return null;
       }
       if (state === FAILED) throw await this.#failure;
-      // A failure or a cancel notifies `PRODUCED` too, so this wait always ends. (Racing it with
-      // `#failure` would add a reaction to that promise on every wait, kept until the end.)
-      const wait = Atomics.waitAsync(control, PRODUCED, head);
-      if (wait.async) await wait.value;
+      // Raise the flag, then look again: a chunk put in before the worker could see the flag
+      // is taken now; one after it comes with a message. A message for a wait that ended this
+      // way only makes a later wait look again. A failure or a cancel wakes the wait too.
+      const woken = new Promise<void>((resolve) => this.#wake = resolve);
+      Atomics.store(control, WAITING, 1);
+      if (
+        Atomics.load(control, PRODUCED) !== head || Atomics.load(control, STATE) !== RUNNING
+      ) {
+        Atomics.store(control, WAITING, 0);
+        this.#wake = undefined;
+        continue;
+      }
+      await woken;
     }
+  }
+
+  #wakeUp(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
   }
 
   /** Stops the worker; later reads return `null`. A read blocked in the pipe ends with the process. */
   cancel(): void {
     this.#cancelled = true;
     this.#stop();
-    Atomics.notify(this.#control, PRODUCED);
+    this.#wakeUp();
   }
 
   #stop(): void {

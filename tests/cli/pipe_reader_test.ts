@@ -38,6 +38,21 @@ async function readPattern(reader: PipeReader, sizes: number[]): Promise<number>
   }
 }
 
+/** `work`'s value, or a failure when it has not settled within `ms`. */
+async function stalledAfter<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no progress within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * A worker read (as source text) that counts each call in a file before making the read `inner`,
  * with a way for the test to look at the count. Call `remove` when done.
@@ -70,7 +85,8 @@ async function countedRead(inner: string) {
 Deno.test("PipeReader delivers every chunk in order, whatever the chunk and buffer sizes, then the end", async () => {
   const sizes = [65536, 1, 4096, 65535, 300, 65536, 65536, 7];
   const reader = new PipeReader({ readExpression: patternRead(500, sizes) });
-  const total = await readPattern(reader, [65518, 3, 200_000, 65536, 1000]);
+  // A lost wake-up would leave a read waiting for good: fail instead of hanging.
+  const total = await stalledAfter(20_000, readPattern(reader, [65518, 3, 200_000, 65536, 1000]));
   const expected = Array.from({ length: 500 }, (_, index) => sizes[index % sizes.length])
     .reduce((sum, size) => sum + size, 0);
   assert.equal(total, expected);
