@@ -1,5 +1,14 @@
 import assert from "node:assert/strict";
 import { PipeReader, PipeReadError } from "../../lib/cli/pipe_reader.ts";
+import { within } from "../support/deadline.ts";
+
+/**
+ * `Deno.test` with a deadline: every test here waits on another thread, so a lost wake-up fails the
+ * test instead of hanging the suite.
+ */
+function test(name: string, fn: () => Promise<void>): void {
+  Deno.test(name, () => within(90_000, fn()));
+}
 
 /**
  * A read for the worker (as source text): `chunks` chunks whose sizes cycle through `sizes`, byte
@@ -38,21 +47,6 @@ async function readPattern(reader: PipeReader, sizes: number[]): Promise<number>
   }
 }
 
-/** `work`'s value, or a failure when it has not settled within `ms`. */
-async function stalledAfter<T>(ms: number, work: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      work,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no progress within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /**
  * A worker read (as source text) that counts each call in a file before making the read `inner`,
  * with a way for the test to look at the count. Call `remove` when done.
@@ -82,22 +76,21 @@ async function countedRead(inner: string) {
   };
 }
 
-Deno.test("PipeReader delivers every chunk in order, whatever the chunk and buffer sizes, then the end", async () => {
+test("PipeReader delivers every chunk in order, whatever the chunk and buffer sizes, then the end", async () => {
   const sizes = [65536, 1, 4096, 65535, 300, 65536, 65536, 7];
   const reader = new PipeReader({ readExpression: patternRead(500, sizes) });
-  // A lost wake-up would leave a read waiting for good: fail instead of hanging.
-  const total = await stalledAfter(20_000, readPattern(reader, [65518, 3, 200_000, 65536, 1000]));
+  const total = await readPattern(reader, [65518, 3, 200_000, 65536, 1000]);
   const expected = Array.from({ length: 500 }, (_, index) => sizes[index % sizes.length])
     .reduce((sum, size) => sum + size, 0);
   assert.equal(total, expected);
   assert.equal(await reader.read(new Uint8Array(8)), null, "the end stays the end");
 });
 
-Deno.test("PipeReader: a buffer larger than one chunk is filled from every chunk that is ready", async () => {
+test("PipeReader: a buffer larger than one chunk is filled from every chunk that is ready", async () => {
   // Eight 1 KiB chunks fill the ring while the reader waits; one read then takes them all.
   const reads = await countedRead(patternRead(8, [1024]));
+  const reader = new PipeReader({ readExpression: reads.readExpression });
   try {
-    const reader = new PipeReader({ readExpression: reads.readExpression });
     assert.equal(await reader.read(new Uint8Array(1)), 1); // starts the worker
     await reads.reached(8);
     const buffer = new Uint8Array(64 * 1024);
@@ -105,13 +98,15 @@ Deno.test("PipeReader: a buffer larger than one chunk is filled from every chunk
     assert.ok(
       buffer.subarray(0, 8 * 1024 - 1).every((byte, index) => byte === ((index + 1) & 0xff)),
     );
+    // The ring was full: the end comes once the slots freed above wake the worker.
     assert.equal(await reader.read(new Uint8Array(8)), null);
   } finally {
+    reader.cancel();
     await reads.remove();
   }
 });
 
-Deno.test("PipeReader: a failing read reaches the caller as a PipeReadError after the chunks before it", async () => {
+test("PipeReader: a failing read reaches the caller as a PipeReadError after the chunks before it", async () => {
   const reader = new PipeReader({
     readExpression: patternRead(
       20,
@@ -135,7 +130,7 @@ Deno.test("PipeReader: a failing read reaches the caller as a PipeReadError afte
   await assert.rejects(reader.read(buffer), PipeReadError, "and the failure stays");
 });
 
-Deno.test("PipeReader: a reader thread that cannot start fails the read instead of hanging", async () => {
+test("PipeReader: a reader thread that cannot start fails the read instead of hanging", async () => {
   // Deno prints the worker's uncaught error on stderr as well; that output is expected here.
   const reader = new PipeReader({
     readExpression: `(() => { throw new Error("no stdin here"); })()`,
@@ -147,7 +142,7 @@ Deno.test("PipeReader: a reader thread that cannot start fails the read instead 
   });
 });
 
-Deno.test("PipeReader: a worker that cannot start hands every read to the fallback, which loses nothing", async () => {
+test("PipeReader: a worker that cannot start hands every read to the fallback, which loses nothing", async () => {
   // Deno prints the worker's uncaught error on stderr as well; that output is expected here.
   let offered = 3;
   const fallback = {
@@ -173,7 +168,7 @@ Deno.test("PipeReader: a worker that cannot start hands every read to the fallba
   assert.equal(await reader.read(buffer), null, "cancelled: the end, not the fallback");
 });
 
-Deno.test("PipeReader: a worker that failed after it started reading is an error even with a fallback", async () => {
+test("PipeReader: a worker that failed after it started reading is an error even with a fallback", async () => {
   let fallbackReads = 0;
   const reader = new PipeReader({
     readExpression: `(() => { let calls = 0; return (buffer) => {
@@ -195,10 +190,10 @@ Deno.test("PipeReader: a worker that failed after it started reading is an error
   assert.equal(fallbackReads, 0, "bytes the worker may have taken must not be skipped silently");
 });
 
-Deno.test("PipeReader reads no further ahead than its ring (back-pressure), and not before the first read", async () => {
+test("PipeReader reads no further ahead than its ring (back-pressure), and not before the first read", async () => {
   const reads = await countedRead("(buffer) => { buffer.fill(1); return buffer.length; }");
+  const reader = new PipeReader({ readExpression: reads.readExpression });
   try {
-    const reader = new PipeReader({ readExpression: reads.readExpression });
     const pause = () => new Promise((resolve) => setTimeout(resolve, 300));
     /** The count once it reached `expected`, and again 300 ms later: it must not go on. */
     const settledAt = async (expected: number) => {
@@ -211,16 +206,26 @@ Deno.test("PipeReader reads no further ahead than its ring (back-pressure), and 
     assert.equal(await reader.read(new Uint8Array(65536)), 65536);
     // The first chunk was taken: eight more fill the ring, and the worker waits.
     assert.equal(await settledAt(9), 9);
+    // It waits until half the ring is free, so a reader taking one chunk at a time does not wake
+    // it for each.
     assert.equal(await reader.read(new Uint8Array(3 * 65536)), 3 * 65536);
-    assert.equal(await settledAt(12), 12, "three slots freed, three more reads");
+    assert.equal(await settledAt(9), 9, "three slots freed: the worker still waits");
+    assert.equal(await reader.read(new Uint8Array(65536)), 65536);
+    assert.equal(await settledAt(13), 13, "four slots freed: four more reads");
+    // The reader takes eight more, one chunk at a time: the worker refills at half each time.
+    for (let chunk = 0; chunk < 8; chunk++) {
+      assert.equal(await reader.read(new Uint8Array(65536)), 65536);
+    }
+    assert.equal(await settledAt(21), 21, "eight more taken: eight more reads");
     reader.cancel();
     assert.equal(await reader.read(new Uint8Array(8)), null, "cancelled: the end");
   } finally {
+    reader.cancel();
     await reads.remove();
   }
 });
 
-Deno.test("PipeReader: cancel ends a read that waits for input", async () => {
+test("PipeReader: cancel ends a read that waits for input", async () => {
   // A source that blocks its thread, as a read of an idle pipe does (a second at a time, returning
   // nothing, so the worker reaches JavaScript again, where termination takes effect).
   const reader = new PipeReader({
@@ -239,7 +244,7 @@ Deno.test("PipeReader: cancel ends a read that waits for input", async () => {
   assert.equal(outcome, null);
 });
 
-Deno.test("PipeReader reads the process's real stdin pipe: 9 MiB written in uneven pieces arrive intact", async () => {
+test("PipeReader reads the process's real stdin pipe: 9 MiB written in uneven pieces arrive intact", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const pipeReader = new URL("../../lib/cli/pipe_reader.ts", import.meta.url).href;
@@ -271,14 +276,19 @@ Deno.exit(0);
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    const writer = child.stdin.getWriter();
-    for (let offset = 0, turn = 0; offset < input.length; turn++) {
-      const size = [1, 65536, 100_000, 7, 300_000][turn % 5];
-      await writer.write(input.slice(offset, offset + size));
-      offset += size;
-    }
-    await writer.close();
-    const result = await child.output();
+    const feeding = (async () => {
+      const writer = child.stdin.getWriter();
+      for (let offset = 0, turn = 0; offset < input.length; turn++) {
+        const size = [1, 65536, 100_000, 7, 300_000][turn % 5];
+        await writer.write(input.slice(offset, offset + size));
+        offset += size;
+      }
+      await writer.close();
+    })();
+    // A lost wake-up in the child would hang it: kill it and fail instead.
+    const [result] = await within(60_000, Promise.all([child.output(), feeding]), () => {
+      child.kill();
+    });
     assert.equal(result.code, 0, new TextDecoder().decode(result.stderr));
     assert.deepEqual(JSON.parse(new TextDecoder().decode(result.stdout)), {
       total: input.length,

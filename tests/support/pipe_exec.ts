@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { within } from "./deadline.ts";
 import { startFakeApiServer } from "./fake_apiserver.ts";
 import { writeKubeconfig } from "./kubeconfig_fixture.ts";
 
@@ -51,7 +52,10 @@ export async function execThroughPipes(command: string[], cwd: string): Promise<
       }
       await writer.close();
     })();
-    const [result] = await Promise.all([child.output(), feeding]);
+    // A hang (a lost wake-up between kubexec's threads, say) fails the caller instead.
+    const [result] = await within(120_000, Promise.all([child.output(), feeding]), () => {
+      child.kill();
+    });
     const intact = result.stdout.length === input.length &&
       result.stdout.every((byte, index) => byte === input[index]);
     return { exitCode: result.code, stderr: new TextDecoder().decode(result.stderr), intact };
