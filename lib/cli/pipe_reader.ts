@@ -10,9 +10,10 @@
  * of slots in shared memory, ahead of the session by at most the ring's size (back-pressure: a full
  * ring stops the worker, and the pipe's writer with it, until half of it is free). The JavaScript
  * thread copies from ready slots into the session's buffer and, only when the ring is empty, raises
- * a flag and waits for the worker's next message. Not `Atomics.waitAsync`: Deno does not count it as pending work, and its
- * wake-up reached the JavaScript thread only with some other event (denoland/deno#15358,
- * #14786); here a 64 MiB `exec -i` against the real API server hung in one run of three.
+ * a flag and waits for the worker's next message. Not `Atomics.waitAsync`: Deno does not count it
+ * as pending work, and its wake-up reached the JavaScript thread only with some other event
+ * (denoland/deno#15358, #14786); here a 64 MiB `exec -i` against the real API server hung in one
+ * run of three.
  *
  * The worker's code is built from a function in this module and loaded from a `data:` URL, so it
  * needs no file of its own at run time (a compiled binary holds no `lib/` directory; and compiled
