@@ -227,10 +227,12 @@ export class PipeReader implements DirectSource {
     for (;;) {
       if (this.#cancelled) return null;
       if (this.#fallback) return this.#fallback.read(buffer);
-      if (this.#failed) throw this.#failed;
-      if (this.#stopped) return null;
+      // Chunks in the ring were read before any failure, so they come first, even when the
+      // failure's message has already arrived.
       const head = Atomics.load(control, PRODUCED);
       if (head !== this.#tail) return this.#take(buffer, head);
+      if (this.#failed) throw this.#failed;
+      if (this.#stopped) return null;
       const state = Atomics.load(control, STATE);
       // A chunk put in just before the state changed is still there to take.
       if (state !== RUNNING && Atomics.load(control, PRODUCED) !== this.#tail) continue;

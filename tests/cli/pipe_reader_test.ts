@@ -130,6 +130,26 @@ test("PipeReader: a failing read reaches the caller as a PipeReadError after the
   await assert.rejects(reader.read(buffer), PipeReadError, "and the failure stays");
 });
 
+test("PipeReader: chunks put in before a failure come first even when the failure is already known", async () => {
+  // Five chunks fit in the ring, then the read fails; by the time the caller reads again the
+  // failure's message has arrived. Those chunks were read before the failure: they come first.
+  const reader = new PipeReader({
+    readExpression: patternRead(
+      5,
+      [4096],
+      `(() => { throw new Error("Input/output error (os error 5)"); })()`,
+    ),
+  });
+  const buffer = new Uint8Array(4096);
+  assert.equal(await reader.read(buffer.subarray(0, 1)), 1); // starts the worker
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  let total = 1;
+  await assert.rejects(async () => {
+    for (let count; (count = await reader.read(buffer)) !== null;) total += count;
+  }, PipeReadError);
+  assert.equal(total, 5 * 4096);
+});
+
 test("PipeReader: a reader thread that cannot start fails the read instead of hanging", async () => {
   // Deno prints the worker's uncaught error on stderr as well; that output is expected here.
   const reader = new PipeReader({
