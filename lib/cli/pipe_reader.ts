@@ -287,15 +287,21 @@ export class PipeReader implements DirectSource {
     while (filled < buffer.length && tail !== head) {
       const slot = tail & (SLOTS - 1);
       const length = control[LENGTHS + slot];
-      const count = Math.min(length - this.#offset, buffer.length - filled);
+      const rest = length - this.#offset;
+      let count = Math.min(rest, buffer.length - filled);
+      // A chunk only partly taken: stop where its rest starts on an 8-byte boundary. V8 copies
+      // out of shared memory a word at a time only when source and target are aligned alike, and
+      // a byte at a time otherwise (1 GiB in 64 KiB copies: 26 against 156 ms); a buffer of
+      // 64 KiB - 18 bytes, as the session's, would leave every following copy misaligned.
+      const aligned = count < rest ? count - ((this.#offset + count) & 7) : 0;
+      if (aligned > 0) count = aligned;
       const start = slot * SLOT_BYTES + this.#offset;
       buffer.set(new Uint8Array(this.#data, start, count), filled);
       filled += count;
       this.#offset += count;
-      if (this.#offset === length) {
-        this.#offset = 0;
-        tail = (tail + 1) | 0;
-      }
+      if (this.#offset !== length) break;
+      this.#offset = 0;
+      tail = (tail + 1) | 0;
     }
     if (tail !== this.#tail) {
       this.#tail = tail;

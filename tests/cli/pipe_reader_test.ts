@@ -106,6 +106,32 @@ test("PipeReader: a buffer larger than one chunk is filled from every chunk that
   }
 });
 
+test("PipeReader: a read that takes part of a chunk stops on an 8-byte boundary of it", async () => {
+  // The session reads 64 KiB - 18 bytes at a time. Were the rest of a chunk not aligned, every
+  // following copy out of the shared ring would be misaligned, which V8 does a byte at a time.
+  const reads = await countedRead(patternRead(4, [65536]));
+  const reader = new PipeReader({ readExpression: reads.readExpression });
+  try {
+    const buffer = new Uint8Array(65536 - 18);
+    const counts = [await reader.read(buffer)];
+    assert.equal(await reads.reached(5), 5, "four chunks and the end are in the ring");
+    for (let count; (count = await reader.read(buffer)) !== null;) counts.push(count);
+    let total = 0;
+    for (const [index, count] of counts.entries()) {
+      assert.ok(count !== null);
+      total += count;
+      if (index < counts.length - 1) {
+        assert.equal(total % 8, 0, `read ${index} ends at ${total}`);
+        assert.ok(count > buffer.length - 8, `read ${index} took only ${count}`);
+      }
+    }
+    assert.equal(total, 4 * 65536);
+  } finally {
+    reader.cancel();
+    await reads.remove();
+  }
+});
+
 test("PipeReader: a failing read reaches the caller as a PipeReadError after the chunks before it", async () => {
   const reader = new PipeReader({
     readExpression: patternRead(
