@@ -114,7 +114,7 @@ test("PipeReader: a read that takes part of a chunk stops on an 8-byte boundary 
   try {
     const buffer = new Uint8Array(65536 - 18);
     const counts = [await reader.read(buffer)];
-    assert.equal(await reads.reached(5), 5, "four chunks and the end are in the ring");
+    assert.equal(await reads.reached(5), 5, "the worker has read four chunks and the end");
     for (let count; (count = await reader.read(buffer)) !== null;) counts.push(count);
     let total = 0;
     for (const [index, count] of counts.entries()) {
