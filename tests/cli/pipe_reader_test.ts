@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { PipeReader, PipeReadError } from "../../lib/cli/pipe_reader.ts";
+import { outputWhenFed } from "../support/child_input.ts";
 import { within } from "../support/deadline.ts";
+import { randomBytes } from "../support/random_bytes.ts";
 
 /**
  * `Deno.test` with a deadline: every test here waits on another thread, so a lost wake-up fails the
@@ -310,10 +312,7 @@ console.log(JSON.stringify({ total, sum }));
 Deno.exit(0);
 `,
     );
-    const input = new Uint8Array(9 * 1024 * 1024 + 4321);
-    for (let index = 0; index < input.length; index += 65536) {
-      crypto.getRandomValues(input.subarray(index, Math.min(index + 65536, input.length)));
-    }
+    const input = randomBytes(9 * 1024 * 1024 + 4321);
     let expectedSum = 0;
     for (const byte of input) expectedSum = (expectedSum * 31 + byte) >>> 0;
     const child = new Deno.Command(Deno.execPath(), {
@@ -322,19 +321,8 @@ Deno.exit(0);
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    const feeding = (async () => {
-      const writer = child.stdin.getWriter();
-      for (let offset = 0, turn = 0; offset < input.length; turn++) {
-        const size = [1, 65536, 100_000, 7, 300_000][turn % 5];
-        await writer.write(input.slice(offset, offset + size));
-        offset += size;
-      }
-      await writer.close();
-    })();
     // A lost wake-up in the child would hang it: kill it and fail instead.
-    const [result] = await within(60_000, Promise.all([child.output(), feeding]), () => {
-      child.kill();
-    });
+    const result = await outputWhenFed(child, input, [1, 65536, 100_000, 7, 300_000], 60_000);
     assert.equal(result.code, 0, new TextDecoder().decode(result.stderr));
     assert.deepEqual(JSON.parse(new TextDecoder().decode(result.stdout)), {
       total: input.length,

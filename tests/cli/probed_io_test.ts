@@ -6,6 +6,7 @@ import { startFakeApiServer } from "../support/fake_apiserver.ts";
 import { writeKubeconfig } from "../support/kubeconfig_fixture.ts";
 import { ioScript } from "../support/io_script.ts";
 import { execThroughPipes } from "../support/pipe_exec.ts";
+import { randomBytes } from "../support/random_bytes.ts";
 
 /** One file seen through both writes; every byte lands in `bytes`, tagged with how it came. */
 function fakeFile() {
@@ -346,10 +347,7 @@ Deno.test("exec -i < file > file through the process's own streams: 6 MiB each w
   const dir = await Deno.makeTempDir();
   try {
     const kubeconfig = await writeKubeconfig(server, { user: "token" });
-    const input = new Uint8Array(6 * 1024 * 1024 + 12345);
-    for (let index = 0; index < input.length; index += 4096) {
-      crypto.getRandomValues(input.subarray(index, Math.min(index + 4096, input.length)));
-    }
+    const input = randomBytes(6 * 1024 * 1024 + 12345);
     await Deno.writeFile(`${dir}/in`, input);
     const main = new URL("../../main.ts", import.meta.url).pathname;
     const result = await new Deno.Command("sh", {

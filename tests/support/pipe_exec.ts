@@ -4,9 +4,10 @@
  *
  * @module
  */
-import { within } from "./deadline.ts";
+import { outputWhenFed } from "./child_input.ts";
 import { startFakeApiServer } from "./fake_apiserver.ts";
 import { writeKubeconfig } from "./kubeconfig_fixture.ts";
+import { randomBytes } from "./random_bytes.ts";
 
 /** The outcome of {@linkcode execThroughPipes}. */
 export interface PipedExecResult {
@@ -32,10 +33,7 @@ export async function execThroughPipes(command: string[], cwd: string): Promise<
   });
   try {
     const kubeconfig = await writeKubeconfig(server, { user: "token" });
-    const input = new Uint8Array(12 * 1024 * 1024 + 777);
-    for (let index = 0; index < input.length; index += 65536) {
-      crypto.getRandomValues(input.subarray(index, Math.min(index + 65536, input.length)));
-    }
+    const input = randomBytes(12 * 1024 * 1024 + 777);
     const child = new Deno.Command(command[0], {
       args: [...command.slice(1), "--kubeconfig", kubeconfig, "exec", "-i", "box", "--", "cat"],
       cwd,
@@ -43,19 +41,8 @@ export async function execThroughPipes(command: string[], cwd: string): Promise<
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    const feeding = (async () => {
-      const writer = child.stdin.getWriter();
-      for (let offset = 0, turn = 0; offset < input.length; turn++) {
-        const size = [65536, 3, 200_000, 1000][turn % 4];
-        await writer.write(input.slice(offset, offset + size));
-        offset += size;
-      }
-      await writer.close();
-    })();
     // A hang (a lost wake-up between kubexec's threads, say) fails the caller instead.
-    const [result] = await within(120_000, Promise.all([child.output(), feeding]), () => {
-      child.kill();
-    });
+    const result = await outputWhenFed(child, input, [65536, 3, 200_000, 1000], 120_000);
     const intact = result.stdout.length === input.length &&
       result.stdout.every((byte, index) => byte === input[index]);
     return { exitCode: result.code, stderr: new TextDecoder().decode(result.stderr), intact };

@@ -12,6 +12,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
+import { randomBytes } from "../random_bytes.ts";
 
 /** A running pod-side service. */
 export interface PodService {
@@ -92,15 +93,6 @@ async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
   while (offset < data.length) offset += await conn.write(data.subarray(offset));
 }
 
-/** Fills with pseudo-random bytes quickly (crypto randomness is capped at 64 KiB per call). */
-function randomChunk(size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  for (let offset = 0; offset < size; offset += 65536) {
-    crypto.getRandomValues(out.subarray(offset, Math.min(size, offset + 65536)));
-  }
-  return out;
-}
-
 /**
  * Starts the exchange service.
  *
@@ -132,7 +124,7 @@ export function startExchangeService(): PodService {
     // Awaited below; handled now so a client that leaves early is no unhandled rejection.
     received.catch(() => {});
     const sent = createHash("sha256");
-    const chunk = randomChunk(64 * 1024);
+    const chunk = randomBytes(64 * 1024);
     let left = download;
     while (left > 0) {
       const part = chunk.subarray(0, Math.min(chunk.length, left));
@@ -205,7 +197,7 @@ export async function runExchange(
     const sentHash = createHash("sha256");
     const sending = (async () => {
       await writeAll(conn, header);
-      const chunk = randomChunk(64 * 1024);
+      const chunk = randomBytes(64 * 1024);
       let left = upload;
       while (left > 0) {
         const part = chunk.subarray(0, Math.min(chunk.length, left));
