@@ -10,7 +10,8 @@
  * `/dev/stdout` and `/dev/stdin` (it requires `--allow-all` for `/dev` and `/proc` paths) and
  * offers no `fstat` of fds 0 and 1, so the kind is asked of a probe instead, once and only when the
  * stream turns out to be large: small ones (`exec -- true`, a shell prompt) never pay for it. A
- * large stdin that the probe finds is a pipe goes to a reader thread instead (lib/cli/pipe_reader.ts).
+ * large stdin that the probe finds is a pipe goes to a reader thread instead
+ * (lib/cli/pipe_reader.ts).
  *
  * @module
  */
