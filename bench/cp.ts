@@ -5,6 +5,15 @@
  * `--verify` row shows the cost of kubexec's sha256 comparison with the container's `sha256sum`
  * (on by default only with `--retries`).
  *
+ * The reference beside each plain row is the same copy with no client and no server: the system's
+ * `tar -c` piped straight into `tar -x` between the same two directories (`-m` on uploads, as
+ * kubectl's remote command has it), timed and checked the same way. Both clients run those two
+ * tars plus a session, so it shows how much of a row's time is left to a client at all. On those
+ * rows every run also records the CPU time the whole machine spent meanwhile (`/proc/stat`: client,
+ * server, tars and the kernel's writeback), which says whether a copy waited or was bound by the
+ * machine's cores. Each timed run starts after an untimed `sync`, so that no run pays for writing
+ * back the files of the run before it.
+ *
  * `deno run --allow-all bench/cp.ts [runs] [file MiB]` starts the Go bench server
  * (`bench_server.ts`) and prints the rows; bench/main.ts calls {@linkcode cpRows} with its own.
  * Until this version the rows ran on the tests' fake API server (Deno), whose stdin path took
@@ -25,6 +34,19 @@ export interface CpRow {
   /** Every run's time, for the spread. */
   kubexecRuns: number[];
   kubectlRuns: number[];
+  /** The reference's runs (the two tars, no client), when the row has one. */
+  referenceRuns?: number[];
+  /**
+   * Goal for kubexec's time ÷ kubectl's: 1.5× kubectl's speed (issue 8) on the rows where both
+   * clients do the same job; none on the rows with kubexec-only flags.
+   */
+  goal?: number;
+  /**
+   * Seconds of CPU the whole machine spent during each run (every core and process: client,
+   * server, the pod's tar), where `/proc/stat` exists; on the rows with a reference. Against
+   * twice the wall time on two cores, it says whether the copy was bound by the machine's CPU.
+   */
+  busy?: Record<"kubexec" | "kubectl" | "reference", number[]>;
 }
 
 /** Options of {@linkcode cpRows}. */
@@ -104,10 +126,26 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
-async function timed(command: string[], kubeconfig: string, args: string[]): Promise<number> {
+/**
+ * CPU time the whole machine has spent busy so far (all cores, every process), in seconds, from
+ * `/proc/stat`; `undefined` where there is none.
+ */
+async function machineBusySeconds(): Promise<number | undefined> {
+  const stat = await Deno.readTextFile("/proc/stat").catch(() => undefined);
+  const fields = stat?.match(/^cpu +(.*)$/m)?.[1].trim().split(/ +/).map(Number);
+  if (!fields || fields.length < 7) return undefined;
+  // user nice system idle iowait irq softirq [steal …]: all but idle and iowait.
+  const [user, nice, system, , , irq, softirq] = fields;
+  const ticks = user + nice + system + irq + softirq;
+  // USER_HZ is 100 on every Linux this runs on.
+  return ticks / 100;
+}
+
+async function timed(command: string[]): Promise<{ seconds: number; busy?: number }> {
+  const busyBefore = await machineBusySeconds();
   const started = performance.now();
   const output = await new Deno.Command(command[0], {
-    args: [...command.slice(1), "--kubeconfig", kubeconfig, ...args],
+    args: command.slice(1),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -115,11 +153,15 @@ async function timed(command: string[], kubeconfig: string, args: string[]): Pro
     clearEnv: true,
   }).output();
   const seconds = (performance.now() - started) / 1000;
+  const busyAfter = await machineBusySeconds();
   if (!output.success) {
     const stderr = new TextDecoder().decode(output.stderr);
-    throw new Error(`${command[0]} ${args.join(" ")} exited ${output.code}: ${stderr}`);
+    throw new Error(`${command.join(" ")} exited ${output.code}: ${stderr}`);
   }
-  return seconds;
+  const busy = busyBefore === undefined || busyAfter === undefined
+    ? undefined
+    : busyAfter - busyBefore;
+  return { seconds, busy };
 }
 
 interface Scenario {
@@ -127,6 +169,34 @@ interface Scenario {
   /** Arguments for run `run`, plus the check of what it copied. */
   prepare(client: string, run: number): { args: string[]; check: () => Promise<void> };
   extraArgs?: { kubexec?: string[] };
+  /** The same copy by the system's tar alone, for run `run`. */
+  reference?(run: number): ReferenceCopy;
+}
+
+/**
+ * `tar -c` of `member` in `from` piped into `tar` with `xFlags` in the fresh directory `into`;
+ * `check` compares what arrived there and removes it.
+ */
+interface ReferenceCopy {
+  from: string;
+  member: string;
+  into: string;
+  xFlags: string;
+  check: () => Promise<void>;
+}
+
+type Who = "kubexec" | "kubectl" | "reference";
+
+/** `tar -cf - -C FROM MEMBER | tar -XFLAGS - -C INTO`, the copy without a client. */
+function referenceCommand(spec: ReferenceCopy): string[] {
+  const quote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
+  return [
+    "/bin/sh",
+    "-c",
+    `set -e; mkdir -p ${quote(spec.into)}; ` +
+    `tar -cf - -C ${quote(spec.from)} ${quote(spec.member)} | ` +
+    `tar ${spec.xFlags} - -C ${quote(spec.into)}`,
+  ];
 }
 
 /**
@@ -184,6 +254,13 @@ export async function cpRows(
             check: fileMatches(`${podDir}/${name}`),
           };
         },
+        reference: (run) => ({
+          from: work,
+          member: "big.bin",
+          into: `${podDir}/up-ref-${run}`,
+          xFlags: "-xmf",
+          check: fileMatches(`${podDir}/up-ref-${run}/big.bin`),
+        }),
       },
       {
         name: `cp download ${sizeName} file`,
@@ -191,6 +268,13 @@ export async function cpRows(
           const path = `${work}/down-${client}-${run}.bin`;
           return { args: ["cp", `${pod}:big.bin`, path], check: fileMatches(path) };
         },
+        reference: (run) => ({
+          from: podDir,
+          member: "big.bin",
+          into: `${work}/down-ref-${run}`,
+          xFlags: "-xf",
+          check: fileMatches(`${work}/down-ref-${run}/big.bin`),
+        }),
       },
       {
         name: `cp download ${sizeName} file (kubexec --verify)`,
@@ -209,6 +293,13 @@ export async function cpRows(
             check: treeMatches(`${podDir}/${name}`),
           };
         },
+        reference: (run) => ({
+          from: work,
+          member: "tree",
+          into: `${podDir}/up-tree-ref-${run}`,
+          xFlags: "-xmf",
+          check: treeMatches(`${podDir}/up-tree-ref-${run}/tree`),
+        }),
       },
       {
         name: `cp download ${treeFiles}-file tree`,
@@ -216,6 +307,13 @@ export async function cpRows(
           const path = `${work}/down-tree-${client}-${run}`;
           return { args: ["cp", `${pod}:tree`, path], check: treeMatches(path) };
         },
+        reference: (run) => ({
+          from: podDir,
+          member: "tree",
+          into: `${work}/down-tree-ref-${run}`,
+          xFlags: "-xf",
+          check: treeMatches(`${work}/down-tree-ref-${run}/tree`),
+        }),
       },
       // kubexec keeps modes and mtimes both ways; kubectl does neither (docs/differences.md).
       // With --no-preserve kubexec sends kubectl's own remote command (`tar -xmf`) and extracts
@@ -246,22 +344,48 @@ export async function cpRows(
     if (kubectlPath) clients.push({ name: "kubectl", command: [kubectlPath] });
     const rows: CpRow[] = [];
     for (const scenario of scenarios) {
-      const times: Record<string, number[]> = { kubexec: [], kubectl: [] };
+      const who: Who[] = [...clients.map((client) => client.name)];
+      if (scenario.reference) who.push("reference");
+      /** The command of `name`'s run `run`, and the check of what it copied. */
+      const attempt = (name: Who, run: number) => {
+        if (name === "reference") {
+          const copy = scenario.reference!(run);
+          return {
+            command: referenceCommand(copy),
+            check: async () => {
+              await copy.check();
+              await Deno.remove(copy.into, { recursive: true });
+            },
+          };
+        }
+        const client = clients.find((candidate) => candidate.name === name)!;
+        const { args: [verb, ...rest], check } = scenario.prepare(name, run);
+        const extra = name === "kubexec" ? scenario.extraArgs?.kubexec ?? [] : [];
+        return {
+          command: [...client.command, "--kubeconfig", kubeconfig, verb, ...extra, ...rest],
+          check,
+        };
+      };
+      const times: Record<Who, number[]> = { kubexec: [], kubectl: [], reference: [] };
+      const busyTimes: Record<Who, number[]> = { kubexec: [], kubectl: [], reference: [] };
       // Run -1 is a warm-up, checked but not counted: on the fake API server (Deno) the rows ran
       // on before, the first transfer of a kind was slower while V8 compiled the server's paths;
-      // on the Go server it still puts the source files in the page cache for both clients.
+      // on the Go server it still puts the source files in the page cache for every participant.
       for (let run = -1; run < runs; run++) {
-        // Alternate who goes first, so caches and the other sessions' load favour neither.
-        const order = run % 2 === 0 ? clients : [...clients].reverse();
-        for (const client of order) {
-          const { args, check } = scenario.prepare(client.name, run);
-          const extra = client.name === "kubexec" ? scenario.extraArgs?.kubexec ?? [] : [];
-          const [verb, ...rest] = args;
-          const seconds = await timed(client.command, kubeconfig, [verb, ...extra, ...rest]);
+        // Rotate who goes first, so caches and the other sessions' load favour no one.
+        const shift = ((run % who.length) + who.length) % who.length;
+        const order = [...who.slice(shift), ...who.slice(0, shift)];
+        for (const name of order) {
+          const { command, check } = attempt(name, run);
+          // The copies before this one (and their removal) leave dirty pages and discards that
+          // the kernel writes back while the next copy runs; flush them first, untimed.
+          await new Deno.Command("sync").output();
+          const { seconds, busy } = await timed(command);
           await check();
           if (run < 0) continue;
-          times[client.name].push(seconds);
-          options.onRun?.(scenario.name, client.name, seconds);
+          times[name].push(seconds);
+          if (busy !== undefined) busyTimes[name].push(busy);
+          options.onRun?.(scenario.name, name, seconds);
         }
       }
       rows.push({
@@ -271,6 +395,8 @@ export async function cpRows(
         unit: "s",
         kubexecRuns: times.kubexec,
         kubectlRuns: times.kubectl,
+        ...(scenario.reference ? { referenceRuns: times.reference, goal: 1 / 1.5 } : {}),
+        ...(scenario.reference && busyTimes.kubexec.length ? { busy: busyTimes } : {}),
       });
     }
     return rows;
@@ -299,11 +425,14 @@ if (import.meta.main) {
     });
     const format = (value: number | undefined) => value === undefined ? "-" : value.toFixed(2);
     const lines = [
-      "| scenario | kubexec (s) | kubectl (s) | kubectl / kubexec |",
-      "| --- | --- | --- | --- |",
+      "| scenario | kubexec (s) | kubectl (s) | the two tars alone (s) | kubectl / kubexec |",
+      "| --- | --- | --- | --- | --- |",
       ...rows.map((row) => {
         const ratio = row.kubectl === undefined ? "-" : (row.kubectl / row.kubexec).toFixed(2);
-        return `| ${row.name} | ${format(row.kubexec)} | ${format(row.kubectl)} | ${ratio} |`;
+        const tars = row.referenceRuns?.length ? median(row.referenceRuns) : undefined;
+        return `| ${row.name} | ${format(row.kubexec)} | ${format(row.kubectl)} | ${
+          format(tars)
+        } | ${ratio} |`;
       }),
     ];
     // deno-lint-ignore no-console
