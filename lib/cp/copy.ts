@@ -23,7 +23,7 @@
  *
  * @module
  */
-import { directSourceOf, withDirectSource } from "../stream/direct_io.ts";
+import { directSourceOf, withDirectSink, withDirectSource } from "../stream/direct_io.ts";
 import {
   type NamedDestination,
   openNamedDestination,
@@ -43,6 +43,7 @@ import {
   remoteBaseName,
   remoteDirName,
 } from "./file_spec.ts";
+import { chunkHandoff } from "./handoff.ts";
 import { measureLocalPath, packLocalPath } from "./pack.ts";
 import type { RemoteExec } from "./remote_exec.ts";
 import { RemoteExecError } from "./remote_exec.ts";
@@ -421,14 +422,21 @@ type ResumableOutcome =
   | { kind: "missing"; stderrTail: string }
   | { kind: "sinkFailed" };
 
+/** Where a download's bytes go: `write` settles once `chunk` is written and may be reused. */
+interface ChunkSink {
+  write(chunk: Uint8Array): Promise<void>;
+}
+
 /**
  * Runs attempt after attempt of a streaming command until one exits, feeding every attempt's stdout
  * into `sink` so the consumer sees one continuous byte stream. Resumes only after a lost connection.
+ * As `sink` is done with a chunk when its write settles, the session may hand it views of its read
+ * buffer rather than copies (a direct sink, `lib/stream/direct_io.ts`).
  */
 async function streamWithResume(
   exec: RemoteExec,
   commandAt: (offset: number) => string[],
-  sink: WritableStreamDefaultWriter<Uint8Array>,
+  sink: ChunkSink,
   options: DownloadOptions,
   stderr: LineSink,
 ): Promise<ResumableOutcome> {
@@ -439,16 +447,17 @@ async function streamWithResume(
   let delay = baseDelay;
   for (let attempt = 0;; attempt++) {
     const receivedBefore = received;
-    const stdout = new WritableStream<Uint8Array>({
-      async write(chunk) {
-        try {
-          await sink.write(chunk);
-        } catch (error) {
-          sinkFailed = true;
-          throw error;
-        }
-        received += chunk.length;
-      },
+    const deliver = async (chunk: Uint8Array) => {
+      try {
+        await sink.write(chunk);
+      } catch (error) {
+        sinkFailed = true;
+        throw error;
+      }
+      received += chunk.length;
+    };
+    const stdout = withDirectSink(new WritableStream<Uint8Array>({ write: deliver }), {
+      write: deliver,
     });
     try {
       const { exitCode } = await exec(commandAt(received), { stdout, stderr: stderr.stream() });
@@ -532,11 +541,11 @@ async function downloadWithTar(
   mode: TarSourceMode,
 ): Promise<"missing" | { result: CopyResult; rootSymlink?: string }> {
   const verify = options.verify ?? true;
-  const pipe = new TransformStream<Uint8Array, Uint8Array>();
-  const sink = pipe.writable.getWriter();
+  // The session's chunks go to the tar reader as they are, one at a time (see handoff.ts).
+  const { writer: sink, reader: archive } = chunkHandoff();
   // Hash the remote file while it streams (the remote sha256sum is often the slower side).
   let remoteDigest: Promise<string | undefined> | undefined;
-  const extraction = extractTar(pipe.readable, localPath, {
+  const extraction = extractTar(archive, localPath, {
     prefix: remoteArchivePrefix(source),
     preserve: !options.noPreserve,
     fileIntoExistingDirectory: true,

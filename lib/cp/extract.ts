@@ -31,7 +31,7 @@ import { openNamedDestination, type OutputDestination } from "./destination.ts";
 import { ExtractError, ExtractLimitError } from "./errors.ts";
 import { type Sha256, sha256 } from "./sha256.ts";
 import type { TarHeader } from "./tar_format.ts";
-import { readTar } from "./tar_reader.ts";
+import { readTar, type TarSource } from "./tar_reader.ts";
 
 /** Progress of an extraction. */
 export interface ExtractProgress {
@@ -532,7 +532,8 @@ class Extraction {
  *
  * Throws {@linkcode TarFormatError} for malformed input, {@linkcode ExtractError} for conflicts and
  * members outside the prefix, {@linkcode ExtractLimitError} when a limit is exceeded. The source is
- * cancelled on failure, which tells its producer to stop.
+ * cancelled on failure, which tells its producer to stop. Every chunk of the source is done with
+ * (written, hashed) before the next is read, so its producer may reuse buffers (`handoff.ts`).
  *
  * @example
  * ```ts
@@ -550,7 +551,7 @@ class Extraction {
  * ```
  */
 export async function extractTar(
-  source: ReadableStream<Uint8Array>,
+  source: TarSource,
   destination: string,
   options: ExtractOptions = {},
 ): Promise<ExtractResult> {

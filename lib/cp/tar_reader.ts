@@ -38,6 +38,17 @@ export interface TarEntry {
   offset: number;
 }
 
+/**
+ * Where {@linkcode readTar} takes its input from: a stream, or a reader shaped like a stream's
+ * (`read`, `cancel`, `releaseLock`), such as the hand-off of `handoff.ts`, whose chunks may be
+ * reused by their writer once the next one is read.
+ */
+export type TarSource = ReadableStream<Uint8Array> | {
+  read(): Promise<ReadableStreamReadResult<Uint8Array>>;
+  cancel(reason?: unknown): Promise<void>;
+  releaseLock(): void;
+};
+
 /** Options of {@linkcode readTar}. */
 export interface TarReaderOptions {
   /** Largest PAX / GNU long-name extended header accepted, in bytes; default 1 MiB. */
@@ -49,14 +60,14 @@ const decoder = new TextDecoder();
 
 /** Pull-based byte source over a stream reader; hands out views of the input chunks, never copies bodies. */
 class ByteSource {
-  #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #reader: Exclude<TarSource, ReadableStream<Uint8Array>>;
   #chunk: Uint8Array = EMPTY;
   #position = 0;
   /** Bytes consumed so far. */
   offset = 0;
 
-  constructor(reader: ReadableStreamDefaultReader<Uint8Array>) {
-    this.#reader = reader;
+  constructor(source: TarSource) {
+    this.#reader = "getReader" in source ? source.getReader() : source;
   }
 
   async #fill(): Promise<boolean> {
@@ -256,7 +267,9 @@ async function readExtendedData(
  * marker; anything after it (record padding) is read and discarded so the producer can finish.
  * Throws {@linkcode TarFormatError} for bad checksums, unparsable fields, truncation.
  *
- * Consume members one at a time: read or ignore `body`, then ask for the next member.
+ * Consume members one at a time: read or ignore `body`, then ask for the next member. Pieces of a
+ * body are views of the input, valid until the next read: a source whose writer reuses its
+ * buffers (the hand-off) overwrites them after that.
  *
  * @example
  * ```ts
@@ -271,11 +284,11 @@ async function readExtendedData(
  * ```
  */
 export async function* readTar(
-  source: ReadableStream<Uint8Array>,
+  source: TarSource,
   options: TarReaderOptions = {},
 ): AsyncGenerator<TarEntry> {
   const limit = options.maxExtendedHeaderSize ?? 1024 * 1024;
-  const input = new ByteSource(source.getReader());
+  const input = new ByteSource(source);
   let finished = false;
   try {
     const globalPax = new Map<string, string>();

@@ -139,30 +139,43 @@ Deno.test("cp: --no-preserve sends kubectl's exact tar flags and keeps no mtimes
   assert.notEqual((await Deno.stat(down.target)).mtime!.getTime(), 1_000_000_000_000);
 });
 
-Deno.test("cp: a download cut twice resumes with tail -c+OFFSET and yields identical bytes", async () => {
-  await using work = await tempDir();
-  await using sandbox = await localExec({ cutStdoutAfter: [1_000_003, 2_500_001] });
-  await Deno.mkdir(`${work.path}/remote/dir`, { recursive: true });
-  await writeRandomFile(`${work.path}/remote/dir/one.bin`, 1_500_000, 3);
-  await writeRandomFile(`${work.path}/remote/dir/two.bin`, 2_000_000, 4);
-  const retries: Array<{ attempt: number; offset: number }> = [];
-  const result = await download(sandbox.exec, `${work.path}/remote/dir`, `${work.path}/local`, {
-    retries: 3,
-    onRetry: ({ attempt, offset }) => retries.push({ attempt, offset }),
-  });
-  assert.deepEqual(retries, [{ attempt: 1, offset: 1_000_003 }, {
-    attempt: 2,
-    offset: 1_000_003 + 2_500_001,
-  }]);
-  assert.equal(result.retries, 2);
-  assert.deepEqual(sandbox.commands[1].slice(0, 2), ["sh", "-c"]);
-  assert.deepEqual(sandbox.commands[1].slice(3), [
-    "sh",
-    `${work.path}/remote/dir`,
-    "1000004",
-    "cf",
-  ]);
-  assert.equal(await treeSha256(`${work.path}/local`), await treeSha256(`${work.path}/remote/dir`));
+Deno.test("cp: a download cut twice resumes with tail -c+OFFSET and yields identical bytes", async (t) => {
+  // The session hands stdout over as views of its read buffer (a direct sink); other RemoteExecs
+  // write fresh chunks through the stream. Both must give the same bytes and resume offsets.
+  for (const directStdout of [true, false]) {
+    const name = directStdout ? "views of one reused buffer" : "fresh chunks through the stream";
+    await t.step(name, async () => {
+      await using work = await tempDir();
+      await using sandbox = await localExec({
+        cutStdoutAfter: [1_000_003, 2_500_001],
+        directStdout,
+      });
+      await Deno.mkdir(`${work.path}/remote/dir`, { recursive: true });
+      await writeRandomFile(`${work.path}/remote/dir/one.bin`, 1_500_000, 3);
+      await writeRandomFile(`${work.path}/remote/dir/two.bin`, 2_000_000, 4);
+      const retries: Array<{ attempt: number; offset: number }> = [];
+      const result = await download(sandbox.exec, `${work.path}/remote/dir`, `${work.path}/local`, {
+        retries: 3,
+        onRetry: ({ attempt, offset }) => retries.push({ attempt, offset }),
+      });
+      assert.deepEqual(retries, [{ attempt: 1, offset: 1_000_003 }, {
+        attempt: 2,
+        offset: 1_000_003 + 2_500_001,
+      }]);
+      assert.equal(result.retries, 2);
+      assert.deepEqual(sandbox.commands[1].slice(0, 2), ["sh", "-c"]);
+      assert.deepEqual(sandbox.commands[1].slice(3), [
+        "sh",
+        `${work.path}/remote/dir`,
+        "1000004",
+        "cf",
+      ]);
+      assert.equal(
+        await treeSha256(`${work.path}/local`),
+        await treeSha256(`${work.path}/remote/dir`),
+      );
+    });
+  }
 });
 
 Deno.test("cp: service-account style symlinks: a symlinked source is copied through, inner links kept", async () => {

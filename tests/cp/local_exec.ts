@@ -6,6 +6,7 @@
  * @module
  */
 import { type RemoteExec, RemoteExecError } from "../../lib/cp/remote_exec.ts";
+import { directSinkOf } from "../../lib/stream/direct_io.ts";
 
 /** Options of {@linkcode localExec}. */
 export interface LocalExecOptions {
@@ -18,7 +19,17 @@ export interface LocalExecOptions {
   cutStdoutAfter?: Array<number | undefined>;
   /** Replaces the stdout of calls whose argv[0] matches with these bytes (malicious producers). */
   fakeStdout?: { command: string; data: Uint8Array; exitCode?: number };
+  /**
+   * Hand stdout to a direct sink when the stream carries one, as the exec session does: every
+   * chunk is a view of one buffer, scribbled over as soon as the write settles, so a consumer that
+   * keeps a view past its write reads garbage. Default true; false writes fresh chunks through
+   * the stream.
+   */
+  directStdout?: boolean;
 }
+
+/** Bytes of the one buffer a direct stdout reuses (the session's is 64 KiB). */
+const DIRECT_BUFFER_BYTES = 4096;
 
 /** A local RemoteExec plus what it saw; dispose it to remove its bin directory. */
 export interface LocalExec extends AsyncDisposable {
@@ -95,7 +106,29 @@ export async function localExec(options: LocalExecOptions = {}): Promise<LocalEx
     let cut = false;
     const stdoutSource = fake !== undefined ? ReadableStream.from([fake.data]) : child.stdout;
     if (fake !== undefined) await child.stdout.cancel();
+    const direct = (options.directStdout ?? true) ? directSinkOf(streams.stdout) : undefined;
     const pumpStdout = async () => {
+      if (direct) {
+        const buffer = new Uint8Array(DIRECT_BUFFER_BYTES);
+        let sent = 0;
+        for await (const chunk of stdoutSource) {
+          const end = cutAfter === undefined
+            ? chunk.length
+            : Math.min(chunk.length, cutAfter - sent);
+          for (let offset = 0; offset < end; offset += buffer.length) {
+            const piece = chunk.subarray(offset, Math.min(end, offset + buffer.length));
+            buffer.set(piece);
+            await direct.write(buffer.subarray(0, piece.length));
+            buffer.fill(0xa5);
+          }
+          sent += end;
+          if (end < chunk.length || sent === cutAfter) {
+            cut = true;
+            break;
+          }
+        }
+        return;
+      }
       const writer = streams.stdout.getWriter();
       let sent = 0;
       try {
