@@ -244,6 +244,25 @@ export async function cpRows(
       if (digest !== treeExpected) throw new Error(`${path}: tree differs from the source`);
       await Deno.remove(path, { recursive: true });
     };
+    // The copy by the system's tar alone: uploads land in the pod's directory and extract with
+    // `-xmf`, as kubectl's remote command does; downloads land in the work directory.
+    const tarsAlone = (
+      direction: "upload" | "download",
+      member: string,
+      label: string,
+      matches: (path: string) => () => Promise<void>,
+    ) =>
+    (run: number): ReferenceCopy => {
+      const upload = direction === "upload";
+      const into = `${upload ? podDir : work}/${label}-ref-${run}`;
+      return {
+        from: upload ? work : podDir,
+        member,
+        into,
+        xFlags: upload ? "-xmf" : "-xf",
+        check: matches(`${into}/${member}`),
+      };
+    };
     const scenarios: Scenario[] = [
       {
         name: `cp upload ${sizeName} file`,
@@ -254,13 +273,7 @@ export async function cpRows(
             check: fileMatches(`${podDir}/${name}`),
           };
         },
-        reference: (run) => ({
-          from: work,
-          member: "big.bin",
-          into: `${podDir}/up-ref-${run}`,
-          xFlags: "-xmf",
-          check: fileMatches(`${podDir}/up-ref-${run}/big.bin`),
-        }),
+        reference: tarsAlone("upload", "big.bin", "up", fileMatches),
       },
       {
         name: `cp download ${sizeName} file`,
@@ -268,13 +281,7 @@ export async function cpRows(
           const path = `${work}/down-${client}-${run}.bin`;
           return { args: ["cp", `${pod}:big.bin`, path], check: fileMatches(path) };
         },
-        reference: (run) => ({
-          from: podDir,
-          member: "big.bin",
-          into: `${work}/down-ref-${run}`,
-          xFlags: "-xf",
-          check: fileMatches(`${work}/down-ref-${run}/big.bin`),
-        }),
+        reference: tarsAlone("download", "big.bin", "down", fileMatches),
       },
       {
         name: `cp download ${sizeName} file (kubexec --verify)`,
@@ -293,13 +300,7 @@ export async function cpRows(
             check: treeMatches(`${podDir}/${name}`),
           };
         },
-        reference: (run) => ({
-          from: work,
-          member: "tree",
-          into: `${podDir}/up-tree-ref-${run}`,
-          xFlags: "-xmf",
-          check: treeMatches(`${podDir}/up-tree-ref-${run}/tree`),
-        }),
+        reference: tarsAlone("upload", "tree", "up-tree", treeMatches),
       },
       {
         name: `cp download ${treeFiles}-file tree`,
@@ -307,13 +308,7 @@ export async function cpRows(
           const path = `${work}/down-tree-${client}-${run}`;
           return { args: ["cp", `${pod}:tree`, path], check: treeMatches(path) };
         },
-        reference: (run) => ({
-          from: podDir,
-          member: "tree",
-          into: `${work}/down-tree-ref-${run}`,
-          xFlags: "-xf",
-          check: treeMatches(`${work}/down-tree-ref-${run}/tree`),
-        }),
+        reference: tarsAlone("download", "tree", "down-tree", treeMatches),
       },
       // kubexec keeps modes and mtimes both ways; kubectl does neither (docs/differences.md).
       // With --no-preserve kubexec sends kubectl's own remote command (`tar -xmf`) and extracts
