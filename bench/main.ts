@@ -15,6 +15,7 @@
  * @module
  */
 
+import type { CpRow } from "./cp.ts";
 import { type BenchServer, startBenchServer, writeBenchKubeconfig } from "./bench_server.ts";
 import { hasGnuTime, measureRun, measureSlowReader, type RunSpec, spread } from "./measure.ts";
 import { generateKubeconfigDocument, measureYamlParse } from "./yaml.ts";
@@ -801,7 +802,7 @@ interface ExtraRow {
   /** Ratio goal kubexec ÷ kubectl, as in {@linkcode Row}. */
   goal?: number;
   /** CPU seconds the whole machine was busy during each run (cp), for a row of its own. */
-  busy?: Record<"kubexec" | "kubectl" | "reference", number[]>;
+  busy?: CpRow["busy"];
 }
 
 /**

@@ -39,15 +39,13 @@ export interface TarEntry {
 }
 
 /**
- * Where {@linkcode readTar} takes its input from: a stream, or a reader shaped like a stream's
- * (`read`, `cancel`, `releaseLock`), such as the hand-off of `handoff.ts`, whose chunks may be
- * reused by their writer once the next one is read.
+ * Where {@linkcode readTar} takes its input from: a stream, or anything that reads like a stream's
+ * default reader, such as the hand-off of `handoff.ts`, whose chunks may be reused by their writer
+ * once the next one is read.
  */
-export type TarSource = ReadableStream<Uint8Array> | {
-  read(): Promise<ReadableStreamReadResult<Uint8Array>>;
-  cancel(reason?: unknown): Promise<void>;
-  releaseLock(): void;
-};
+export type TarSource =
+  | ReadableStream<Uint8Array>
+  | Pick<ReadableStreamDefaultReader<Uint8Array>, "read" | "cancel" | "releaseLock">;
 
 /** Options of {@linkcode readTar}. */
 export interface TarReaderOptions {
