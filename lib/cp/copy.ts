@@ -7,7 +7,9 @@
  * - upload: `test -d DEST` (exit 0 ⇒ the target is `DEST/<local base name>`, else `DEST` itself), then
  *   `tar -xf - -C DIR(target)` with members named `BASE(target)/…`. kubectl passes `-m` (mtimes not
  *   restored); kubexec restores mtimes unless `noPreserve`, where it sends kubectl's exact
- *   `tar --no-same-permissions --no-same-owner -xmf - -C DIR`.
+ *   `tar --no-same-permissions --no-same-owner -xmf - -C DIR`. A directory is first probed with
+ *   `test -e TARGET`: a new tree carries every directory's mode and mtime, one merged into an
+ *   existing target only its empty directories, as kubectl's archive does.
  * - download: `tar cf - SRC`; a resumed attempt runs
  *   `sh -c '… tar "$3" - "$1" | tail -c "+$2" …' sh SRC OFFSET cf` (kubectl's `tail -c+OFFSET`, with the path
  *   passed as an argument instead of quoted into the script, and tar's exit status kept rather than
@@ -199,6 +201,19 @@ async function isRemoteDirectory(exec: RemoteExec, path: string): Promise<boolea
 }
 
 /**
+ * Whether anything (file, directory, link to one) is at `path`: false only when `test -e` says
+ * so; a failed probe (no `test` in the container) answers true, the safe assumption.
+ */
+async function mayExistRemotely(exec: RemoteExec, path: string): Promise<boolean> {
+  try {
+    return (await runCaptured(exec, ["test", "-e", safeRemoteArgument(path)])).exitCode !== 1;
+  } catch (error) {
+    if (error instanceof RemoteExecError && error.connectionLost) throw error;
+    return true;
+  }
+}
+
+/**
  * Copies `localPath` (file or directory tree) into the container at `remotePath`, like
  * `kubectl cp LOCAL POD:REMOTE`: into `remotePath/<base name>` when `remotePath` is an existing
  * directory, else to `remotePath` itself. Streams with back-pressure; no temporary files.
@@ -250,8 +265,14 @@ export async function upload(
     options.onProgress?.({ bytes, total, file: currentFile });
   };
 
+  // A new tree is written whole, directories' modes and mtimes included. Into one that exists,
+  // only empty directories get a member, as kubectl writes them: tar then leaves the existing
+  // directories' modes and owners alone (`cp . POD:/tmp` must not make /tmp 0755) and fails on a
+  // file where the tree has a directory instead of replacing it.
+  const merging = info.isDirectory && await mayExistRemotely(exec, target);
   const archive = packLocalPath(localPath, {
     archiveName: remoteBaseName(target),
+    directories: merging ? "empty" : "all",
     onWarning: reporter.local,
     onFile: (file) => {
       files++;

@@ -23,6 +23,15 @@ export interface PackOptions {
   subSecondMtime?: boolean;
   /** Output chunk size; default 128 KiB. */
   chunkSize?: number;
+  /**
+   * Which directories get a member of their own. `"all"` (the default) carries every directory's
+   * mode and mtime. `"empty"` writes one only for empty directories, as kubectl does: the others
+   * are created by tar as it extracts the files below them. Use it when extracting into a tree that
+   * may exist already, where tar would give an existing directory the archive's mode, owner and
+   * mtime, and would remove a file that stands where the archive has a directory; with `"empty"`,
+   * tar leaves existing directories alone and fails on the members below such a file instead.
+   */
+  directories?: "all" | "empty";
 }
 
 const SEPARATOR = Deno.build.os === "windows" ? "\\" : "/";
@@ -54,9 +63,11 @@ async function* members(
     info: Deno.FileInfo,
   ): AsyncGenerator<TarWriterInput> {
     if (info.isDirectory) {
-      yield { entry: { ...baseEntry(info), name, type: "directory" } };
       const children: string[] = [];
       for (const child of Deno.readDirSync(path)) children.push(child.name);
+      if (children.length === 0 || options.directories !== "empty") {
+        yield { entry: { ...baseEntry(info), name, type: "directory" } };
+      }
       children.sort();
       for (const child of children) {
         const childPath = joinLocal(path, child);

@@ -126,6 +126,20 @@ const scenarios: Scenario[] = [
     expect: { code: 0, stdout: "", stderr: "" },
   },
   {
+    name: "upload a tree onto an existing remote file: tar fails and the file stays",
+    before: async (p) => {
+      await makeSource(p.local);
+      await Deno.writeTextFile(`${p.podDir}/${p.remote}`, "keep me\n");
+    },
+    args: (p) => ["cp", `${p.local}/src`, `web-0:${p.remote}`],
+    result: (p) => `${p.podDir}/${p.remote}`,
+    expect: {
+      code: 2,
+      stdout: "",
+      stderrMatch: /: Not a directory\n(.*\n)*command terminated with exit code 2\n$/,
+    },
+  },
+  {
     name: "download a tree",
     before: remoteSource,
     args: (p) => ["cp", `web-0:${p.remote}/src`, `${p.local}/back`],

@@ -59,6 +59,8 @@ Deno.test("cp: a 1,000-file tree with awkward names round-trips with modes, mtim
   await using sandbox = await localExec();
   const source = `${work.path}/src`;
   await awkwardTree(source, 1000);
+  await Deno.chmod(`${source}/many/g3`, 0o700);
+  await Deno.utime(`${source}/many/g3`, 1_400_000_000, 1_400_000_000);
   await Deno.mkdir(`${work.path}/remote`);
 
   const warnings: string[] = [];
@@ -69,8 +71,10 @@ Deno.test("cp: a 1,000-file tree with awkward names round-trips with modes, mtim
   assert.equal(up.files, 1003);
   assert.deepEqual(sandbox.commands, [
     ["test", "-d", `${work.path}/remote`],
+    ["test", "-e", `${work.path}/remote/src`],
     ["tar", "-xf", "-", "-C", `${work.path}/remote`],
   ]);
+  // A new tree: directories keep their modes and mtimes too.
   const expected = await describeTree(source, { modes: true, mtimes: true });
   assert.deepEqual(await describeTree(up.target, { modes: true, mtimes: true }), expected);
 
@@ -87,6 +91,71 @@ Deno.test("cp: a 1,000-file tree with awkward names round-trips with modes, mtim
   assert.equal(down.verified, undefined);
   // GNU tar's notice about the leading "/" arrives as a remote warning and does not fail the copy.
   assert.ok(warnings.some((w) => /Removing leading/.test(w)));
+});
+
+Deno.test("cp: a tree merged into an existing one leaves existing directories' modes and mtimes alone", async () => {
+  await using work = await tempDir();
+  await using sandbox = await localExec();
+  const source = `${work.path}/tmp`;
+  await Deno.mkdir(`${source}/cache/empty`, { recursive: true });
+  await Deno.writeTextFile(`${source}/cache/new.txt`, "new");
+  await Deno.chmod(`${source}/cache`, 0o755);
+  // The pod's /tmp, and a subdirectory of it the tree shares.
+  const remote = `${work.path}/remote/tmp`;
+  await Deno.mkdir(`${remote}/cache`, { recursive: true });
+  await Deno.writeTextFile(`${remote}/cache/old.txt`, "old");
+  await Deno.chmod(remote, 0o1777);
+  await Deno.chmod(`${remote}/cache`, 0o700);
+  await Deno.utime(remote, 1_300_000_000, 1_300_000_000);
+  await Deno.utime(`${remote}/cache`, 1_300_000_000, 1_300_000_000);
+
+  // `cp ./tmp POD:/` — the target exists, so this merges (as `cp . POD:/tmp` does).
+  const up = await upload(sandbox.exec, source, `${work.path}/remote`);
+  assert.equal(up.target, remote);
+  assert.deepEqual(sandbox.commands.slice(0, 2), [
+    ["test", "-d", `${work.path}/remote`],
+    ["test", "-e", remote],
+  ]);
+  assert.equal((await Deno.stat(remote)).mode! & 0o7777, 0o1777);
+  assert.equal((await Deno.stat(`${remote}/cache`)).mode! & 0o7777, 0o700);
+  // Nothing was added to the root itself, so its mtime is the pod's (the cache's changed with
+  // its new entries, as the kernel keeps it).
+  assert.equal((await Deno.stat(remote)).mtime!.getTime(), 1_300_000_000_000);
+  assert.equal(await Deno.readTextFile(`${remote}/cache/old.txt`), "old");
+  assert.equal(await Deno.readTextFile(`${remote}/cache/new.txt`), "new");
+  assert.ok((await Deno.stat(`${remote}/cache/empty`)).isDirectory);
+});
+
+Deno.test("cp: a directory uploaded onto an existing file fails and leaves the file, like kubectl", async () => {
+  await using work = await tempDir();
+  await using sandbox = await localExec();
+  await Deno.mkdir(`${work.path}/d`);
+  await Deno.writeTextFile(`${work.path}/d/f`, "hi");
+  await Deno.mkdir(`${work.path}/remote`);
+  await Deno.writeTextFile(`${work.path}/remote/file`, "keep me");
+  const remote: string[] = [];
+  await assert.rejects(
+    upload(sandbox.exec, `${work.path}/d`, `${work.path}/remote/file`, {
+      warn: (message, source) => source === "remote" && remote.push(message),
+    }),
+    (error: unknown) => error instanceof RemoteCommandError && error.exitCode === 2,
+  );
+  assert.equal(await Deno.readTextFile(`${work.path}/remote/file`), "keep me");
+  assert.ok(remote.some((line) => /Not a directory/.test(line)), remote.join("\n"));
+});
+
+Deno.test("cp: when the existence probe cannot run, a tree is sent as a merge", async () => {
+  await using work = await tempDir();
+  await using sandbox = await localExec({ tools: DEFAULT_TOOLS.filter((tool) => tool !== "test") });
+  await Deno.mkdir(`${work.path}/src/sub`, { recursive: true });
+  await Deno.writeTextFile(`${work.path}/src/sub/a.txt`, "a");
+  await Deno.mkdir(`${work.path}/remote/src/sub`, { recursive: true });
+  await Deno.chmod(`${work.path}/remote/src/sub`, 0o711);
+  // Without `test`, kubectl's directory probe fails too: the target is the path itself.
+  const up = await upload(sandbox.exec, `${work.path}/src`, `${work.path}/remote/src`);
+  assert.equal(up.target, `${work.path}/remote/src`);
+  assert.equal((await Deno.stat(`${work.path}/remote/src/sub`)).mode! & 0o7777, 0o711);
+  assert.equal(await Deno.readTextFile(`${work.path}/remote/src/sub/a.txt`), "a");
 });
 
 Deno.test("cp: a 64 MiB file both ways, sha256-verified on both sides, with progress", async () => {
