@@ -424,6 +424,86 @@ Deno.test("port-forward: a taken port is reported, the other ports still serve",
   }
 });
 
+/** Waits for `Forwarding from HOST:PORT -> remote` and returns the port. */
+async function forwardedPort(forward: Forward, host: string, remote: number): Promise<number> {
+  const escaped = host.replace(/[.[\]]/g, "\\$&");
+  const pattern = new RegExp(`Forwarding from ${escaped}:(\\d+) -> ${remote}\\n`);
+  let finished = false;
+  forward.done.finally(() => finished = true);
+  while (true) {
+    const match = forward.stdout().match(pattern);
+    if (match) return Number(match[1]);
+    if (finished) throw new Error(`port-forward ended: ${forward.stdout()}${forward.stderr()}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Whether a connection to HOST:PORT is closed before it gets any byte back. */
+async function closedAtOnce(hostname: string, port: number): Promise<boolean> {
+  let conn: Deno.TcpConn;
+  try {
+    conn = await Deno.connect({ hostname, port });
+  } catch (error) {
+    if (error instanceof Deno.errors.ConnectionRefused) return true;
+    throw error;
+  }
+  try {
+    // The exchange service answers a 16-byte header; a closed connection reads end or reset.
+    await conn.write(new Uint8Array(16));
+    return await conn.read(new Uint8Array(1)) === null;
+  } catch (error) {
+    if (error instanceof Deno.errors.ConnectionReset) return true;
+    throw error;
+  } finally {
+    conn.close();
+  }
+}
+
+Deno.test("port-forward: --address 0.0.0.0 and :: serve both families; :: alone takes no IPv4", async () => {
+  const exchange = startExchangeService();
+  await withServer([exchange], [pod("web-0", { 80: exchange.port })], async (_s, kubeconfig) => {
+    const both = startForward(kubeconfig, [
+      "--address",
+      "0.0.0.0",
+      "--address",
+      "::",
+      "web-0",
+      ":80",
+    ]);
+    const port = await forwardedPort(both, "[::]", 80);
+    assert.equal(
+      both.stdout(),
+      `Forwarding from 0.0.0.0:${port} -> 80\nForwarding from [::]:${port} -> 80\n`,
+    );
+    assert.equal((await runExchange(port, 1024, 1024)).ok, true);
+    assert.equal((await runExchange(port, 1024, 1024, { hostname: "::1" })).ok, true);
+    assert.equal(await both.stop(), 0);
+    assert.equal(both.stderr(), "");
+
+    const v6 = startForward(kubeconfig, ["--address", "::", "web-0", ":80"]);
+    const v6Port = await forwardedPort(v6, "[::]", 80);
+    assert.equal(await closedAtOnce("127.0.0.1", v6Port), true);
+    assert.equal((await runExchange(v6Port, 1024, 1024, { hostname: "::1" })).ok, true);
+    assert.equal(await v6.stop(), 0);
+    assert.equal(v6.stdout().match(/Handling connection/g)?.length, 1);
+
+    // :: with one IPv4 address: that address is served, no other.
+    const some = startForward(kubeconfig, [
+      "--address",
+      "::",
+      "--address",
+      "127.0.0.1",
+      "web-0",
+      ":80",
+    ]);
+    const somePort = await forwardedPort(some, "127.0.0.1", 80);
+    assert.equal((await runExchange(somePort, 1024, 1024)).ok, true);
+    assert.equal(await closedAtOnce("127.0.0.2", somePort), true);
+    assert.equal(await some.stop(), 0);
+    assert.equal(some.stderr(), "");
+  });
+});
+
 Deno.test("port-forward: a server without the tunnel gets the legacy protocol; -v says which", async () => {
   const exchange = startExchangeService();
   const server = await startFakeApiServer({

@@ -363,8 +363,35 @@ function linePrinter(stream: WritableStream<Uint8Array>): (text: string) => Prom
 
 /** A bound local port and where its connections go. */
 interface BoundPort {
-  listeners: Deno.TcpListener[];
+  listeners: BoundListener[];
   port: ForwardedPort;
+}
+
+/** One listening socket and the connections it may take. */
+interface BoundListener {
+  listener: Deno.TcpListener;
+  /**
+   * On a `::` socket, the IPv4 addresses requested with `--address` that it serves (`0.0.0.0`:
+   * all); `undefined` on any other socket, which takes every connection.
+   */
+  ipv4?: Set<string>;
+}
+
+/** The IPv6 unspecified address in any spelling (`::`, `::0`, `0:0:0:0:0:0:0:0`). */
+function isIPv6Unspecified(address: string): boolean {
+  return address.includes(":") && /^[0:]+$/.test(address);
+}
+
+/**
+ * Whether `listener` may take a connection that arrived on `local`. Deno cannot make a `::`
+ * socket IPv6-only (kubectl's Go listener is), and Linux lets it take IPv4 as well, so IPv4
+ * connections on it are let through only to the IPv4 addresses the user asked for.
+ */
+function servesLocalAddress(listener: BoundListener, local: Deno.Addr): boolean {
+  if (listener.ipv4 === undefined || local.transport !== "tcp") return true;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(local.hostname);
+  if (mapped === null) return true;
+  return listener.ipv4.has("0.0.0.0") || listener.ipv4.has(mapped[1]);
 }
 
 async function listenAll(
@@ -373,22 +400,50 @@ async function listenAll(
   out: Printers,
 ): Promise<BoundPort[]> {
   const bound: BoundPort[] = [];
+  // `::` is bound first: on Linux it takes the port for IPv4 too, so an IPv4 address bound
+  // before it would make it fail, and one after it is already served by it.
+  const bindOrder = [
+    ...addresses.filter((a) => isIPv6Unspecified(a.address)),
+    ...addresses.filter((a) => !isIPv6Unspecified(a.address)),
+  ];
   for (const requested of ports) {
     const port = { ...requested };
-    const listeners: Deno.TcpListener[] = [];
+    const listeners: BoundListener[] = [];
+    const outcomes = new Map<ListenAddress, unknown>();
+    let dualStack: BoundListener | undefined;
+    for (const address of bindOrder) {
+      try {
+        const listener = Deno.listen({ hostname: address.address, port: port.local });
+        port.local = (listener.addr as Deno.NetAddr).port;
+        const entry: BoundListener = isIPv6Unspecified(address.address)
+          ? { listener, ipv4: new Set() }
+          : { listener };
+        dualStack ??= entry.ipv4 ? entry : undefined;
+        listeners.push(entry);
+        outcomes.set(address, undefined);
+      } catch (error) {
+        if (
+          dualStack !== undefined && address.family === "tcp4" &&
+          error instanceof Deno.errors.AddrInUse
+        ) {
+          dualStack.ipv4!.add(address.address);
+          outcomes.set(address, undefined);
+        } else {
+          outcomes.set(address, error);
+        }
+      }
+    }
     const errors: string[] = [];
     const failures = { all: 0, any: 0 };
     const successes = { all: 0, any: 0 };
     for (const address of addresses) {
-      try {
-        const listener = Deno.listen({ hostname: address.address, port: port.local });
-        port.local = (listener.addr as Deno.NetAddr).port;
-        listeners.push(listener);
+      const error = outcomes.get(address);
+      if (error === undefined) {
         successes[address.failureMode]++;
         await out.stdout(
           `Forwarding from ${hostPort(address.address, port.local)} -> ${port.remote}\n`,
         );
-      } catch (error) {
+      } else {
         errors.push(listenError(address, port.local, error));
         failures[address.failureMode]++;
       }
@@ -402,7 +457,7 @@ async function listenAll(
       );
     }
     if (listeners.length > 0 && !failed) bound.push({ listeners, port });
-    else for (const listener of listeners) listener.close();
+    else for (const { listener } of listeners) listener.close();
   }
   if (bound.length === 0) {
     throw new Error(
@@ -599,13 +654,24 @@ async function runPortForward(context: CommandContext): Promise<number> {
   };
 
   const acceptLoops = bound.flatMap(({ listeners, port }) =>
-    listeners.map(async (listener) => {
+    listeners.map(async (entry) => {
       while (true) {
         let conn: Deno.TcpConn;
         try {
-          conn = await listener.accept();
+          conn = await entry.listener.accept();
         } catch {
           return;
+        }
+        if (!servesLocalAddress(entry, conn.localAddr)) {
+          global.logger(
+            4,
+            () =>
+              `closing a connection to ${
+                (conn.localAddr as Deno.NetAddr).hostname
+              }: IPv4 was not asked for on ${hostPort("::", port.local)}`,
+          );
+          conn.close();
+          continue;
         }
         conn.setNoDelay(true);
         const task: Promise<void> = handle(conn, port).finally(() => active.delete(task));
@@ -618,7 +684,7 @@ async function runPortForward(context: CommandContext): Promise<number> {
   stopping = true;
   clearInterval(ticker);
   unsubscribe();
-  for (const { listeners } of bound) for (const listener of listeners) listener.close();
+  for (const { listeners } of bound) for (const { listener } of listeners) listener.close();
   await Promise.all(acceptLoops);
   const orderly = (async () => {
     await forwarder.close().catch(() => {});

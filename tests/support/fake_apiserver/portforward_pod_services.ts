@@ -185,10 +185,14 @@ export async function runExchange(
   port: number,
   upload: number,
   download: number,
-  options: { halfClose?: boolean; onProgress?: (received: number, conn: Deno.TcpConn) => void } =
-    {},
+  options: {
+    halfClose?: boolean;
+    onProgress?: (received: number, conn: Deno.TcpConn) => void;
+    /** Where to connect; default 127.0.0.1. */
+    hostname?: string;
+  } = {},
 ): Promise<ExchangeResult> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const conn = await Deno.connect({ hostname: options.hostname ?? "127.0.0.1", port });
   try {
     const header = new Uint8Array(16);
     const view = new DataView(header.buffer);
