@@ -530,6 +530,47 @@ async function applyInCluster(
 }
 
 /**
+ * Whether the selection resolves to the connection an empty kubeconfig gives (the default server,
+ * no proxy, timeout or impersonation, and, when that server is https, no credentials or TLS
+ * settings): client-go's `IsDefaultConfig`, the one case where kubectl tries the in-cluster
+ * configuration. A kubeconfig whose current context is unset, or names no cluster, is such a
+ * case; `--as` or a non-zero `--request-timeout` makes it a different connection.
+ */
+function resolvesToDefault(
+  selection: Selection,
+  overrides: ConfigOverrides,
+  defaultServer: string,
+): boolean {
+  const { cluster, user } = selection;
+  if ((cluster.server || defaultServer) !== defaultServer) return false;
+  if (cluster["proxy-url"] || cluster["disable-compression"] || user.as) return false;
+  if (overrides.requestTimeout && parseRequestTimeout(overrides.requestTimeout) !== 0) {
+    return false;
+  }
+  // Over plain http, client-go leaves credentials and TLS settings out of the connection.
+  if (schemeOf(serverUrl(defaultServer)) !== "https") return true;
+  const credentials = [
+    "token",
+    "tokenFile",
+    "username",
+    "password",
+    "client-certificate",
+    "client-certificate-data",
+    "client-key",
+    "client-key-data",
+    "auth-provider",
+    "exec",
+  ] as const;
+  const tlsSettings = [
+    "certificate-authority",
+    "certificate-authority-data",
+    "insecure-skip-tls-verify",
+    "tls-server-name",
+  ] as const;
+  return credentials.every((key) => !user[key]) && tlsSettings.every((key) => !cluster[key]);
+}
+
+/**
  * Resolves an already loaded config. {@linkcode resolveRestConfig} loads and then calls this;
  * embedders holding a {@linkcode LoadedConfig} call it directly.
  *
@@ -563,15 +604,15 @@ export async function resolveLoadedConfig(
   if (selectionError) throw new KubeconfigError(selectionError);
   await confirmUsable(config, selection);
 
+  if (
+    resolvesToDefault(selection, overrides, defaultServer) && await inClusterPossible(inCluster)
+  ) {
+    options.logger?.(4, () => "Using in-cluster configuration");
+    return await applyInCluster(overrides, options, env);
+  }
   const usesDefaultServer = !overrides.server &&
     !(config.clusters.get(selection.clusterName)?.value.server);
-  if (usesDefaultServer && !master && isConfigEmpty(config)) {
-    if (await inClusterPossible(inCluster)) {
-      options.logger?.(4, () => "Using in-cluster configuration");
-      return await applyInCluster(overrides, options, env);
-    }
-    throw new EmptyConfigError();
-  }
+  if (usesDefaultServer && !master && isConfigEmpty(config)) throw new EmptyConfigError();
 
   const { user, cluster } = selection;
   const server = serverUrl(cluster.server ?? defaultServer);

@@ -409,6 +409,66 @@ Deno.test("in-cluster fallback when the kubeconfig is empty, with flag overrides
   });
 });
 
+Deno.test("in-cluster whenever the kubeconfig resolves to the default connection, as kubectl", async () => {
+  await withTempDir(async (dir) => {
+    await writeFiles(dir, {
+      token: "sa-token\n",
+      "ca.crt": CA_PEM,
+      // Entries, but no current context: the connection is client-go's default one.
+      unselected: [
+        "apiVersion: v1",
+        "kind: Config",
+        "clusters: [{name: c, cluster: {server: 'https://elsewhere:6443'}}]",
+        "users: [{name: u, user: {token: kubeconfig-token}}]",
+        "contexts: [{name: x, context: {cluster: c, user: u}}]",
+        'current-context: ""',
+      ].join("\n"),
+      // A context whose cluster sets a proxy: not the default connection.
+      proxied: [
+        "apiVersion: v1",
+        "kind: Config",
+        "clusters: [{name: c, cluster: {proxy-url: 'http://proxy:3128'}}]",
+        "contexts: [{name: x, context: {cluster: c}}]",
+        "current-context: x",
+      ].join("\n"),
+    });
+    const env = envFrom({ KUBERNETES_SERVICE_HOST: "10.0.0.1", KUBERNETES_SERVICE_PORT: "443" });
+    const inCluster = {
+      tokenPath: `${dir}/token`,
+      caPath: `${dir}/ca.crt`,
+      namespacePath: `${dir}/namespace`,
+    };
+    const resolve = (overrides: Record<string, unknown>, file = "unselected", environment = env) =>
+      resolveRestConfig({ kubeconfig: `${dir}/${file}`, ...overrides }, {
+        env: environment,
+        inCluster,
+      });
+
+    const plain = await resolve({});
+    assert.equal(plain.server, "https://10.0.0.1:443");
+    assert.deepEqual(plain.auth, { token: "sa-token", tokenFile: `${dir}/token` });
+    // --user names credentials that plain http would not send: still the default connection.
+    assert.equal((await resolve({ user: "u" })).server, "https://10.0.0.1:443");
+    assert.equal((await resolve({ requestTimeout: "0" })).server, "https://10.0.0.1:443");
+    // KUBERNETES_MASTER moves the default, and an empty kubeconfig resolves to it.
+    const master = envFrom({
+      KUBERNETES_SERVICE_HOST: "10.0.0.1",
+      KUBERNETES_SERVICE_PORT: "443",
+      KUBERNETES_MASTER: "https://m:6443",
+    });
+    assert.equal((await resolve({}, "unselected", master)).server, "https://10.0.0.1:443");
+    assert.equal((await resolve({ user: "u" }, "unselected", master)).server, "https://m:6443");
+
+    // Impersonation, a timeout or a proxy make another connection: kubectl dials the default
+    // server rather than drop them.
+    const impersonating = await resolve({ as: "jane" });
+    assert.equal(impersonating.server, "http://localhost:8080");
+    assert.equal(impersonating.impersonate?.user, "jane");
+    assert.equal((await resolve({ requestTimeout: "7" })).server, "http://localhost:8080");
+    assert.equal((await resolve({}, "proxied")).server, "http://localhost:8080");
+  });
+});
+
 Deno.test("validation problems are aggregated in client-go's order", async () => {
   await assert.rejects(
     () =>
