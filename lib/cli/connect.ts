@@ -21,7 +21,11 @@ export interface Cluster {
 
 /** Options of {@linkcode connectCluster}. */
 export interface ConnectOptions {
-  /** Whether our stdin will be streamed to the pod (exec plugins may then not prompt on it). */
+  /**
+   * Whether our stdin is being read while credentials may be fetched (exec plugins may then not
+   * prompt on it): fan-out sessions and shell completion, not a single exec or attach, whose
+   * credentials come before stdin is streamed.
+   */
   stdinInUse: boolean;
 }
 

@@ -127,7 +127,8 @@ async function runAttach(context: CommandContext): Promise<number> {
   }, async (recording) => {
     const io = recording.io;
     const session = recording.startSession();
-    const { config, client } = await connectCluster(global, io, { stdinInUse: stdin });
+    // As for exec: credentials come before stdin is streamed, so a plugin may prompt first.
+    const { config, client } = await connectCluster(global, io, { stdinInUse: false });
     recording.noteCluster(config);
     const pod = await resolvePod(client, config.namespace, args[0], { timeoutMs });
     const phase = pod.status?.phase;

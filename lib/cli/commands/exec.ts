@@ -180,7 +180,9 @@ async function runExec(context: CommandContext): Promise<number> {
     const io = recording.io;
     const session = recording.startSession();
     if (warning) await writeText(io.stderr, `${warning}\n`);
-    const { config, client } = await connectCluster(global, io, { stdinInUse: options.stdin });
+    // Credentials are fetched before stdin is streamed, so a plugin may prompt on the terminal
+    // even with -i, as it may under kubectl (which never marks stdin unavailable).
+    const { config, client } = await connectCluster(global, io, { stdinInUse: false });
     recording.noteCluster(config);
     const pod = await resolvePod(client, config.namespace, options.target, {
       timeoutMs: options.podRunningTimeoutMs,
