@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { resolveRestConfig } from "../kubeconfig/resolve.ts";
+import { redactUrlPassword, resolveRestConfig } from "../kubeconfig/resolve.ts";
 import type { RestConfig } from "../kubeconfig/types.ts";
 import { createCredentialProvider } from "../auth/mod.ts";
 import { createApiClient } from "../transport/api_client.ts";
@@ -59,7 +59,10 @@ export async function connectCluster(
   }
   global.logger(
     6,
-    () => `Config loaded: context=${config.contextName ?? "(none)"} server=${config.server}`,
+    () =>
+      `Config loaded: context=${config.contextName ?? "(none)"} server=${
+        redactUrlPassword(config.server)
+      }`,
   );
   const credentials = await createCredentialProvider(config.auth, {
     stdinIsTerminal: io.stdinIsTerminal,

@@ -24,7 +24,7 @@ import {
   TokenFileError,
 } from "../auth/errors.ts";
 import type { ClientCertificate, CredentialProvider } from "../auth/types.ts";
-import { type ConfigOverrides, resolveRestConfig } from "../kubeconfig/mod.ts";
+import { type ConfigOverrides, redactUrlPassword, resolveRestConfig } from "../kubeconfig/mod.ts";
 import type { RestConfig } from "../kubeconfig/types.ts";
 import { parseTarget } from "../kube/target.ts";
 import { type Logger, silentLogger } from "../log.ts";
@@ -211,8 +211,10 @@ export async function* runDoctor(options: DoctorOptions): AsyncGenerator<StepRes
   try {
     server = parseServerUrl(config.server);
   } catch (error) {
-    yield stepResult("kubeconfig", "fail", `invalid server URL: ${(error as Error).message}`, {
-      cause: `the cluster's server field (${config.server}) is not an http(s) URL`,
+    const shown = redactUrlPassword(config.server);
+    const message = (error as Error).message.replaceAll(config.server, shown);
+    yield stepResult("kubeconfig", "fail", `invalid server URL: ${message}`, {
+      cause: `the cluster's server field (${shown}) is not an http(s) URL`,
       fix: "set server: https://HOST:PORT on the cluster",
     });
     yield* skipFrom("credentials", "no usable server URL");
@@ -220,9 +222,9 @@ export async function* runDoctor(options: DoctorOptions): AsyncGenerator<StepRes
   }
   const timeoutMs = config.timeoutMs || options.timeoutMs || DEFAULT_STEP_TIMEOUT_MS;
   config = { ...config, timeoutMs };
-  const described = `context "${config.contextName ?? "(none)"}": server ${config.server}${
-    config.userName ? `, user "${config.userName}"` : ""
-  }, namespace "${config.namespace}"`;
+  const described = `context "${config.contextName ?? "(none)"}": server ${
+    redactUrlPassword(config.server)
+  }${config.userName ? `, user "${config.userName}"` : ""}, namespace "${config.namespace}"`;
   yield warnings.length > 0
     ? stepResult("kubeconfig", "warn", described, {
       cause: warnings.join("; "),

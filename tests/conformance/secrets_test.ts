@@ -35,6 +35,7 @@ const NEW_REFRESH_TOKEN = "refresh-NEW-SECRET-1a2b";
 const CLIENT_SECRET = "client-SECRET-3f3f3f";
 const PROXY_PASSWORD = "proxy-SECRET-2d2d2d";
 const WRONG_PROXY_PASSWORD = "proxy-WRONG-SECRET-6e6e";
+const SERVER_URL_PASSWORD = "server-url-SECRET-7b7b7b";
 
 function base64url(text: string): string {
   return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
@@ -87,6 +88,8 @@ secret("proxy password", PROXY_PASSWORD, false);
 secret("Proxy-Authorization", btoa(`proxyuser:${PROXY_PASSWORD}`), false);
 secret("wrong proxy password", WRONG_PROXY_PASSWORD, false);
 secret("wrong Proxy-Authorization", btoa(`proxyuser:${WRONG_PROXY_PASSWORD}`), false);
+// `config view` prints the server as it is written, as kubectl's does.
+secret("password in the server URL", SERVER_URL_PASSWORD, false);
 
 /** One kubeconfig user plus optional cluster fields. */
 interface Setup {
@@ -402,6 +405,30 @@ Deno.test("secrets: no command prints a credential at -v=9, on success or error"
           assertNoSecrets(result.text, `broken kubeconfig (${name}) / ${command[0]}`, false);
         }
       }
+    });
+
+    await t.step("a password in the server URL: exec at -v=9 and doctor", async () => {
+      const withPassword = world.server.url.replace("://", `://admin:${SERVER_URL_PASSWORD}@`);
+      const kubeconfig = await writeConfig(world, {
+        name: "server url password",
+        user: { token: TOKEN },
+        cluster: { server: withPassword },
+      });
+      const exec = await runInProcess([
+        "--kubeconfig",
+        kubeconfig,
+        "-v=9",
+        "exec",
+        "web-0",
+        "--",
+        "echo",
+        "ok",
+      ]);
+      assert.match(exec.text, /Config loaded: context=fake server=https:\/\/admin:xxxxx@/);
+      assertNoSecrets(exec.text, "server URL password / exec", false);
+      const doctor = await runInProcess(["--kubeconfig", kubeconfig, "-v=9", "doctor"]);
+      assert.match(doctor.text, /server https:\/\/admin:xxxxx@/);
+      assertNoSecrets(doctor.text, "server URL password / doctor", false);
     });
 
     await t.step("the real process's stderr at -v=9 (token, basic, plugin)", async () => {
