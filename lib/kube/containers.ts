@@ -1,7 +1,7 @@
 /**
  * Picks the container to exec into, as kubectl's `podcmd.FindOrDefaultContainerByName` does:
- * `-c`, else the `kubectl.kubernetes.io/default-container` annotation, else the first container
- * with the "Defaulted container" notice.
+ * `-c`, else the `kubectl.kubernetes.io/default-container` annotation (when it names a container
+ * of the pod), else the first container with the "Defaulted container" notice.
  *
  * @module
  */
@@ -62,11 +62,10 @@ export function chooseContainer(pod: Pod, requested: string): ContainerChoice {
     return { container: find(pod, requested) ?? { name: requested } };
   }
   const annotated = pod.metadata.annotations?.[DEFAULT_CONTAINER_ANNOTATION];
-  if (annotated) {
-    const container = find(pod, annotated);
-    if (!container) throw new ContainerNotFoundError(annotated, pod.metadata.name, allNames(pod));
-    return { container };
-  }
+  // An annotation naming no container of the pod is passed over, as kubectl does: the first
+  // container is taken, with the usual notice.
+  const container = annotated ? find(pod, annotated) : undefined;
+  if (container) return { container };
   const first = pod.spec.containers[0];
   if (!first) throw new ContainerNotFoundError("", pod.metadata.name, "");
   const multiple = pod.spec.containers.length > 1 || (pod.spec.initContainers ?? []).length > 0 ||
