@@ -31,6 +31,8 @@ export interface Pod {
     containers: Container[];
     initContainers?: Container[];
     ephemeralContainers?: Container[];
+    /** `Always`, `OnFailure` or `Never` (the API server fills it in). */
+    restartPolicy?: string;
   };
   status?: {
     phase?: string;

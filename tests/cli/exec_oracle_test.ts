@@ -191,6 +191,20 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    name: "a default-container annotation naming no container: the first, with the notice",
+    args: ["exec", "badanno", "--", "echo", "x"],
+    expect: { code: 0, stdout: "x\n", stderr: 'Defaulted container "a" out of: a, b\n' },
+  },
+  {
+    name: "attach without -i: the prompt line all the same",
+    args: ["attach", "talker"],
+    expect: {
+      code: 0,
+      stdout: "attached\n",
+      stderr: "If you don't see a command prompt, try pressing enter.\n",
+    },
+  },
+  {
     name: "base64 protocol on request",
     args: ["exec", "--protocol=base64.channel.k8s.io", "web-0", "--", "echo", "b64"],
     differs: "kubectl has no --protocol flag",
@@ -231,6 +245,12 @@ async function setup(): Promise<void> {
         env: { KUBEXEC_CONTAINER: "b" },
       },
       { name: "side", namespace: "other", containers: [{ name: "app" }] },
+      {
+        name: "badanno",
+        annotations: { "kubectl.kubernetes.io/default-container": "zz" },
+        containers: [{ name: "a" }, { name: "b" }],
+      },
+      { name: "talker", containers: [{ name: "app", command: ["echo", "attached"] }] },
     ],
     objects: [
       {

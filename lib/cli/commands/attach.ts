@@ -114,7 +114,7 @@ async function runAttach(context: CommandContext): Promise<number> {
   if (args.length === 0) throw new Error("at least 1 argument is required for attach");
   const timeoutMs = flags.duration("pod-running-timeout");
   if (timeoutMs <= 0) {
-    throw new UsageError("--pod-running-timeout must be higher than zero", { cobra: true });
+    throw new UsageError("--pod-running-timeout must be higher than zero");
   }
   const keys = parseDetachKeys(flags.string("detach-keys"));
   const quiet = flags.bool("quiet");
@@ -170,7 +170,7 @@ async function runAttach(context: CommandContext): Promise<number> {
     const { tty, warning } = decideTty({ stdin, tty: wantTty, quiet }, io.stdinIsTerminal);
     session.tty = tty;
     if (warning) await writeText(io.stderr, `${warning}\n`);
-    if (stdin && !quiet) {
+    if (!quiet) {
       await writeText(io.stderr, "If you don't see a command prompt, try pressing enter.\n");
     }
     const params: [string, string][] = [["container", container.name]];
@@ -204,10 +204,15 @@ async function runAttach(context: CommandContext): Promise<number> {
       global,
       hooks: session.hooks,
     });
-    if (stdin && tty && !quiet) {
+    // kubectl's hint, on stdout, after a session on a terminal that a restart can resume.
+    if (stdin && tty && !quiet && pod.spec.restartPolicy === "Always") {
+      const ephemeral = (pod.spec.ephemeralContainers ?? []).some((c) => c.name === container.name);
+      const again = `'kubexec attach ${pod.metadata.name} -c ${container.name} -i -t'`;
       await writeText(
-        io.stderr,
-        `Session ended, resume using 'kubexec attach ${pod.metadata.name} -c ${container.name} -i -t' command when the pod is running\n`,
+        io.stdout,
+        ephemeral
+          ? `Session ended, the ephemeral container will not be restarted but may be reattached using ${again} if it is still running\n`
+          : `Session ended, resume using ${again} command when the pod is running\n`,
       );
     }
     const code = await finishSession(result, io);

@@ -78,7 +78,10 @@ export function podObject(input: PodInput, resourceVersion: string, uid = fakeUi
   if (input.labels) metadata.labels = input.labels;
   if (input.annotations) metadata.annotations = input.annotations;
   if (input.deletionTimestamp) metadata.deletionTimestamp = input.deletionTimestamp;
-  const spec: Record<string, unknown> = { containers: input.containers.map(containerSpec) };
+  const spec: Record<string, unknown> = {
+    containers: input.containers.map(containerSpec),
+    restartPolicy: input.restartPolicy ?? "Always",
+  };
   if (input.initContainers) spec.initContainers = input.initContainers.map(containerSpec);
   if (input.ephemeralContainers) {
     spec.ephemeralContainers = input.ephemeralContainers.map(containerSpec);

@@ -61,6 +61,8 @@ export interface PodInput {
   ephemeralContainers?: ContainerInput[];
   /** Default `Running`. */
   phase?: "Pending" | "Running" | "Succeeded" | "Failed" | "Unknown";
+  /** `spec.restartPolicy`; default `Always`, as the API server fills it in. */
+  restartPolicy?: "Always" | "OnFailure" | "Never";
   /** The Ready condition (default `true` when running). */
   ready?: boolean;
   /** Node the pod is bound to; `""` makes it unscheduled (default `node-1`). */
