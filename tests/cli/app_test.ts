@@ -66,7 +66,15 @@ Deno.test("flag errors print pflag's message and the help pointer, exit 1", asyn
     ],
     [
       ["exec", "p", "--pod-running-timeout=0", "--", "ls"],
-      "Error: --pod-running-timeout must be higher than zero\nSee 'kubexec exec -h' for help and examples\n",
+      "error: --pod-running-timeout must be higher than zero\nSee 'kubexec exec -h' for help and examples\n",
+    ],
+    [
+      ["attach", "p", "--pod-running-timeout=0s"],
+      "error: --pod-running-timeout must be higher than zero\nSee 'kubexec attach -h' for help and examples\n",
+    ],
+    [
+      ["port-forward", "p", "80", "--pod-running-timeout=-5s"],
+      "error: --pod-running-timeout must be higher than zero\nSee 'kubexec port-forward -h' for help and examples\n",
     ],
     [["attach"], "error: at least 1 argument is required for attach\n"],
   ];

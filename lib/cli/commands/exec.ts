@@ -107,7 +107,7 @@ export async function completeExecOptions(context: CommandContext): Promise<Exec
     options.command = DEFAULT_SHELL_COMMAND;
   }
   if (options.podRunningTimeoutMs <= 0) {
-    throw new UsageError("--pod-running-timeout must be higher than zero", { cobra: true });
+    throw new UsageError("--pod-running-timeout must be higher than zero");
   }
   return options;
 }

@@ -281,7 +281,7 @@ export function completePortForwardOptions(context: CommandContext): PortForward
   }
   const podRunningTimeoutMs = flags.duration("pod-running-timeout");
   if (podRunningTimeoutMs <= 0) {
-    throw new UsageError("--pod-running-timeout must be higher than zero", { cobra: true });
+    throw new UsageError("--pod-running-timeout must be higher than zero");
   }
   const protocol = portForwardProtocolChoice(flags.string("protocol"));
   if (protocol === undefined) {
