@@ -30,7 +30,8 @@ const UNIT_MS: Record<string, number> = {
 /**
  * Parses a Go duration (`1m0s`, `1.5h`, `300ms`, `-2s`, `0`) into milliseconds.
  *
- * @throws {DurationError} with Go's message for anything else (`5`, `5d`, `.s`)
+ * @throws {DurationError} with Go's message for anything else (`5`: missing unit, `5d`: unknown
+ * unit, `.s`: invalid)
  *
  * @example
  * ```ts
@@ -49,16 +50,22 @@ export function parseGoDuration(text: string): number {
   if (rest === "0") return 0;
   if (rest === "") throw invalid();
   let total = 0;
-  const component = /^([0-9]*(?:\.[0-9]*)?)([a-zµμ]+)/;
+  // Go's grammar, [0-9]*(\.[0-9]*)?UNIT repeated, read as Go reads it: the unit is everything up
+  // to the next digit or period, so that the messages (missing or unknown unit) are Go's too.
+  const number = /^([0-9]*)(\.[0-9]*)?/;
   while (rest.length > 0) {
-    const match = component.exec(rest);
-    if (!match || match[1] === "" || match[1] === ".") throw invalid();
-    const unit = UNIT_MS[match[2]];
+    const [digits, whole, fraction = ""] = number.exec(rest)!;
+    if (whole === "" && fraction.length <= 1) throw invalid();
+    rest = rest.slice(digits.length);
+    const unitLength = rest.search(/[0-9.]/);
+    const unitText = unitLength === -1 ? rest : rest.slice(0, unitLength);
+    if (unitText === "") throw new DurationError(`time: missing unit in duration "${text}"`);
+    const unit = UNIT_MS[unitText];
     if (unit === undefined) {
-      throw new DurationError(`time: unknown unit "${match[2]}" in duration "${text}"`);
+      throw new DurationError(`time: unknown unit "${unitText}" in duration "${text}"`);
     }
-    total += Number(match[1]) * unit;
-    rest = rest.slice(match[0].length);
+    total += Number(digits) * unit;
+    rest = rest.slice(unitText.length);
   }
   return sign * total;
 }

@@ -17,6 +17,33 @@ Deno.test("Go durations parse like time.ParseDuration", () => {
   assert.throws(() => parseGoDuration("soon"), /time: invalid duration "soon"/);
 });
 
+Deno.test("bad durations get time.ParseDuration's own messages", () => {
+  // Each message as Go 1.26's time.ParseDuration returned it for the same text.
+  const go: [string, string][] = [
+    ["5", 'time: missing unit in duration "5"'],
+    ["5s5", 'time: missing unit in duration "5s5"'],
+    ["1.5.5s", 'time: missing unit in duration "1.5.5s"'],
+    ["1..5s", 'time: missing unit in duration "1..5s"'],
+    ["00", 'time: missing unit in duration "00"'],
+    ["5d", 'time: unknown unit "d" in duration "5d"'],
+    ["5 s", 'time: unknown unit " s" in duration "5 s"'],
+    ["1e3s", 'time: unknown unit "e" in duration "1e3s"'],
+    [".s", 'time: invalid duration ".s"'],
+    ["-.s", 'time: invalid duration "-.s"'],
+    [".", 'time: invalid duration "."'],
+    ["++1s", 'time: invalid duration "++1s"'],
+  ];
+  for (const [text, message] of go) {
+    assert.throws(() => parseGoDuration(text), (error: unknown) => {
+      assert.ok(error instanceof DurationError);
+      assert.equal(error.message, message);
+      return true;
+    });
+  }
+  assert.equal(parseGoDuration("1.s"), 1000);
+  assert.equal(parseGoDuration(".5s"), 500);
+});
+
 Deno.test("durations print like time.Duration.String", () => {
   assert.equal(formatGoDuration(60_000), "1m0s");
   assert.equal(formatGoDuration(3_600_000), "1h0m0s");
