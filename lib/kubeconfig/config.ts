@@ -51,21 +51,6 @@ export function emptyConfig(): LoadedConfig {
 }
 
 /**
- * client-go's `IsConfigEmpty`: no entries, no current context, no preferences, no extensions.
- *
- * @example
- * ```ts
- * import { emptyConfig, isConfigEmpty } from "./config.ts";
- * isConfigEmpty(emptyConfig()); // true
- * ```
- */
-export function isConfigEmpty(config: LoadedConfig): boolean {
-  return config.clusters.size === 0 && config.users.size === 0 && config.contexts.size === 0 &&
-    config.currentContext === "" && config.preferences.extensions.size === 0 &&
-    !config.preferences.colors && config.extensions.size === 0;
-}
-
-/**
  * Makes a path from a kubeconfig absolute against the directory of the file that defined it, as
  * client-go's `ResolveLocalPaths` does (no `~` expansion; empty and absolute paths unchanged).
  *

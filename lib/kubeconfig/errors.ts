@@ -171,21 +171,3 @@ export class ConfigurationInvalidError extends KubeconfigError {
     }
   }
 }
-
-/**
- * Nothing configured anywhere: no kubeconfig content, no `--server`, no in-cluster service account.
- *
- * @example
- * ```ts
- * import { EmptyConfigError } from "./errors.ts";
- * new EmptyConfigError().message.startsWith("no configuration has been provided"); // true
- * ```
- */
-export class EmptyConfigError extends KubeconfigError {
-  constructor() {
-    super(
-      "no configuration has been provided, try setting KUBERNETES_MASTER environment variable",
-    );
-    this.name = "EmptyConfigError";
-  }
-}

@@ -15,7 +15,7 @@
  */
 export type * from "./types.ts";
 export * from "./errors.ts";
-export { emptyConfig, isConfigEmpty, type LoadedConfig, type Located } from "./config.ts";
+export { emptyConfig, type LoadedConfig, type Located } from "./config.ts";
 export {
   defaultEnv,
   type EnvLookup,

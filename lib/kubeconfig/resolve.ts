@@ -21,13 +21,8 @@ import type {
   TlsConfig,
 } from "./types.ts";
 import type { Logger } from "../log.ts";
-import { isConfigEmpty, type LoadedConfig, resolveEntryPath } from "./config.ts";
-import {
-  ConfigurationInvalidError,
-  EmptyConfigError,
-  FileReadError,
-  KubeconfigError,
-} from "./errors.ts";
+import { type LoadedConfig, resolveEntryPath } from "./config.ts";
+import { ConfigurationInvalidError, FileReadError, KubeconfigError } from "./errors.ts";
 import { goReason } from "../fs_errors.ts";
 import { defaultEnv, type EnvLookup, loadingPrecedence, loadKubeconfig } from "./load.ts";
 import { type ConfigOverrides, parseRequestTimeout } from "./overrides.ts";
@@ -610,9 +605,6 @@ export async function resolveLoadedConfig(
     options.logger?.(4, () => "Using in-cluster configuration");
     return await applyInCluster(overrides, options, env);
   }
-  const usesDefaultServer = !overrides.server &&
-    !(config.clusters.get(selection.clusterName)?.value.server);
-  if (usesDefaultServer && !master && isConfigEmpty(config)) throw new EmptyConfigError();
 
   const { user, cluster } = selection;
   const server = serverUrl(cluster.server ?? defaultServer);

@@ -13,7 +13,7 @@ import { kubectlPath, runKubectl, runKubexec, type RunResult } from "../support/
 interface Scenario {
   name: string;
   args: string[];
-  kubeconfig?: "admin" | "alice" | "bad" | "cert" | "basic";
+  kubeconfig?: "admin" | "alice" | "bad" | "cert" | "basic" | "empty";
   stdin?: string;
   fault?: Fault;
   /** kubexec's expected result; required when kubectl differs on purpose. */
@@ -205,6 +205,17 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    name: "an empty kubeconfig: kubectl's default server, refused",
+    kubeconfig: "empty",
+    args: ["exec", "web-0", "--", "true"],
+    expect: {
+      code: 1,
+      stdout: "",
+      stderr:
+        "The connection to the server localhost:8080 was refused - did you specify the right host or port?\n",
+    },
+  },
+  {
     name: "base64 protocol on request",
     args: ["exec", "--protocol=base64.channel.k8s.io", "web-0", "--", "echo", "b64"],
     differs: "kubectl has no --protocol flag",
@@ -271,6 +282,8 @@ async function setup(): Promise<void> {
   kubeconfigs.alice = await writeKubeconfig(server, { user: "token", token: "alice-token" });
   kubeconfigs.bad = await writeKubeconfig(server, { user: "token", token: "wrong" });
   kubeconfigs.cert = await writeKubeconfig(server, { user: "cert" });
+  kubeconfigs.empty = `${server.tempDir}/empty-kubeconfig.yaml`;
+  await Deno.writeTextFile(kubeconfigs.empty, "apiVersion: v1\nkind: Config\n");
 }
 
 Deno.test("exec: kubexec and kubectl agree on every scenario", async (t) => {
