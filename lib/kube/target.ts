@@ -64,30 +64,34 @@ const KINDS: Record<string, Kind> = {
   },
 };
 
-const ALIASES: Record<string, string> = {
-  po: "pods",
-  pod: "pods",
-  pods: "pods",
-  deploy: "deployments",
-  deployment: "deployments",
-  "deployment.apps": "deployments",
-  "deployments.apps": "deployments",
-  sts: "statefulsets",
-  statefulset: "statefulsets",
-  "statefulset.apps": "statefulsets",
-  ds: "daemonsets",
-  daemonset: "daemonsets",
-  "daemonset.apps": "daemonsets",
-  rs: "replicasets",
-  replicaset: "replicasets",
-  "replicaset.apps": "replicasets",
-  job: "jobs",
-  "job.batch": "jobs",
-  svc: "services",
-  service: "services",
-  rc: "replicationcontrollers",
-  replicationcontroller: "replicationcontrollers",
-};
+/** The kinds a target may name: plural, singular, API group, and kubectl's short form. */
+const NAMES: { plural: string; singular: string; group: string; short?: string }[] = [
+  { plural: "pods", singular: "pod", group: "", short: "po" },
+  { plural: "deployments", singular: "deployment", group: "apps", short: "deploy" },
+  { plural: "statefulsets", singular: "statefulset", group: "apps", short: "sts" },
+  { plural: "daemonsets", singular: "daemonset", group: "apps", short: "ds" },
+  { plural: "replicasets", singular: "replicaset", group: "apps", short: "rs" },
+  { plural: "jobs", singular: "job", group: "batch" },
+  { plural: "services", singular: "service", group: "", short: "svc" },
+  { plural: "replicationcontrollers", singular: "replicationcontroller", group: "", short: "rc" },
+];
+
+/**
+ * The plural resource a TYPE names, as kubectl's REST mapper finds it: a short form exactly as
+ * written (`deploy`, not `Deploy`), a singular or plural name in any case, optionally with its
+ * group (`deployments.apps`) or version and group (`deployment.v1.apps`; `pod.v1.` is not a form).
+ */
+function resourceOf(type: string): string | undefined {
+  const short = NAMES.find((entry) => entry.short === type);
+  if (short) return short.plural;
+  const [name, ...rest] = type.toLowerCase().split(".");
+  const version = rest.length === 2 && /^v\d+((alpha|beta)\d+)?$/.test(rest[0]) ? rest.shift() : "";
+  const group = rest.join(".");
+  if (rest.length > 1 || (version && !group)) return undefined;
+  const entry = NAMES.find((e) => e.plural === name || e.singular === name);
+  if (!entry || (group && group !== entry.group)) return undefined;
+  return entry.plural;
+}
 
 /** A parsed `TYPE/NAME` or bare pod name. */
 export interface TargetRef {
@@ -107,17 +111,18 @@ export interface TargetRef {
  * ```
  */
 export function parseTarget(text: string): TargetRef {
-  const slash = text.indexOf("/");
-  if (slash < 0) return { resource: "pods", name: text };
-  const type = text.slice(0, slash).toLowerCase();
-  const name = text.slice(slash + 1);
-  const resource = ALIASES[type] ?? (KINDS[type] ? type : undefined);
-  if (!resource) {
-    throw new TargetError(`the server doesn't have a resource type "${text.slice(0, slash)}"`);
+  if (!text.includes("/")) return { resource: "pods", name: text };
+  // Checked in kubectl's order: the form first, the type against the server after.
+  const parts = text.split("/");
+  if (parts.length !== 2) {
+    throw new TargetError("arguments in resource/name form may not have more than one slash");
   }
-  if (name === "" || name.includes("/")) {
-    throw new TargetError(`arguments in resource/name form must have a single resource and name`);
+  const [type, name] = parts;
+  if (type === "" || name === "" || type.split(",").filter((t) => t).length !== 1) {
+    throw new TargetError("arguments in resource/name form must have a single resource and name");
   }
+  const resource = resourceOf(type);
+  if (!resource) throw new TargetError(`the server doesn't have a resource type "${type}"`);
   return { resource, name };
 }
 

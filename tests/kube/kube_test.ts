@@ -88,8 +88,28 @@ Deno.test("targets parse like kubectl's resource/name", () => {
   assert.deepEqual(parseTarget("sts/db"), { resource: "statefulsets", name: "db" });
   assert.deepEqual(parseTarget("svc/api"), { resource: "services", name: "api" });
   assert.deepEqual(parseTarget("Deployment.apps/web"), { resource: "deployments", name: "web" });
-  assert.throws(() => parseTarget("widgets/x"), TargetError);
-  assert.throws(() => parseTarget("deploy/"), TargetError);
+  assert.deepEqual(parseTarget("deployment.v1.apps/web"), { resource: "deployments", name: "web" });
+  assert.deepEqual(parseTarget("JOBS.batch/j"), { resource: "jobs", name: "j" });
+  assert.deepEqual(parseTarget("Pod/web-0"), { resource: "pods", name: "web-0" });
+  // kubectl's words, checked in its order (the form before the type).
+  const refused: [string, string][] = [
+    ["widgets/x", 'the server doesn\'t have a resource type "widgets"'],
+    // Short forms are matched as written; only full names ignore case.
+    ["Deploy/web", 'the server doesn\'t have a resource type "Deploy"'],
+    ["deployment.v1.batch/web", 'the server doesn\'t have a resource type "deployment.v1.batch"'],
+    ["deploy/", "arguments in resource/name form must have a single resource and name"],
+    ["/web-0", "arguments in resource/name form must have a single resource and name"],
+    ["deploy,svc/web", "arguments in resource/name form must have a single resource and name"],
+    ["a/b/c", "arguments in resource/name form may not have more than one slash"],
+    ["deploy/web/x", "arguments in resource/name form may not have more than one slash"],
+  ];
+  for (const [text, message] of refused) {
+    assert.throws(() => parseTarget(text), (error: unknown) => {
+      assert.ok(error instanceof TargetError, text);
+      assert.equal(error.message, message, text);
+      return true;
+    });
+  }
 });
 
 function pod(
