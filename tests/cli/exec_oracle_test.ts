@@ -216,6 +216,38 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    name: "TYPE/NAME with two slashes",
+    args: ["exec", "deploy/web/x", "--", "true"],
+    expect: {
+      code: 1,
+      stderr: "error: arguments in resource/name form may not have more than one slash\n",
+    },
+  },
+  {
+    name: "a short form is matched as written",
+    args: ["exec", "Deploy/web", "--", "true"],
+    expect: { code: 1, stderr: 'error: the server doesn\'t have a resource type "Deploy"\n' },
+  },
+  {
+    name: "TYPE with version and group",
+    args: ["exec", "deployment.v1.apps/web", "--", "echo", "v"],
+    expect: { code: 0, stdout: "v\n" },
+  },
+  {
+    name: "attach TYPE NAME as two arguments",
+    args: ["attach", "pod", "talker"],
+    expect: {
+      code: 0,
+      stdout: "attached\n",
+      stderr: "If you don't see a command prompt, try pressing enter.\n",
+    },
+  },
+  {
+    name: "attach POD EXTRA: the first is taken for a type",
+    args: ["attach", "talker", "extra"],
+    expect: { code: 1, stderr: 'error: the server doesn\'t have a resource type "talker"\n' },
+  },
+  {
     name: "base64 protocol on request",
     args: ["exec", "--protocol=base64.channel.k8s.io", "web-0", "--", "echo", "b64"],
     differs: "kubectl has no --protocol flag",

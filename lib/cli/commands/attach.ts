@@ -116,6 +116,10 @@ async function runAttach(context: CommandContext): Promise<number> {
   if (timeoutMs <= 0) {
     throw new UsageError("--pod-running-timeout must be higher than zero");
   }
+  // kubectl also takes the target as two arguments, TYPE NAME (`attach pod web-0`).
+  const target = args.length === 2 && !args[0].includes("/") && !args[1].includes("/")
+    ? `${args[0]}/${args[1]}`
+    : args[0];
   const keys = parseDetachKeys(flags.string("detach-keys"));
   const quiet = flags.bool("quiet");
   const stdin = flags.bool("stdin");
@@ -123,14 +127,14 @@ async function runAttach(context: CommandContext): Promise<number> {
     verb: "attach",
     tty: flags.bool("tty"),
     stdin,
-    targetLabel: args[0],
+    targetLabel: target,
   }, async (recording) => {
     const io = recording.io;
     const session = recording.startSession();
     // As for exec: credentials come before stdin is streamed, so a plugin may prompt first.
     const { config, client } = await connectCluster(global, io, { stdinInUse: false });
     recording.noteCluster(config);
-    const pod = await resolvePod(client, config.namespace, args[0], { timeoutMs });
+    const pod = await resolvePod(client, config.namespace, target, { timeoutMs });
     const phase = pod.status?.phase;
     if (phase === "Succeeded" || phase === "Failed") {
       throw new Error(`cannot attach a container in a completed pod; current phase is ${phase}`);
