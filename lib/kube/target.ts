@@ -37,10 +37,9 @@ const specSelector = (object: Record<string, unknown>) =>
 const mapSelector = (object: Record<string, unknown>, name: string, kind: string) => {
   const selector = (object.spec as { selector?: Record<string, string> })?.selector;
   if (!selector || Object.keys(selector).length === 0) {
+    const type = kind === "service" ? "Service" : "ReplicationController";
     throw new TargetError(
-      `invalid ${kind} '${name}': ${
-        kind === "service" ? "Service" : "ReplicationController"
-      } is defined without a selector`,
+      `cannot attach to *v1.${type}: invalid ${kind} '${name}': ${type} is defined without a selector`,
     );
   }
   return selectorString({ matchLabels: selector });

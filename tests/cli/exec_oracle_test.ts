@@ -248,6 +248,15 @@ const scenarios: Scenario[] = [
     expect: { code: 1, stderr: 'error: the server doesn\'t have a resource type "talker"\n' },
   },
   {
+    name: "a service without a selector",
+    args: ["exec", "svc/nosel", "--", "true"],
+    expect: {
+      code: 1,
+      stderr:
+        "error: cannot attach to *v1.Service: invalid service 'nosel': Service is defined without a selector\n",
+    },
+  },
+  {
     name: "base64 protocol on request",
     args: ["exec", "--protocol=base64.channel.k8s.io", "web-0", "--", "echo", "b64"],
     differs: "kubectl has no --protocol flag",
@@ -307,6 +316,12 @@ async function setup(): Promise<void> {
         kind: "Service",
         metadata: { name: "web", namespace: "default" },
         spec: { selector: { app: "web" } },
+      },
+      {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: "nosel", namespace: "default" },
+        spec: {},
       },
     ],
   });

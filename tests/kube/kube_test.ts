@@ -245,6 +245,6 @@ Deno.test("a workload without pods times out; a service without selector is refu
   assert.ok(empty.requests.filter((p) => p.includes("/pods?")).length >= 2);
   await assert.rejects(
     resolvePod(empty, "d", "svc/headless", { timeoutMs: 30 }),
-    /invalid service 'headless': Service is defined without a selector/,
+    /^TargetError: cannot attach to \*v1\.Service: invalid service 'headless': Service is defined without a selector$/,
   );
 });
