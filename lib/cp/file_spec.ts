@@ -173,19 +173,24 @@ export function joinRemotePath(directory: string, name: string): string {
 }
 
 /**
- * The member-name prefix `tar cf - PATH` produces for `PATH`: cleaned, leading `/` and `../` removed
- * (GNU tar strips both), `""` for the root. kubectl's `stripPathShortcuts(StripSlashes(Clean(path)))`.
+ * The member-name prefix `tar cf - PATH` produces for `PATH`. GNU tar removes a leading `/` and
+ * everything up to the last `..` component ("Removing leading `a/b/../' from member names"), so
+ * that is removed first, then the rest is cleaned; `""` for the root. Where the path has no `..`
+ * this is kubectl's `stripPathShortcuts(StripSlashes(Clean(path)))`; with one, kubectl's prefix
+ * (`rem/d/f` for `rem/d/../d/f`) names no member and its copy fails, where this one (`d/f`) is
+ * what tar wrote.
  *
  * @example
  * ```ts
  * import { remoteArchivePrefix } from "./file_spec.ts";
  * remoteArchivePrefix("/var/log/app/"); // "var/log/app"
  * remoteArchivePrefix("../../etc/passwd"); // "etc/passwd"
+ * remoteArchivePrefix("logs/app/../app/current"); // "app/current"
  * ```
  */
 export function remoteArchivePrefix(path: string): string {
-  let clean = cleanRemotePath(path).replace(/^\/+/, "");
-  while (clean.startsWith("../")) clean = clean.slice(3);
-  if (clean === "." || clean === "..") return "";
-  return clean;
+  const parts = path.replaceAll("\\", "/").split("/");
+  const lastUp = parts.lastIndexOf("..");
+  const clean = cleanRemotePath(parts.slice(lastUp + 1).join("/")).replace(/^\/+/, "");
+  return clean === "." ? "" : clean;
 }

@@ -158,6 +158,20 @@ Deno.test("cp: when the existence probe cannot run, a tree is sent as a merge", 
   assert.equal(await Deno.readTextFile(`${work.path}/remote/src/sub/a.txt`), "a");
 });
 
+Deno.test("cp: a remote path through '..' downloads what tar archived", async () => {
+  await using work = await tempDir();
+  await using sandbox = await localExec();
+  await Deno.mkdir(`${work.path}/rem/d`, { recursive: true });
+  await Deno.writeTextFile(`${work.path}/rem/d/f`, "through dot-dot");
+  const remote: string[] = [];
+  const result = await download(sandbox.exec, `${work.path}/rem/d/../d/f`, `${work.path}/got`, {
+    warn: (message, source) => source === "remote" && remote.push(message),
+  });
+  assert.equal(await Deno.readTextFile(`${work.path}/got`), "through dot-dot");
+  assert.equal(result.bytes, 15);
+  assert.ok(remote.some((line) => /Removing leading .*\.\.\//.test(line)), remote.join("\n"));
+});
+
 Deno.test("cp: a 64 MiB file both ways, sha256-verified on both sides, with progress", async () => {
   await using work = await tempDir();
   await using sandbox = await localExec();

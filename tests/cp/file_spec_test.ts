@@ -68,4 +68,8 @@ Deno.test("file spec: remote path arithmetic matches Go's path package and kubec
   assert.equal(remoteArchivePrefix("../../etc/passwd"), "etc/passwd");
   assert.equal(remoteArchivePrefix("/"), "");
   assert.equal(remoteArchivePrefix(".."), "");
+  // GNU tar drops everything up to the last `..`: these are the names it writes.
+  assert.equal(remoteArchivePrefix("rem/d/../d/f"), "d/f");
+  assert.equal(remoteArchivePrefix("/a/../b/./c/../c/x"), "c/x");
+  assert.equal(remoteArchivePrefix("x/.."), "");
 });
