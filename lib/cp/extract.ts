@@ -174,7 +174,8 @@ class Extraction {
       kind: "outside" as const,
       shown: join(this.#root, parts),
     });
-    if (isAbsoluteName(name)) return shownOutside(components(name));
+    // Shown as named: joined to the destination it would read as a path inside it.
+    if (isAbsoluteName(name)) return { kind: "outside", shown: name };
     const parts = components(name);
     const underPrefix = this.#prefix.every((part, index) => parts[index] === part);
     if (!underPrefix) {
