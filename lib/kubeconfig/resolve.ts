@@ -76,7 +76,9 @@ async function readText(path: string): Promise<string> {
   try {
     return await Deno.readTextFile(path);
   } catch (error) {
-    throw FileReadError.from("open", path, error);
+    // Go's os.ReadFile opens a directory and fails on the read.
+    const operation = error instanceof Deno.errors.IsADirectory ? "read" : "open";
+    throw FileReadError.from(operation, path, error);
   }
 }
 

@@ -221,6 +221,13 @@ Deno.test("token and tokenFile: both are passed on; --token keeps a configured t
     resolveText(kubeconfigText({ user: { tokenFile: "/nonexistent/token" } })),
     "open /nonexistent/token: no such file or directory",
   );
+  // Go opens a directory and fails on the read: kubectl says "read", not "open".
+  await withTempDir(async (dir) => {
+    await rejectsWith(
+      resolveText(kubeconfigText({ user: { tokenFile: dir } })),
+      `read ${dir}: is a directory`,
+    );
+  });
 });
 
 Deno.test("basic auth from the file or the flags", async () => {
