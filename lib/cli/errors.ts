@@ -10,7 +10,13 @@
  */
 import { FlagError } from "./flags.ts";
 import { UsageError } from "./command.ts";
-import { ConnectError, ProxyError, TlsError, TransportTimeoutError } from "../transport/errors.ts";
+import {
+  ConnectError,
+  InvalidHeaderError,
+  ProxyError,
+  TlsError,
+  TransportTimeoutError,
+} from "../transport/errors.ts";
 import { ExecPluginError, OidcError } from "../auth/errors.ts";
 import { RESERVED_PATH_REASON, reservedPath, reservedPathHint } from "../fs_errors.ts";
 
@@ -34,7 +40,7 @@ function connectionMessage(error: Error): string | undefined {
   if (
     error instanceof ConnectError || error instanceof TlsError || error instanceof ProxyError ||
     error instanceof TransportTimeoutError || error instanceof ExecPluginError ||
-    error instanceof OidcError
+    error instanceof OidcError || error instanceof InvalidHeaderError
   ) {
     return `Unable to connect to the server: ${error.message}`;
   }

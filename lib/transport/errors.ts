@@ -118,6 +118,29 @@ export class HttpProtocolError extends Error {
 }
 
 /**
+ * A request header value holds a control character (a token or user name pasted with one): the
+ * request is not sent, as Go's `net/http` refuses it. The message names the header, never the value.
+ *
+ * @example
+ * ```ts
+ * import { InvalidHeaderError } from "./errors.ts";
+ * new InvalidHeaderError("Authorization").message;
+ * // 'net/http: invalid header field value for "Authorization"'
+ * ```
+ */
+export class InvalidHeaderError extends Error {
+  /** The error name, `InvalidHeaderError`. */
+  override name = "InvalidHeaderError";
+  /** The header whose value was refused. */
+  readonly header: string;
+  /** @param header the header whose value was refused */
+  constructor(header: string) {
+    super(`net/http: invalid header field value for ${JSON.stringify(header)}`);
+    this.header = header;
+  }
+}
+
+/**
  * A response body exceeded the size kubexec is willing to buffer.
  *
  * @example

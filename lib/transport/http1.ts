@@ -6,7 +6,7 @@
  * @module
  */
 import type { BufferedReader } from "./buffered_reader.ts";
-import { BodyTooLargeError, HttpProtocolError } from "./errors.ts";
+import { BodyTooLargeError, HttpProtocolError, InvalidHeaderError } from "./errors.ts";
 import type { ByteConn } from "./types.ts";
 
 /** Largest response head (status line and headers) accepted. */
@@ -35,8 +35,8 @@ export interface ResponseHead {
 }
 
 /**
- * Serialises a request head. Header names must be tokens and values must not contain CR or LF
- * (a value with a line break could inject headers).
+ * Serialises a request head. Header names must be tokens and values must not contain control
+ * characters other than tab (a value with a line break could inject headers).
  *
  * @example
  * ```ts
@@ -54,7 +54,10 @@ export function encodeRequestHead(
   let text = `${method} ${target} HTTP/1.1\r\n`;
   for (const [name, value] of headers) {
     if (!TOKEN.test(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
-    if (/[\r\n\0]/.test(value)) throw new TypeError(`header ${name} contains a line break`);
+    // Go's rule (httpguts.ValidHeaderFieldValue) and its words: no control character but tab.
+    if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value)) {
+      throw new InvalidHeaderError(name);
+    }
     text += `${name}: ${value}\r\n`;
   }
   return encoder.encode(text + "\r\n");

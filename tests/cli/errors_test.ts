@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { runCli } from "../../lib/cli/app.ts";
 import { rootCommand } from "../../lib/cli/root.ts";
 import { renderError } from "../../lib/cli/errors.ts";
-import { ConnectError, TlsError } from "../../lib/transport/errors.ts";
+import { ConnectError, InvalidHeaderError, TlsError } from "../../lib/transport/errors.ts";
 import { captureIo } from "../support/cli_io.ts";
 import { runKubexec } from "../support/oracle.ts";
 
@@ -78,6 +78,10 @@ Deno.test("transport errors render as Unable to connect; stacks only from -v=6",
     /^Unable to connect to the server: dial tcp: lookup nowhere\.invalid: no such host\n/,
   );
   assert.match(verbose.text, /at /);
+  assert.equal(
+    renderError(new InvalidHeaderError("Authorization"), { commandPath: "k", verbosity: 0 }).text,
+    'Unable to connect to the server: net/http: invalid header field value for "Authorization"\n',
+  );
   const carrying = Object.assign(new Error("x"), { exitCode: 255, hint: "try y" });
   assert.deepEqual(renderError(carrying, { commandPath: "k", verbosity: 0 }), {
     text: "error: x\nhint: try y\n",
