@@ -130,6 +130,36 @@ export class FileReadError extends KubeconfigError {
 }
 
 /**
+ * Several files of a `KUBECONFIG` list could not be loaded. kubectl reports every one, a line
+ * each and without its `error: ` prefix (an aggregate error); a single failure is thrown as its
+ * {@linkcode KubeconfigLoadError} instead.
+ *
+ * @example
+ * ```ts
+ * import { KubeconfigLoadError, KubeconfigLoadErrors } from "./errors.ts";
+ * const error = new KubeconfigLoadErrors([
+ *   new KubeconfigLoadError("/a", "bad"),
+ *   new KubeconfigLoadError("/b", "worse"),
+ * ]);
+ * error.userMessage; // 'error loading config file "/a": bad\nerror loading config file "/b": worse'
+ * ```
+ */
+export class KubeconfigLoadErrors extends KubeconfigError {
+  /** One error per file, in loading order. */
+  readonly errors: KubeconfigLoadError[];
+  /** What kubectl prints: each file's error on a line of its own. */
+  readonly userMessage: string;
+
+  /** @param errors the files' errors, at least two */
+  constructor(errors: KubeconfigLoadError[]) {
+    super(`[${errors.map((error) => error.message).join(", ")}]`);
+    this.name = "KubeconfigLoadErrors";
+    this.errors = errors;
+    this.userMessage = errors.map((error) => error.message).join("\n");
+  }
+}
+
+/**
  * The selected context, user or cluster fails client-go's `ConfirmUsable` checks. One problem is
  * the message as is; several are joined like Go's aggregate error (`[a, b]`).
  *

@@ -11,7 +11,7 @@
 import { parse, YamlError } from "../yaml/parse.ts";
 import { type LoadedConfig } from "./config.ts";
 import { decodeKubeconfig } from "./decode.ts";
-import { FileReadError, KubeconfigLoadError } from "./errors.ts";
+import { FileReadError, KubeconfigLoadError, KubeconfigLoadErrors } from "./errors.ts";
 import { mergeConfigs } from "./merge.ts";
 import { joinPath } from "./paths.ts";
 
@@ -165,7 +165,8 @@ function isNotFound(error: unknown): boolean {
  * a missing `~/.kube/config` are skipped; a missing `--kubeconfig` file is an error.
  *
  * @throws {FileReadError} `stat <file>: no such file or directory` for a missing `--kubeconfig`
- * @throws {KubeconfigLoadError} for the first file that cannot be decoded
+ * @throws {KubeconfigLoadError} for a file that cannot be decoded, {@linkcode KubeconfigLoadErrors}
+ * when several cannot
  *
  * @example
  * ```ts
@@ -188,14 +189,19 @@ export async function loadKubeconfig(options: LoadingOptions = {}): Promise<Load
   }
   const configs: LoadedConfig[] = [];
   const missing: string[] = [];
+  // Every file is tried, so that all the broken ones are reported at once, as kubectl does.
+  const failures: KubeconfigLoadError[] = [];
   for (const path of precedence.paths) {
     try {
       configs.push(await loadKubeconfigFile(path));
     } catch (error) {
-      if (!isNotFound(error)) throw error;
-      missing.push(path);
+      if (isNotFound(error)) missing.push(path);
+      else if (error instanceof KubeconfigLoadError) failures.push(error);
+      else throw error;
     }
   }
+  if (failures.length === 1) throw failures[0];
+  if (failures.length > 1) throw new KubeconfigLoadErrors(failures);
   if (precedence.fromEnvironment && configs.length === 0 && missing.length > 0) {
     options.warn?.(`Config not found: ${missing.join(", ")}`);
   }

@@ -3,6 +3,7 @@ import { runCli } from "../../lib/cli/app.ts";
 import { rootCommand } from "../../lib/cli/root.ts";
 import { renderError } from "../../lib/cli/errors.ts";
 import { ConnectError, InvalidHeaderError, TlsError } from "../../lib/transport/errors.ts";
+import { KubeconfigLoadError, KubeconfigLoadErrors } from "../../lib/kubeconfig/errors.ts";
 import { captureIo } from "../support/cli_io.ts";
 import { runKubexec } from "../support/oracle.ts";
 
@@ -82,6 +83,14 @@ Deno.test("transport errors render as Unable to connect; stacks only from -v=6",
     renderError(new InvalidHeaderError("Authorization"), { commandPath: "k", verbosity: 0 }).text,
     'Unable to connect to the server: net/http: invalid header field value for "Authorization"\n',
   );
+  const files = new KubeconfigLoadErrors([
+    new KubeconfigLoadError("/a", "bad"),
+    new KubeconfigLoadError("/b", "worse"),
+  ]);
+  assert.deepEqual(renderError(files, { commandPath: "k", verbosity: 0 }), {
+    text: 'error loading config file "/a": bad\nerror loading config file "/b": worse\n',
+    exitCode: 1,
+  });
   const carrying = Object.assign(new Error("x"), { exitCode: 255, hint: "try y" });
   assert.deepEqual(renderError(carrying, { commandPath: "k", verbosity: 0 }), {
     text: "error: x\nhint: try y\n",

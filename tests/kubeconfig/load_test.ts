@@ -5,7 +5,11 @@ import {
   loadKubeconfig,
   loadKubeconfigFile,
 } from "../../lib/kubeconfig/load.ts";
-import { FileReadError, KubeconfigLoadError } from "../../lib/kubeconfig/errors.ts";
+import {
+  FileReadError,
+  KubeconfigLoadError,
+  KubeconfigLoadErrors,
+} from "../../lib/kubeconfig/errors.ts";
 import { envFrom, withTempDir, writeFiles } from "./support.ts";
 
 const CLUSTER_A = "clusters:\n- name: shared\n  cluster: {server: https://a}\n";
@@ -141,6 +145,31 @@ Deno.test("an unreadable or undecodable file in KUBECONFIG is an error naming it
       (error: unknown) =>
         error instanceof KubeconfigLoadError &&
         error.message.startsWith(`error loading config file "${dir}/a-directory": read `),
+    );
+  });
+});
+
+Deno.test("every broken file in KUBECONFIG is reported, a line each, as kubectl does", async () => {
+  await withTempDir(async (dir) => {
+    await writeFiles(dir, {
+      bad1: "clusters: [\n",
+      good: "apiVersion: v1\nkind: Config\n",
+      bad2: "users: 3\n",
+    });
+    const env = envFrom({ KUBECONFIG: `${dir}/bad1:${dir}/good:${dir}/bad2` });
+    await assert.rejects(() => loadKubeconfig({ env }), (error: unknown) => {
+      assert.ok(error instanceof KubeconfigLoadErrors);
+      assert.deepEqual(error.errors.map((e) => e.file), [`${dir}/bad1`, `${dir}/bad2`]);
+      assert.equal(error.userMessage.split("\n").length, 2);
+      assert.match(error.userMessage, /^error loading config file ".*\/bad1": [^\n]+\n/);
+      assert.match(error.userMessage, /\nerror loading config file ".*\/bad2": [^\n]+$/);
+      return true;
+    });
+    // One broken file among good ones: its own error, as before.
+    const one = envFrom({ KUBECONFIG: `${dir}/good:${dir}/bad2` });
+    await assert.rejects(
+      () => loadKubeconfig({ env: one }),
+      (error: unknown) => error instanceof KubeconfigLoadError && error.file === `${dir}/bad2`,
     );
   });
 });
