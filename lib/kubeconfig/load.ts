@@ -143,7 +143,8 @@ export async function loadKubeconfigFile(path: string): Promise<LoadedConfig> {
   }
   let document: unknown;
   try {
-    document = parse(text, { filename: path });
+    // Go's YAML v2 reader, behind kubectl's loading, lets a repeated key replace the first.
+    document = parse(text, { filename: path, duplicateKeys: "last" });
   } catch (error) {
     if (error instanceof YamlError) {
       throw new KubeconfigLoadError(path, error.reason, {

@@ -52,7 +52,7 @@ export async function persistAuthProviderConfig(
   } catch (error) {
     throw FileReadError.from("open", file, error);
   }
-  const document = parse(text, { filename: file });
+  const document = parse(text, { filename: file, duplicateKeys: "last" });
   const users = isObject(document) && Array.isArray(document.users) ? document.users : [];
   const entry = users.find((item) => isObject(item) && item.name === userName);
   if (!isObject(entry)) {

@@ -163,9 +163,19 @@ function keyString(key: unknown): string {
  * composeStream("a: 1\n---\nb\n").documents; // [{ a: 1 }, "b"]
  * ```
  */
-export function composeStream(text: string, filename?: string): ComposedStream {
-  return new Composer(text, filename).readStream();
+export function composeStream(
+  text: string,
+  filename?: string,
+  duplicateKeys: DuplicateKeys = "error",
+): ComposedStream {
+  return new Composer(text, filename, duplicateKeys).readStream();
 }
+
+/**
+ * What a repeated mapping key does: `"error"` (YAML 1.2: keys are unique) or `"last"` (the later
+ * entry wins, as Go's YAML v2 reader used for kubeconfig files lets it).
+ */
+export type DuplicateKeys = "error" | "last";
 
 class Composer {
   /** The text as given, and with the end sentinel appended. */
@@ -204,8 +214,11 @@ class Composer {
   aliasExpansion = 0;
   depth = 0;
 
-  constructor(text: string, filename?: string) {
+  readonly duplicateKeys: DuplicateKeys;
+
+  constructor(text: string, filename: string | undefined, duplicateKeys: DuplicateKeys) {
     this.filename = filename;
+    this.duplicateKeys = duplicateKeys;
     this.text = text;
     this.length = text.length;
     // The sentinel 0 marks the end; it cannot occur inside the text (see NON_PRINTABLE).
@@ -888,8 +901,13 @@ class Composer {
     if (storeEntry(map, name, value)) return;
     // Null and collection keys have no faithful string form, so two of them are not a duplicate
     // in YAML's sense even when their strings collide: the later entry wins.
-    if (key === null || typeof key === "object") {
-      map[name] = value;
+    if (key === null || typeof key === "object" || this.duplicateKeys === "last") {
+      Object.defineProperty(map, name, {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
       return;
     }
     this.fail(`duplicated mapping key "${name}"`, keyPos);

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { composeStream } from "./compose.ts";
+import { composeStream, type DuplicateKeys } from "./compose.ts";
 import { YamlError } from "./error.ts";
 
 export { YamlError } from "./error.ts";
@@ -22,6 +22,11 @@ export { MAX_ALIAS_EXPANSION, MAX_NESTING_DEPTH } from "./limits.ts";
 export interface ParseOptions {
   /** Name of the file the text came from; errors are prefixed `<filename>:<line>:<column>: `. */
   filename?: string;
+  /**
+   * A repeated mapping key is an error (`"error"`, the default, as YAML 1.2 has it) or replaces
+   * the earlier entry (`"last"`, as the Go YAML reader behind kubectl's kubeconfig loading does).
+   */
+  duplicateKeys?: DuplicateKeys;
 }
 
 /**
@@ -37,7 +42,7 @@ export interface ParseOptions {
  * ```
  */
 export function parse(text: string, options: ParseOptions = {}): unknown {
-  const stream = composeStream(text, options.filename);
+  const stream = composeStream(text, options.filename, options.duplicateKeys);
   if (stream.documents.length > 1) {
     throw positionedError(
       text,
@@ -60,7 +65,7 @@ export function parse(text: string, options: ParseOptions = {}): unknown {
  * ```
  */
 export function parseAll(text: string, options: ParseOptions = {}): unknown[] {
-  return composeStream(text, options.filename).documents;
+  return composeStream(text, options.filename, options.duplicateKeys).documents;
 }
 
 function positionedError(

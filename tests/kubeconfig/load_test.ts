@@ -174,6 +174,17 @@ Deno.test("every broken file in KUBECONFIG is reported, a line each, as kubectl 
   });
 });
 
+Deno.test("a repeated key in a kubeconfig: the later one wins, as kubectl reads it", async () => {
+  await withTempDir(async (dir) => {
+    await writeFiles(dir, {
+      config: "users:\n- name: u\n  user: {token: first}\n" +
+        "users:\n- name: u\n  user: {token: second}\n",
+    });
+    const config = await loadKubeconfigFile(`${dir}/config`);
+    assert.equal(config.users.get("u")?.value.token, "second");
+  });
+});
+
 Deno.test("paths are kept as written; entries remember their file", async () => {
   await withTempDir(async (dir) => {
     await writeFiles(dir, {

@@ -192,6 +192,18 @@ Deno.test("parse: duplicate keys are rejected at the second key", () => {
   yamlError(() => parse("{a: 1, a: 2}"));
 });
 
+Deno.test("parse: duplicateKeys 'last' lets the later entry win, at any depth", () => {
+  const last = { duplicateKeys: "last" } as const;
+  deepStrictEqual(parse("users: [a]\nclusters: []\nusers: [b]\n", last), {
+    users: ["b"],
+    clusters: [],
+  });
+  deepStrictEqual(parse("u: {token: one, token: two}\n", last), { u: { token: "two" } });
+  const proto = parse("__proto__: 1\n__proto__: 2\n", last) as Record<string, unknown>;
+  strictEqual(Object.getOwnPropertyDescriptor(proto, "__proto__")?.value, 2);
+  strictEqual(Object.getPrototypeOf(proto), Object.prototype);
+});
+
 Deno.test("parse: collection keys become their JSON text", () => {
   deepStrictEqual(parse("? [a, b]\n: c\n"), { '["a","b"]': "c" });
 });
