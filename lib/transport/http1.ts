@@ -34,6 +34,15 @@ export interface ResponseHead {
   version?: string;
 }
 
+/** Go's rule for header values (httpguts.ValidHeaderFieldValue): no control character but tab. */
+function hasControlCharacter(value: string): boolean {
+  for (let index = 0; index < value.length; index++) {
+    const code = value.charCodeAt(index);
+    if ((code < 0x20 && code !== 0x09) || code === 0x7f) return true;
+  }
+  return false;
+}
+
 /**
  * Serialises a request head. Header names must be tokens and values must not contain control
  * characters other than tab (a value with a line break could inject headers).
@@ -54,8 +63,7 @@ export function encodeRequestHead(
   let text = `${method} ${target} HTTP/1.1\r\n`;
   for (const [name, value] of headers) {
     if (!TOKEN.test(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
-    // Go's rule (httpguts.ValidHeaderFieldValue) and its words: no control character but tab.
-    if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value)) {
+    if (hasControlCharacter(value)) {
       throw new InvalidHeaderError(name);
     }
     text += `${name}: ${value}\r\n`;
