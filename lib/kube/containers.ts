@@ -10,16 +10,23 @@ import type { Container, Pod } from "./pods.ts";
 /** The annotation naming a pod's default container. */
 export const DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container";
 
-/** A container name that is not in the pod. */
-export class ContainerNotFoundError extends Error {
+/**
+ * The pod lists no containers to default to (a pod read from a manifest, `exec -f`, may not).
+ *
+ * @example
+ * ```ts
+ * import { NoContainersError } from "./containers.ts";
+ * new NoContainersError("web", "p").message; // "pod web/p does not have any containers"
+ * ```
+ */
+export class NoContainersError extends Error {
   /**
-   * @param container the name asked for
+   * @param namespace the pod's namespace
    * @param pod the pod's name
-   * @param available the `a, b, init (init)` list
    */
-  constructor(readonly container: string, readonly pod: string, readonly available: string) {
-    super(`container ${container} is not valid for pod ${pod} out of: ${available}`);
-    this.name = "ContainerNotFoundError";
+  constructor(readonly namespace: string, readonly pod: string) {
+    super(`pod ${namespace}/${pod} does not have any containers`);
+    this.name = "NoContainersError";
   }
 }
 
@@ -67,7 +74,7 @@ export function chooseContainer(pod: Pod, requested: string): ContainerChoice {
   const container = annotated ? find(pod, annotated) : undefined;
   if (container) return { container };
   const first = pod.spec.containers[0];
-  if (!first) throw new ContainerNotFoundError("", pod.metadata.name, "");
+  if (!first) throw new NoContainersError(pod.metadata.namespace ?? "", pod.metadata.name);
   const multiple = pod.spec.containers.length > 1 || (pod.spec.initContainers ?? []).length > 0 ||
     (pod.spec.ephemeralContainers ?? []).length > 0;
   return {

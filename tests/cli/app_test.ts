@@ -76,6 +76,10 @@ Deno.test("flag errors print pflag's message and the help pointer, exit 1", asyn
       ["port-forward", "p", "80", "--pod-running-timeout=-5s"],
       "error: --pod-running-timeout must be higher than zero\nSee 'kubexec port-forward -h' for help and examples\n",
     ],
+    [
+      ["exec", "-l", "app=web", "-f", "pod.yaml", "--", "true"],
+      "error: --filename and --selector name the pods two ways; use one\nSee 'kubexec exec -h' for help and examples\n",
+    ],
     [["attach"], "error: at least 1 argument is required for attach\n"],
   ];
   for (const [argv, expected] of cases) {

@@ -22,7 +22,79 @@ interface Scenario {
   differs?: string;
 }
 
+/** Manifests for `exec -f`, written before any scenario runs. */
+const MANIFESTS = Deno.makeTempDirSync({ prefix: "kubexec-exec-manifests-" });
+const manifest = (name: string, text: string) => {
+  Deno.writeTextFileSync(`${MANIFESTS}/${name}`, text);
+  return `${MANIFESTS}/${name}`;
+};
+const POD_MANIFEST = manifest(
+  "pod.yaml",
+  "apiVersion: v1\nkind: Pod\nmetadata: {name: web-0}\nspec: {containers: [{name: app}]}\n",
+);
+const DEPLOYMENT_MANIFEST = manifest(
+  "deploy.json",
+  '{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}}\n',
+);
+const OTHER_NAMESPACE_MANIFEST = manifest(
+  "side.yaml",
+  "apiVersion: v1\nkind: Pod\nmetadata: {name: side, namespace: other}\n" +
+    "spec: {containers: [{name: app}]}\n",
+);
+// kubectl takes the pod as the file describes it: without containers there is none to default to.
+const NO_CONTAINERS_MANIFEST = manifest(
+  "bare.yaml",
+  "apiVersion: v1\nkind: Pod\nmetadata: {name: side, namespace: other}\n",
+);
+const TWO_PODS_MANIFEST = manifest(
+  "two.yaml",
+  "apiVersion: v1\nkind: Pod\nmetadata: {name: web-0}\n---\n" +
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: multi}\n",
+);
+
 const scenarios: Scenario[] = [
+  {
+    name: "-f: the pod a manifest names",
+    args: ["exec", "-f", POD_MANIFEST, "--", "echo", "from-file"],
+    expect: { code: 0, stdout: "from-file\n", stderr: "" },
+  },
+  {
+    name: "-f: a deployment manifest (JSON) resolves to its pod",
+    args: ["exec", "-f", DEPLOYMENT_MANIFEST, "--", "echo", "deployed"],
+    expect: { code: 0, stdout: "deployed\n" },
+  },
+  {
+    name: "-f: the object's own namespace",
+    args: ["exec", "-f", OTHER_NAMESPACE_MANIFEST, "--", "echo", "other"],
+    expect: { code: 0, stdout: "other\n" },
+  },
+  {
+    name: "-f: -n naming another namespace than the object's",
+    args: ["exec", "-n", "default", "-f", OTHER_NAMESPACE_MANIFEST, "--", "true"],
+    expect: {
+      code: 1,
+      stderr:
+        'error: the namespace from the provided object "other" does not match the namespace "default". You must pass \'--namespace=other\' to perform this operation.\n',
+    },
+  },
+  {
+    name: "-f: a pod manifest without containers",
+    args: ["exec", "-f", NO_CONTAINERS_MANIFEST, "--", "true"],
+    expect: { code: 1, stderr: "error: pod other/side does not have any containers\n" },
+  },
+  {
+    name: "-f with a pod name too",
+    args: ["exec", "web-0", "-f", POD_MANIFEST, "--", "true"],
+    expect: {
+      code: 1,
+      stderr: "error: resource/name arguments cannot be provided when a path is specified\n",
+    },
+  },
+  {
+    name: "-f: two objects",
+    args: ["exec", "-f", TWO_PODS_MANIFEST, "--", "true"],
+    expect: { code: 1, stderr: "error: cannot exec into multiple objects at a time\n" },
+  },
   {
     name: "output",
     args: ["exec", "web-0", "--", "echo", "hi"],
@@ -335,6 +407,9 @@ async function setup(): Promise<void> {
 
 Deno.test("exec: kubexec and kubectl agree on every scenario", async (t) => {
   await setup();
+  await using _manifests = {
+    [Symbol.asyncDispose]: () => Deno.remove(MANIFESTS, { recursive: true }),
+  };
   try {
     if (!kubectlPath) {
       // deno-lint-ignore no-console

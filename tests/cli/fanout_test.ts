@@ -124,12 +124,15 @@ Deno.test("fan-out: pods not running are skipped, a lost connection counts as fa
     { name: "a", labels: { app: "x" }, containers: [{ name: "main" }, { name: "side" }] },
     { name: "b", labels: { app: "x" }, containers: [{ name: "main" }], phase: "Pending" },
     { name: "c", labels: { app: "x" }, containers: [{ name: "main" }] },
+    // A stale default-container annotation is passed over, as kubectl does.
     {
       name: "d",
       labels: { app: "y" },
       annotations: { "kubectl.kubernetes.io/default-container": "gone" },
       containers: [{ name: "main" }],
     },
+    // A pod with no container to default to fails alone, before any session.
+    { name: "g", labels: { app: "y" }, containers: [] },
     { name: "e", labels: { app: "y" }, containers: [{ name: "main" }] },
     { name: "f", labels: { app: "z" }, containers: [{ name: "main" }], phase: "Succeeded" },
   ], async (server, kubeconfig) => {
@@ -176,9 +179,10 @@ Deno.test("fan-out: pods not running are skipped, a lost connection counts as fa
     assert.match(named.stderr, /\na +side +0 +ok\n/);
     const annotated = await run(kubeconfig, ["exec", "-l", "app=y", "--", "true"]);
     assert.equal(annotated.code, 1);
-    assert.match(annotated.stderr, /\nd +- +1 +error: .*gone/);
+    assert.match(annotated.stderr, /\nd +main +0 +ok\n/);
     assert.match(annotated.stderr, /\ne +main +0 +ok\n/);
-    assert.match(annotated.stderr, /1 succeeded, 1 failed, 0 skipped\n$/);
+    assert.match(annotated.stderr, /\ng +- +1 +error: pod default\/g does not have any containers/);
+    assert.match(annotated.stderr, /2 succeeded, 1 failed, 0 skipped\n$/);
     const finished = await run(kubeconfig, ["exec", "-l", "app=z", "--", "true"]);
     assert.equal(finished.code, 1);
     assert.equal(

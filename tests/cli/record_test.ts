@@ -420,7 +420,9 @@ Deno.test("attach is recorded and audited like exec", async () => {
     assert.equal(line.pod, "talker");
     assert.equal(line.container, "main");
     assert.equal(line.exitCode, result.code);
-    assert.equal((await castOf(cast)).output, result.stdout + result.stderr);
+    // kubectl's prompt line (stderr) comes before the session's output.
+    assert.match(result.stderr, /^If you don't see a command prompt, try pressing enter\.\n$/);
+    assert.equal((await castOf(cast)).output, result.stderr + result.stdout);
   });
 });
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { StatusError, statusErrorFromResponse } from "../../lib/kube/status.ts";
 import { parseTarget, resolvePod, TargetError } from "../../lib/kube/target.ts";
 import { compareForAttach } from "../../lib/kube/active_pods.ts";
-import { chooseContainer, ContainerNotFoundError } from "../../lib/kube/containers.ts";
+import { chooseContainer, NoContainersError } from "../../lib/kube/containers.ts";
 import { type Pod, selectorString } from "../../lib/kube/pods.ts";
 import type { ApiClient, ApiRequest, ApiResponse } from "../../lib/transport/types.ts";
 
@@ -180,8 +180,14 @@ Deno.test("container choice: -c, annotation, first with notice", () => {
     notice: 'Defaulted container "a" out of: a, b, dbg (ephem), init (init)',
   });
   assert.throws(
-    () => chooseContainer({ metadata: { name: "empty" }, spec: { containers: [] } }, ""),
-    ContainerNotFoundError,
+    () =>
+      chooseContainer(
+        { metadata: { name: "empty", namespace: "ns" }, spec: { containers: [] } },
+        "",
+      ),
+    (error: unknown) =>
+      error instanceof NoContainersError &&
+      error.message === "pod ns/empty does not have any containers",
   );
   const single: Pod = { metadata: { name: "s" }, spec: { containers: [{ name: "only" }] } };
   assert.equal(chooseContainer(single, "").notice, undefined);

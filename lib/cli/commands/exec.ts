@@ -22,7 +22,8 @@ import {
 import { RECORDING_FLAG_SPECS, withRecording } from "../recording.ts";
 import { resolvePod } from "../../kube/target.ts";
 import { chooseContainer } from "../../kube/containers.ts";
-import { pathSegment } from "../../kube/pods.ts";
+import { pathSegment, type Pod } from "../../kube/pods.ts";
+import type { ManifestTarget } from "../manifest.ts";
 
 /** Shells tried, in order, for `exec -it POD` without a command (as k9s does). */
 export const DEFAULT_SHELL_COMMAND = [
@@ -34,6 +35,8 @@ export const DEFAULT_SHELL_COMMAND = [
 /** The completed options of one exec. */
 export interface ExecOptions extends SessionFlags {
   target: string;
+  /** `-f`: manifests naming the target instead of `target`. */
+  filenames: string[];
   command: string[];
   container: string;
   podRunningTimeoutMs: number;
@@ -67,6 +70,7 @@ export async function completeExecOptions(context: CommandContext): Promise<Exec
   }
   const options: ExecOptions = {
     target,
+    filenames: flags.strings("filename"),
     command,
     container: flags.string("container"),
     stdin: flags.bool("stdin"),
@@ -84,6 +88,9 @@ export async function completeExecOptions(context: CommandContext): Promise<Exec
     stdinBroadcast: flags.bool("stdin-broadcast"),
   };
   if (options.selector !== "") {
+    if (options.filenames.length > 0) {
+      throw new UsageError("--filename and --selector name the pods two ways; use one");
+    }
     if (options.stdinBroadcast) options.stdin = true;
     // Fan-out is loaded only for a selector: each module a run loads costs every exec start-up
     // time and memory (docs/performance.md).
@@ -99,7 +106,12 @@ export async function completeExecOptions(context: CommandContext): Promise<Exec
       "--all-containers, --max-parallel and --stdin-broadcast only apply with --selector",
     );
   }
-  if (options.target === "") throw new Error("pod, type/name or --filename must be specified");
+  if (options.target === "" && options.filenames.length === 0) {
+    throw new Error("pod, type/name or --filename must be specified");
+  }
+  if (options.target !== "" && options.filenames.length > 0) {
+    throw new Error("resource/name arguments cannot be provided when a path is specified");
+  }
   if (options.command.length === 0) {
     if (!(options.stdin && options.tty)) {
       throw new Error("you must specify at least one command for the container");
@@ -184,10 +196,13 @@ async function runExec(context: CommandContext): Promise<number> {
     // even with -i, as it may under kubectl (which never marks stdin unavailable).
     const { config, client } = await connectCluster(global, io, { stdinInUse: false });
     recording.noteCluster(config);
-    const pod = await resolvePod(client, config.namespace, options.target, {
+    const { target, namespace, pod: described } = options.filenames.length > 0
+      ? await targetFromManifests(options.filenames, config.namespace, global.overrides.namespace)
+      : { target: options.target, namespace: config.namespace, pod: undefined };
+    const pod = described ?? await resolvePod(client, namespace, target, {
       timeoutMs: options.podRunningTimeoutMs,
     });
-    session.target = { namespace: config.namespace, pod: pod.metadata.name };
+    session.target = { namespace, pod: pod.metadata.name };
     const phase = pod.status?.phase;
     if (phase === "Succeeded" || phase === "Failed") {
       throw new Error(
@@ -197,7 +212,7 @@ async function runExec(context: CommandContext): Promise<number> {
     const choice = chooseContainer(pod, options.container);
     session.target.container = choice.container.name;
     if (choice.notice && !options.quiet) await writeText(io.stderr, `${choice.notice}\n`);
-    const path = execPath(config.namespace, pod.metadata.name, {
+    const path = execPath(namespace, pod.metadata.name, {
       command: options.command,
       container: choice.container.name,
       stdin: options.stdin,
@@ -216,6 +231,48 @@ async function runExec(context: CommandContext): Promise<number> {
     await recording.finishSession(session, { exitCode: code, result });
     return code;
   });
+}
+
+/**
+ * The target and namespace `-f` names: the one object in the files, in its own namespace unless
+ * `-n` names another (kubectl's error), else in the context's.
+ */
+async function targetFromManifests(
+  files: string[],
+  contextNamespace: string,
+  flagNamespace: string | undefined,
+): Promise<{ target: string; namespace: string; pod?: Pod }> {
+  const { manifestTarget, ManifestError } = await import("../manifest.ts");
+  const named: ManifestTarget[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(file);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) {
+        throw new Error(`the path "${file}" does not exist`);
+      }
+      throw error;
+    }
+    named.push(manifestTarget(text, file));
+  }
+  if (named.length > 1) throw new ManifestError("cannot exec into multiple objects at a time");
+  const [{ target, namespace, pod }] = named;
+  if (namespace && flagNamespace && namespace !== flagNamespace) {
+    throw new ManifestError(
+      `the namespace from the provided object "${namespace}" does not match the namespace "${flagNamespace}". You must pass '--namespace=${namespace}' to perform this operation.`,
+    );
+  }
+  const resolved = namespace ?? contextNamespace;
+  if (pod === undefined) return { target, namespace: resolved };
+  // The pod as the file describes it, in the namespace it is exec'd in.
+  const metadata = { ...(pod.metadata as Pod["metadata"]), namespace: resolved };
+  const spec = (pod.spec ?? {}) as Partial<Pod["spec"]>;
+  return {
+    target,
+    namespace: resolved,
+    pod: { ...pod, metadata, spec: { ...spec, containers: spec.containers ?? [] } } as Pod,
+  };
 }
 
 /** The `exec` command. */
@@ -238,6 +295,9 @@ export const execCommand: Command = {
   # Open a shell (bash if the container has it, else sh)
   kubexec exec -it mypod
 
+  # Get output from running the 'date' command in the pod (or workload) described in pod.yaml
+  kubexec exec -f pod.yaml -- date
+
   # Get output from running 'date' command from the first pod of the deployment mydeployment
   kubexec exec deploy/mydeployment -- date
 
@@ -251,6 +311,12 @@ export const execCommand: Command = {
   kubexec exec -it mypod --record session.cast --audit-log audit.jsonl --reason "INC-123"`,
   flags: [
     ...POD_SESSION_FLAG_SPECS,
+    {
+      name: "filename",
+      short: "f",
+      type: "stringSlice",
+      usage: "to use to exec into the resource",
+    },
     {
       name: "selector",
       short: "l",
