@@ -77,6 +77,19 @@ export function getPod(client: ApiClient, namespace: string, name: string): Prom
 }
 
 /**
+ * GETs a namespace (whether it exists is what callers want to know).
+ *
+ * @example
+ * ```ts
+ * import { getNamespace } from "./pods.ts";
+ * // await getNamespace(client, "kube-system");
+ * ```
+ */
+export function getNamespace(client: ApiClient, name: string): Promise<unknown> {
+  return getJson<unknown>(client, `/api/v1/namespaces/${pathSegment(name)}`);
+}
+
+/**
  * Lists the pods of a namespace matching a label selector (`app=web,tier!=db`).
  *
  * @example

@@ -6,8 +6,10 @@
  * @module
  */
 import type { ApiClient } from "../transport/types.ts";
+import { StatusError } from "./status.ts";
 import { compareForAttach } from "./active_pods.ts";
 import {
+  getNamespace,
   getObject,
   getPod,
   type LabelSelector,
@@ -125,6 +127,33 @@ export function parseTarget(text: string): TargetRef {
   return { resource, name };
 }
 
+/**
+ * An object GET that may answer 404 because its namespace does not exist: like kubectl's resource
+ * builder (cli-runtime `Info.Get`), the namespace is then looked up (except `default`), and its own
+ * 404 (`namespaces "x" not found`) is the error shown, the clearer of the two.
+ */
+async function namespaceChecked<T>(
+  client: ApiClient,
+  namespace: string,
+  getting: Promise<T>,
+): Promise<T> {
+  try {
+    return await getting;
+  } catch (error) {
+    if (!(error instanceof StatusError) || error.code !== 404 || namespace === "default") {
+      throw error;
+    }
+    try {
+      await getNamespace(client, namespace);
+    } catch (namespaceError) {
+      if (namespaceError instanceof StatusError && namespaceError.code === 404) {
+        throw namespaceError;
+      }
+    }
+    throw error;
+  }
+}
+
 /** Options of {@linkcode resolvePod}. */
 export interface ResolveOptions {
   /** How long to wait for a pod of a workload to appear (`--pod-running-timeout`). */
@@ -151,14 +180,14 @@ export async function resolvePod(
   options: ResolveOptions,
 ): Promise<Pod> {
   const ref = parseTarget(target);
-  if (ref.resource === "pods") return await getPod(client, namespace, ref.name);
+  if (ref.resource === "pods") {
+    return await namespaceChecked(client, namespace, getPod(client, namespace, ref.name));
+  }
   const kind = KINDS[ref.resource];
-  const object = await getObject<Record<string, unknown>>(
+  const object = await namespaceChecked(
     client,
-    kind.apiPrefix,
-    kind.resource,
     namespace,
-    ref.name,
+    getObject<Record<string, unknown>>(client, kind.apiPrefix, kind.resource, namespace, ref.name),
   );
   const selector = kind.selector(object, ref.name);
   const deadline = Date.now() + options.timeoutMs;

@@ -329,6 +329,16 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    // kubectl looks the namespace up after the pod's 404; the fake server serves no namespaces,
+    // so both report its 404 for that path (a real server says `namespaces "nons" not found`).
+    name: "a pod in a namespace that does not exist",
+    args: ["exec", "-n", "nons", "nope", "--", "true"],
+    expect: {
+      code: 1,
+      stderr: "Error from server (NotFound): the server could not find the requested resource\n",
+    },
+  },
+  {
     name: "base64 protocol on request",
     args: ["exec", "--protocol=base64.channel.k8s.io", "web-0", "--", "echo", "b64"],
     differs: "kubectl has no --protocol flag",

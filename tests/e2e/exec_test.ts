@@ -110,6 +110,16 @@ scenarioTest({
 });
 
 scenarioTest({
+  name: "exec: a namespace that does not exist is named, not the pod",
+  args: ["exec", "-n", "nons", "nope", "--", "true"],
+  expect: {
+    code: 1,
+    stdout: "",
+    stderr: 'Error from server (NotFound): namespaces "nons" not found\n',
+  },
+});
+
+scenarioTest({
   name: "exec: 400 for an unknown container",
   args: ["exec", "shell", "-c", "nope", "--", "true"],
   expect: {

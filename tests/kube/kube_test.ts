@@ -254,3 +254,48 @@ Deno.test("a workload without pods times out; a service without selector is refu
     /^TargetError: cannot attach to \*v1\.Service: invalid service 'headless': Service is defined without a selector$/,
   );
 });
+
+Deno.test("a 404 in a namespace that does not exist names the namespace, as kubectl does", async () => {
+  const notFound = (what: string) =>
+    response(
+      404,
+      JSON.stringify({
+        kind: "Status",
+        message: `${what} not found`,
+        reason: "NotFound",
+        code: 404,
+      }),
+    );
+  const existing = new Set(["default", "prod"]);
+  const client = new FakeClient((path) => {
+    const namespace = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(path)?.[1];
+    if (namespace !== undefined) {
+      return existing.has(namespace) ? response(200, "{}") : notFound(`namespaces "${namespace}"`);
+    }
+    return notFound('pods "nope"');
+  });
+  const failure = async (namespace: string, target: string) => {
+    const error = await resolvePod(client, namespace, target, { timeoutMs: 10 }).catch((e) => e);
+    return error instanceof StatusError ? error.userMessage : String(error);
+  };
+  assert.equal(
+    await failure("nons", "nope"),
+    'Error from server (NotFound): namespaces "nons" not found',
+  );
+  assert.equal(
+    await failure("nons", "deploy/web"),
+    'Error from server (NotFound): namespaces "nons" not found',
+  );
+  // The namespace exists: the object's own 404.
+  assert.equal(
+    await failure("prod", "nope"),
+    'Error from server (NotFound): pods "nope" not found',
+  );
+  // `default` is never looked up (kubectl does not either).
+  client.requests.length = 0;
+  assert.equal(
+    await failure("default", "nope"),
+    'Error from server (NotFound): pods "nope" not found',
+  );
+  assert.deepEqual(client.requests, ["/api/v1/namespaces/default/pods/nope"]);
+});
