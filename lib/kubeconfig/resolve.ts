@@ -381,17 +381,43 @@ async function confirmUsable(config: LoadedConfig, selection: Selection): Promis
     problems.push(`context was not found for specified context: ${selection.contextName}`);
   }
   const user = selection.userError ? {} : selection.user;
+  const userProblems = await validateUser(selection.userName, user);
   problems.push(
-    ...withOrigin(await validateUser(selection.userName, user), selection.userOrigin),
+    ...await locateProblems(userProblems, selection.userOrigin, async () => {
+      const stored = config.users.get(selection.userName);
+      if (!stored) return [];
+      return await validateUser(selection.userName, absoluteUserPaths(stored.value, stored.origin));
+    }),
   );
   const cluster = selection.clusterError ? {} : selection.cluster;
+  const clusterProblems = await validateCluster(selection.clusterName, cluster);
   problems.push(
-    ...withOrigin(
-      await validateCluster(selection.clusterName, cluster),
-      selection.clusterOrigin,
-    ),
+    ...await locateProblems(clusterProblems, selection.clusterOrigin, async () => {
+      const stored = config.clusters.get(selection.clusterName);
+      if (!stored) return [];
+      const entry: Cluster = { server: cluster.server, ...stored.value };
+      const authority = entry["certificate-authority"];
+      if (authority) entry["certificate-authority"] = resolveEntryPath(authority, stored.origin);
+      return await validateCluster(selection.clusterName, entry);
+    }),
   );
   if (problems.length > 0) throw invalid(problems);
+}
+
+/**
+ * Adds the file to the problems the file's own entry has; a problem that only the override flags
+ * brought (`--as-group` without `--as`) is the command line's, and names no file.
+ */
+async function locateProblems(
+  problems: string[],
+  origin: string,
+  fileProblems: () => Promise<string[]>,
+): Promise<string[]> {
+  if (problems.length === 0 || !origin) return problems;
+  const inFile = new Set(await fileProblems());
+  return problems.map((problem) =>
+    inFile.has(problem) ? withOrigin([problem], origin)[0] : problem
+  );
 }
 
 function schemeOf(server: string): string | undefined {

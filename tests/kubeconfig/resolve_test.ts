@@ -319,9 +319,15 @@ Deno.test("impersonation from the kubeconfig, overridden by flags", async () => 
     groups: ["x", "y"],
     extra: { scopes: ["view"] },
   });
+  // From a flag, the problem is the command line's: no "(in FILE)", kubectl's words exactly.
   await rejectsWith(
     resolveText(kubeconfigText({ user: { token: "t" } }), { asGroups: ["g"] }),
-    /^requesting uid, groups or user-extra for u without impersonating a user/,
+    /^requesting uid, groups or user-extra for u without impersonating a user$/,
+  );
+  // From the file, the file is named.
+  await rejectsWith(
+    resolveText(kubeconfigText({ user: { token: "t", "as-groups": ["g"] } })),
+    /^requesting uid, groups or user-extra for u without impersonating a user \(in .*\/config\)$/,
   );
 });
 
