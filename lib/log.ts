@@ -49,3 +49,24 @@ export function redactHeaderValue(name: string, value: string): string {
   }
   return value;
 }
+
+/**
+ * Masks the password of a URL's user info the way Go's `URL.Redacted` does, for messages.
+ *
+ * @example
+ * ```ts
+ * import { redactUrlPassword } from "./log.ts";
+ * redactUrlPassword("http://me:pw@proxy:3128"); // "http://me:xxxxx@proxy:3128"
+ * ```
+ */
+export function redactUrlPassword(url: string): string {
+  // The authority runs to the first `/`, `?` or `#`; its user info ends at its last `@` (a
+  // password may hold `@`), and the password starts after the user info's first `:`.
+  const match = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/?#]*)/.exec(url);
+  if (!match) return url;
+  const [, scheme, authority] = match;
+  const at = authority.lastIndexOf("@");
+  const colon = authority.indexOf(":");
+  if (at < 0 || colon < 0 || colon > at) return url;
+  return `${scheme}${authority.slice(0, colon)}:xxxxx${url.slice(scheme.length + at)}`;
+}

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { redactUrlPassword, resolveRestConfig } from "../kubeconfig/resolve.ts";
+import { resolveRestConfig } from "../kubeconfig/resolve.ts";
+import { redactUrlPassword } from "../log.ts";
 import type { RestConfig } from "../kubeconfig/types.ts";
 import { createCredentialProvider } from "../auth/mod.ts";
 import { createApiClient } from "../transport/api_client.ts";

@@ -18,6 +18,7 @@ import { type CommandContext, UsageError } from "./command.ts";
 import { type Io, writeText } from "./io.ts";
 import type { SessionHooks } from "./session.ts";
 import type { RestConfig } from "../kubeconfig/types.ts";
+import { redactUrlPassword } from "../log.ts";
 import type { SessionResult } from "../stream/exec.ts";
 import { ConnectionLostError } from "../stream/errors.ts";
 import type { AsciicastWriter } from "../record/asciicast.ts";
@@ -415,7 +416,7 @@ export class SessionRecording {
       context: config?.contextName,
       cluster: config?.clusterName,
       kubeconfigUser: config?.userName,
-      server: config?.server,
+      server: config?.server === undefined ? undefined : redactUrlPassword(config.server),
       namespace: session.target.namespace ?? config?.namespace,
       pod: session.target.pod,
       container: session.target.container,

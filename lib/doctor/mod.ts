@@ -24,10 +24,10 @@ import {
   TokenFileError,
 } from "../auth/errors.ts";
 import type { ClientCertificate, CredentialProvider } from "../auth/types.ts";
-import { type ConfigOverrides, redactUrlPassword, resolveRestConfig } from "../kubeconfig/mod.ts";
+import { type ConfigOverrides, resolveRestConfig } from "../kubeconfig/mod.ts";
 import type { RestConfig } from "../kubeconfig/types.ts";
 import { parseTarget } from "../kube/target.ts";
-import { type Logger, silentLogger } from "../log.ts";
+import { type Logger, redactUrlPassword, silentLogger } from "../log.ts";
 import { createApiClient, parseServerUrl } from "../transport/api_client.ts";
 import { type EnvReader, resolveProxy } from "../transport/proxy.ts";
 import { userAgent } from "../version.ts";
@@ -211,10 +211,11 @@ export async function* runDoctor(options: DoctorOptions): AsyncGenerator<StepRes
   try {
     server = parseServerUrl(config.server);
   } catch (error) {
-    const shown = redactUrlPassword(config.server);
-    const message = (error as Error).message.replaceAll(config.server, shown);
-    yield stepResult("kubeconfig", "fail", `invalid server URL: ${message}`, {
-      cause: `the cluster's server field (${shown}) is not an http(s) URL`,
+    // parseServerUrl's message is already masked.
+    yield stepResult("kubeconfig", "fail", `invalid server URL: ${(error as Error).message}`, {
+      cause: `the cluster's server field (${
+        redactUrlPassword(config.server)
+      }) is not an http(s) URL`,
       fix: "set server: https://HOST:PORT on the cluster",
     });
     yield* skipFrom("credentials", "no usable server URL");

@@ -33,7 +33,6 @@ export {
   cleanAnsiEscapeCodes,
   EXEC_CLUSTER_EXTENSION,
   proxyUrlProblem,
-  redactUrlPassword,
   resolveLoadedConfig,
   type ResolveOptions,
   resolveRestConfig,

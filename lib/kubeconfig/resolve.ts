@@ -20,7 +20,7 @@ import type {
   RestConfig,
   TlsConfig,
 } from "./types.ts";
-import type { Logger } from "../log.ts";
+import { type Logger, redactUrlPassword } from "../log.ts";
 import { type LoadedConfig, resolveEntryPath } from "./config.ts";
 import { ConfigurationInvalidError, FileReadError, KubeconfigError } from "./errors.ts";
 import { goReason } from "../fs_errors.ts";
@@ -84,19 +84,6 @@ async function readText(path: string): Promise<string> {
 
 function pemFromData(data: string): string {
   return new TextDecoder().decode(decodeBase64(data));
-}
-
-/**
- * Masks the password of a URL's user info the way Go's `URL.Redacted` does, for messages.
- *
- * @example
- * ```ts
- * import { redactUrlPassword } from "./resolve.ts";
- * redactUrlPassword("http://me:pw@proxy:3128"); // "http://me:xxxxx@proxy:3128"
- * ```
- */
-export function redactUrlPassword(url: string): string {
-  return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@:]*:)[^/@]*@/, "$1xxxxx@");
 }
 
 const PROXY_SCHEMES = new Set(["http:", "https:", "socks5:"]);

@@ -17,7 +17,7 @@
 import { impersonationHeaders } from "../auth/impersonation.ts";
 import type { ClientCertificate, CredentialProvider } from "../auth/types.ts";
 import type { RestConfig } from "../kubeconfig/types.ts";
-import { type Logger, redactHeaderValue, silentLogger } from "../log.ts";
+import { type Logger, redactHeaderValue, redactUrlPassword, silentLogger } from "../log.ts";
 import { userAgent } from "../version.ts";
 import { BufferedReader } from "./buffered_reader.ts";
 import { dial } from "./connect.ts";
@@ -71,7 +71,14 @@ export const KEEP_ALIVE_IDLE_MS = 5000;
  * ```
  */
 export function parseServerUrl(server: string): URL {
-  const url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(server) ? server : `https://${server}`);
+  const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(server) ? server : `https://${server}`;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    // URL's own message quotes the input, password and all.
+    throw new TypeError(`Invalid URL: '${redactUrlPassword(text)}'`);
+  }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw new TypeError(
       `server URL scheme must be http or https, got "${url.protocol.slice(0, -1)}"`,

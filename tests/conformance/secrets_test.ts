@@ -35,7 +35,9 @@ const NEW_REFRESH_TOKEN = "refresh-NEW-SECRET-1a2b";
 const CLIENT_SECRET = "client-SECRET-3f3f3f";
 const PROXY_PASSWORD = "proxy-SECRET-2d2d2d";
 const WRONG_PROXY_PASSWORD = "proxy-WRONG-SECRET-6e6e";
-const SERVER_URL_PASSWORD = "server-url-SECRET-7b7b7b";
+// With an `@` in it, which URL parsers take as part of the password (they split at the last one).
+const SERVER_URL_PASSWORD_TAIL = "tail-SECRET-7b7b7b";
+const SERVER_URL_PASSWORD = `server-url-SECRET@${SERVER_URL_PASSWORD_TAIL}`;
 
 function base64url(text: string): string {
   return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
@@ -90,6 +92,7 @@ secret("wrong proxy password", WRONG_PROXY_PASSWORD, false);
 secret("wrong Proxy-Authorization", btoa(`proxyuser:${WRONG_PROXY_PASSWORD}`), false);
 // `config view` prints the server as it is written, as kubectl's does.
 secret("password in the server URL", SERVER_URL_PASSWORD, false);
+secret("the part of that password after its @", SERVER_URL_PASSWORD_TAIL, false);
 
 /** One kubeconfig user plus optional cluster fields. */
 interface Setup {
@@ -429,6 +432,33 @@ Deno.test("secrets: no command prints a credential at -v=9, on success or error"
       const doctor = await runInProcess(["--kubeconfig", kubeconfig, "-v=9", "doctor"]);
       assert.match(doctor.text, /server https:\/\/admin:xxxxx@/);
       assertNoSecrets(doctor.text, "server URL password / doctor", false);
+      // The audit log on disk.
+      const audit = `${world.dir}/server-url-audit.jsonl`;
+      const audited = await runInProcess([
+        "--kubeconfig",
+        kubeconfig,
+        "exec",
+        "--audit-log",
+        audit,
+        "web-0",
+        "--",
+        "true",
+      ]);
+      assert.equal(audited.code, 0, audited.text);
+      const record = await Deno.readTextFile(audit);
+      assert.match(record, /"server":"https:\/\/admin:xxxxx@/);
+      assertNoSecrets(record, "server URL password / audit log", false);
+      // A server URL that does not parse is quoted in the error, masked.
+      const broken = await writeConfig(world, {
+        name: "server url password bad port",
+        user: { token: TOKEN },
+        cluster: { server: `https://admin:${SERVER_URL_PASSWORD}@127.0.0.1:99999` },
+      });
+      for (const command of [["exec", "web-0", "--", "true"], ["doctor"]]) {
+        const failed = await runInProcess(["--kubeconfig", broken, ...command]);
+        assert.match(failed.text, /admin:xxxxx@127\.0\.0\.1:99999/, failed.text);
+        assertNoSecrets(failed.text, `server URL password / bad port / ${command[0]}`, false);
+      }
     });
 
     await t.step("the real process's stderr at -v=9 (token, basic, plugin)", async () => {

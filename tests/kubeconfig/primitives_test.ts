@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { Base64Error, decodeBase64, encodeBase64 } from "../../lib/kubeconfig/base64.ts";
 import { dirname, isAbsolute, joinPath } from "../../lib/kubeconfig/paths.ts";
 import { locatePath } from "../../lib/kubeconfig/locate.ts";
-import { cleanAnsiEscapeCodes, redactUrlPassword } from "../../lib/kubeconfig/resolve.ts";
+import { cleanAnsiEscapeCodes } from "../../lib/kubeconfig/resolve.ts";
+import { redactUrlPassword } from "../../lib/log.ts";
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
@@ -62,4 +63,8 @@ Deno.test("installHint control characters become U+XXXX; proxy passwords are mas
   assert.equal(cleanAnsiEscapeCodes("a\u001b[1mb\u0007\tc\né"), "aU+001B[1mbU+0007\tc\né");
   assert.equal(redactUrlPassword("socks5://me:secret@p:1080"), "socks5://me:xxxxx@p:1080");
   assert.equal(redactUrlPassword("http://p:3128"), "http://p:3128");
+  // Parsers split user info at the last `@`: the whole password goes, whatever it holds.
+  assert.equal(redactUrlPassword("https://me:p@ss@h:6443/x?y"), "https://me:xxxxx@h:6443/x?y");
+  assert.equal(redactUrlPassword("https://me@h"), "https://me@h");
+  assert.equal(redactUrlPassword("https://h/p?q=a:b@c"), "https://h/p?q=a:b@c");
 });
