@@ -315,6 +315,20 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    name: "attach with three arguments",
+    args: ["attach", "talker", "web-0", "x"],
+    expect: {
+      code: 1,
+      stderr:
+        "error: expected POD, TYPE/NAME, or TYPE NAME, (at most 2 arguments) saw 3: [talker web-0 x]\n",
+    },
+  },
+  {
+    name: "attach TYPE/NAME EXTRA: the first of two is a type",
+    args: ["attach", "pod/talker", "extra"],
+    expect: { code: 1, stderr: 'error: the server doesn\'t have a resource type "pod/talker"\n' },
+  },
+  {
     name: "attach POD EXTRA: the first is taken for a type",
     args: ["attach", "talker", "extra"],
     expect: { code: 1, stderr: 'error: the server doesn\'t have a resource type "talker"\n' },

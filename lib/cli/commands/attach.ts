@@ -116,10 +116,19 @@ async function runAttach(context: CommandContext): Promise<number> {
   if (timeoutMs <= 0) {
     throw new UsageError("--pod-running-timeout must be higher than zero");
   }
-  // kubectl also takes the target as two arguments, TYPE NAME (`attach pod web-0`).
-  const target = args.length === 2 && !args[0].includes("/") && !args[1].includes("/")
-    ? `${args[0]}/${args[1]}`
-    : args[0];
+  if (args.length > 2) {
+    throw new Error(
+      `expected POD, TYPE/NAME, or TYPE NAME, (at most 2 arguments) saw ${args.length}: [${
+        args.join(" ")
+      }]`,
+    );
+  }
+  // kubectl also takes the target as two arguments, TYPE NAME (`attach pod web-0`); the first of
+  // two is always a type, so `attach pod/web-0 extra` names the type "pod/web-0".
+  if (args.length === 2 && args[0].includes("/")) {
+    throw new Error(`the server doesn't have a resource type "${args[0]}"`);
+  }
+  const target = args.length === 2 ? `${args[0]}/${args[1]}` : args[0];
   const keys = parseDetachKeys(flags.string("detach-keys"));
   const quiet = flags.bool("quiet");
   const stdin = flags.bool("stdin");
