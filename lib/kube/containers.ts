@@ -68,13 +68,14 @@ export function chooseContainer(pod: Pod, requested: string): ContainerChoice {
     // know); only the name is needed for the request.
     return { container: find(pod, requested) ?? { name: requested } };
   }
+  // In kubectl's order: no containers first, then the annotation.
+  const first = pod.spec.containers[0];
+  if (!first) throw new NoContainersError(pod.metadata.namespace ?? "", pod.metadata.name);
   const annotated = pod.metadata.annotations?.[DEFAULT_CONTAINER_ANNOTATION];
   // An annotation naming no container of the pod is passed over, as kubectl does: the first
   // container is taken, with the usual notice.
   const container = annotated ? find(pod, annotated) : undefined;
   if (container) return { container };
-  const first = pod.spec.containers[0];
-  if (!first) throw new NoContainersError(pod.metadata.namespace ?? "", pod.metadata.name);
   const multiple = pod.spec.containers.length > 1 || (pod.spec.initContainers ?? []).length > 0 ||
     (pod.spec.ephemeralContainers ?? []).length > 0;
   return {

@@ -179,12 +179,14 @@ Deno.test("container choice: -c, annotation, first with notice", () => {
     container: { name: "a" },
     notice: 'Defaulted container "a" out of: a, b, dbg (ephem), init (init)',
   });
+  // Checked before the annotation, even one naming an init container (kubectl's order).
+  const annotatedInit = "kubectl.kubernetes.io/default-container";
   assert.throws(
     () =>
-      chooseContainer(
-        { metadata: { name: "empty", namespace: "ns" }, spec: { containers: [] } },
-        "",
-      ),
+      chooseContainer({
+        metadata: { name: "empty", namespace: "ns", annotations: { [annotatedInit]: "init" } },
+        spec: { containers: [], initContainers: [{ name: "init" }] },
+      }, ""),
     (error: unknown) =>
       error instanceof NoContainersError &&
       error.message === "pod ns/empty does not have any containers",
