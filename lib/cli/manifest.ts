@@ -29,6 +29,18 @@ export class ManifestError extends Error {
   }
 }
 
+/** The kinds kubectl can find a pod for (`group/Kind`), as `TYPE/NAME` targets resolve them. */
+const ATTACHABLE = new Set([
+  "/Pod",
+  "/Service",
+  "/ReplicationController",
+  "apps/Deployment",
+  "apps/StatefulSet",
+  "apps/DaemonSet",
+  "apps/ReplicaSet",
+  "batch/Job",
+]);
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
@@ -51,23 +63,44 @@ function objectsOf(documents: unknown[]): Record<string, unknown>[] {
   return objects;
 }
 
+/** An object read from a manifest, and the file it came from (for messages). */
+export interface ManifestObject {
+  object: Record<string, unknown>;
+  file: string;
+}
+
 /**
- * Reads the object a manifest text names.
+ * The objects of a manifest text: every document's, a `List`'s items in its place, none for an
+ * empty document.
  *
- * @throws {ManifestError} for no object, several, or one without `apiVersion`, `kind` or a name
+ * @throws {ManifestError} for a document that is not an object
  *
  * @example
  * ```ts
- * import { manifestTarget } from "./manifest.ts";
- * manifestTarget("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n", "web.yaml");
- * // { target: "deployment.v1.apps/web" }
+ * import { manifestObjects } from "./manifest.ts";
+ * manifestObjects("kind: Pod\n---\n---\nkind: Service\n", "two.yaml").length; // 2
  * ```
  */
-export function manifestTarget(text: string, file: string): ManifestTarget {
-  const objects = objectsOf(parseAll(text, { filename: file }));
-  if (objects.length === 0) throw new ManifestError(`no objects passed to exec (in ${file})`);
-  if (objects.length > 1) throw new ManifestError("cannot exec into multiple objects at a time");
-  const [object] = objects;
+export function manifestObjects(text: string, file: string): ManifestObject[] {
+  return objectsOf(parseAll(text, { filename: file })).map((object) => ({ object, file }));
+}
+
+/**
+ * The target an object names, as kubectl's exec finds its pod.
+ *
+ * @throws {ManifestError} for an object without `apiVersion`, `kind` or a name, or of a kind no pod
+ * can be found for (kubectl's "cannot attach to *v1.ConfigMap")
+ *
+ * @example
+ * ```ts
+ * import { objectTarget } from "./manifest.ts";
+ * objectTarget({
+ *   object: { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web" } },
+ *   file: "web.yaml",
+ * }); // { target: "deployment.v1.apps/web" }
+ * ```
+ */
+export function objectTarget({ object, file }: ManifestObject): ManifestTarget {
   const { apiVersion, kind } = object;
   if (typeof apiVersion !== "string" || apiVersion === "") {
     throw new ManifestError(`error validating "${file}": apiVersion not set`);
@@ -81,9 +114,16 @@ export function manifestTarget(text: string, file: string): ManifestTarget {
     throw new ManifestError(`resource name may not be empty (in ${file})`);
   }
   const slash = apiVersion.indexOf("/");
-  const type = slash < 0
-    ? kind.toLowerCase()
-    : `${kind.toLowerCase()}.${apiVersion.slice(slash + 1)}.${apiVersion.slice(0, slash)}`;
+  const group = slash < 0 ? "" : apiVersion.slice(0, slash);
+  const version = apiVersion.slice(slash + 1);
+  if (!ATTACHABLE.has(`${group}/${kind}`)) {
+    // kubectl's words (polymorphichelpers), with the Go type it would have decoded.
+    const goType = group === "" || !group.includes(".") || group.endsWith(".k8s.io")
+      ? `*${version}.${kind}`
+      : "*unstructured.Unstructured";
+    throw new ManifestError(`cannot attach to ${goType}: selector for ${goType} not implemented`);
+  }
+  const type = slash < 0 ? kind.toLowerCase() : `${kind.toLowerCase()}.${version}.${group}`;
   const namespace = typeof metadata.namespace === "string" && metadata.namespace !== ""
     ? metadata.namespace
     : undefined;

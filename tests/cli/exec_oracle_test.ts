@@ -46,6 +46,15 @@ const NO_CONTAINERS_MANIFEST = manifest(
   "bare.yaml",
   "apiVersion: v1\nkind: Pod\nmetadata: {name: side, namespace: other}\n",
 );
+// A directory: its .yaml, .yml and .json files are read, anything else is not.
+Deno.mkdirSync(`${MANIFESTS}/dir`);
+manifest(
+  "dir/pod.yml",
+  "apiVersion: v1\nkind: Pod\nmetadata: {name: web-0}\n" +
+    "spec: {containers: [{name: app}]}\n",
+);
+manifest("dir/notes.txt", "apiVersion: v1\nkind: Pod\nmetadata: {name: multi}\n");
+const MANIFEST_DIR = `${MANIFESTS}/dir`;
 const TWO_PODS_MANIFEST = manifest(
   "two.yaml",
   "apiVersion: v1\nkind: Pod\nmetadata: {name: web-0}\n---\n" +
@@ -89,6 +98,19 @@ const scenarios: Scenario[] = [
       code: 1,
       stderr: "error: resource/name arguments cannot be provided when a path is specified\n",
     },
+  },
+  {
+    name: "-f DIR: the one manifest in a directory",
+    args: ["exec", "-f", MANIFEST_DIR, "--", "echo", "from-dir"],
+    expect: { code: 0, stdout: "from-dir\n", stderr: "" },
+  },
+  {
+    name: "-f -: the manifest on stdin",
+    differs: "kubectl reads stdin as a list and refuses even one object there",
+    args: ["exec", "-f", "-", "--", "echo", "from-stdin"],
+    stdin:
+      "apiVersion: v1\nkind: Pod\nmetadata: {name: web-0}\nspec: {containers: [{name: app}]}\n",
+    expect: { code: 0, stdout: "from-stdin\n", stderr: "" },
   },
   {
     name: "-f: two objects",

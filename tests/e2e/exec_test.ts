@@ -119,6 +119,27 @@ scenarioTest({
   },
 });
 
+/** A manifest of a kind no pod can be found for (the fake server's discovery lacks ConfigMap). */
+const CONFIGMAP_MANIFEST = (() => {
+  const dir = Deno.makeTempDirSync({ prefix: "kubexec-e2e-manifest-" });
+  Deno.writeTextFileSync(
+    `${dir}/cm.yaml`,
+    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n",
+  );
+  addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
+  return `${dir}/cm.yaml`;
+})();
+
+scenarioTest({
+  name: "exec -f: an object no pod can be found for",
+  args: ["exec", "-f", CONFIGMAP_MANIFEST, "--", "true"],
+  expect: {
+    code: 1,
+    stdout: "",
+    stderr: "error: cannot attach to *v1.ConfigMap: selector for *v1.ConfigMap not implemented\n",
+  },
+});
+
 scenarioTest({
   name: "exec: 400 for an unknown container",
   args: ["exec", "shell", "-c", "nope", "--", "true"],

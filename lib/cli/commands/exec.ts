@@ -23,7 +23,7 @@ import { RECORDING_FLAG_SPECS, withRecording } from "../recording.ts";
 import { resolvePod } from "../../kube/target.ts";
 import { chooseContainer } from "../../kube/containers.ts";
 import { pathSegment, type Pod } from "../../kube/pods.ts";
-import type { ManifestTarget } from "../manifest.ts";
+import type { ManifestObject } from "../manifest.ts";
 
 /** Shells tried, in order, for `exec -it POD` without a command (as k9s does). */
 export const DEFAULT_SHELL_COMMAND = [
@@ -197,7 +197,12 @@ async function runExec(context: CommandContext): Promise<number> {
     const { config, client } = await connectCluster(global, io, { stdinInUse: false });
     recording.noteCluster(config);
     const { target, namespace, pod: described } = options.filenames.length > 0
-      ? await targetFromManifests(options.filenames, config.namespace, global.overrides.namespace)
+      ? await targetFromManifests(
+        options.filenames,
+        config.namespace,
+        global.overrides.namespace,
+        io.stdin,
+      )
       : { target: options.target, namespace: config.namespace, pod: undefined };
     const pod = described ?? await resolvePod(client, namespace, target, {
       timeoutMs: options.podRunningTimeoutMs,
@@ -234,30 +239,47 @@ async function runExec(context: CommandContext): Promise<number> {
 }
 
 /**
- * The target and namespace `-f` names: the one object in the files, in its own namespace unless
- * `-n` names another (kubectl's error), else in the context's.
+ * The target and namespace `-f` names: the one object in the files (a directory's `.json`, `.yaml`
+ * and `.yml` files, `-` for stdin), in its own namespace unless `-n` names another (kubectl's
+ * error), else in the context's.
  */
 async function targetFromManifests(
   files: string[],
   contextNamespace: string,
   flagNamespace: string | undefined,
+  stdin: ReadableStream<Uint8Array>,
 ): Promise<{ target: string; namespace: string; pod?: Pod }> {
-  const { manifestTarget, ManifestError } = await import("../manifest.ts");
-  const named: ManifestTarget[] = [];
+  const { manifestObjects, ManifestError, objectTarget } = await import("../manifest.ts");
+  const objects: ManifestObject[] = [];
+  const read = async (path: string) =>
+    objects.push(...manifestObjects(await Deno.readTextFile(path), path));
   for (const file of files) {
-    let text: string;
+    if (file === "-") {
+      objects.push(...manifestObjects(await new Response(stdin).text(), "STDIN"));
+      continue;
+    }
+    let info: Deno.FileInfo;
     try {
-      text = await Deno.readTextFile(file);
+      info = await Deno.stat(file);
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) {
         throw new Error(`the path "${file}" does not exist`);
       }
       throw error;
     }
-    named.push(manifestTarget(text, file));
+    if (!info.isDirectory) {
+      await read(file);
+      continue;
+    }
+    const entries: string[] = [];
+    for await (const entry of Deno.readDir(file)) {
+      if (entry.isFile && /\.(json|ya?ml)$/.test(entry.name)) entries.push(entry.name);
+    }
+    for (const name of entries.sort()) await read(`${file.replace(/\/+$/, "")}/${name}`);
   }
-  if (named.length > 1) throw new ManifestError("cannot exec into multiple objects at a time");
-  const [{ target, namespace, pod }] = named;
+  if (objects.length === 0) throw new ManifestError("no objects passed to exec");
+  if (objects.length > 1) throw new ManifestError("cannot exec into multiple objects at a time");
+  const { target, namespace, pod } = objectTarget(objects[0]);
   if (namespace && flagNamespace && namespace !== flagNamespace) {
     throw new ManifestError(
       `the namespace from the provided object "${namespace}" does not match the namespace "${flagNamespace}". You must pass '--namespace=${namespace}' to perform this operation.`,
