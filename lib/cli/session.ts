@@ -11,12 +11,17 @@ import { DEFAULT_PROTOCOLS, SUPPORTED_PROTOCOLS } from "../stream/protocol.ts";
 import { type TerminalSize, TerminalSizeQueue } from "../stream/resize.ts";
 import { StatusError, statusErrorFromResponse } from "../kube/status.ts";
 import type { GlobalOptions } from "./global_flags.ts";
-import { type Io, outputSinks, writeText } from "./io.ts";
+import { type EndingSignal, type Io, outputSinks, writeText } from "./io.ts";
 import { UsageError } from "./command.ts";
 import type { FlagSpec } from "./flags.ts";
 
 /** Exit codes for a session ended by a signal are 128 + the signal's number, as shells report. */
-const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
+const SIGNAL_NUMBERS: Record<EndingSignal, number> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGTERM: 15,
+};
 
 /** Session flags shared by exec and attach. */
 export interface SessionFlags {
@@ -199,6 +204,8 @@ export interface TerminalSessionRequest {
   hooks?: SessionHooks;
   /** Aborted when the user typed attach's detach keys: the session ends with exit code 0. */
   detach?: AbortSignal;
+  /** attach: the remote process is not the session's, and a signal must not end its input. */
+  processOutlivesSession?: boolean;
 }
 
 function currentSize(io: Io): TerminalSize | undefined {
@@ -229,7 +236,7 @@ export async function runTerminalSession(request: TerminalSessionRequest): Promi
   global.logger(4, () => `negotiated subprotocol ${ws.protocol}`);
   request.hooks?.onNegotiated?.(ws.protocol);
   const abort = new AbortController();
-  let received: keyof typeof SIGNAL_NUMBERS | undefined;
+  let received: EndingSignal | undefined;
   const unsubscribeSignals = io.terminal.onSignal((signal) => {
     global.logger(2, () => `received ${signal}: closing the remote stdin and ending the session`);
     received ??= signal;
@@ -262,6 +269,7 @@ export async function runTerminalSession(request: TerminalSessionRequest): Promi
       logger: global.logger,
       signal: abort.signal,
       detach: request.detach,
+      processOutlivesSession: request.processOutlivesSession,
       onBytes: request.hooks?.onBytes,
     });
     if (result.ended === "signal" && received) {

@@ -82,9 +82,15 @@ export interface SessionOptions {
   logger?: Logger;
   /**
    * Aborted by the CLI on SIGHUP/SIGTERM: the session sends stdin's end (for a TTY the EOF byte
-   * 0x04 first, so a remote shell exits), closes the connection and resolves with `ended: "signal"`.
+   * 0x04 first, so a remote shell exits, unless `processOutlivesSession`), closes the connection
+   * and resolves with `ended: "signal"`.
    */
   signal?: AbortSignal;
+  /**
+   * The remote process is not the session's own but one it attached to (attach): a signal must
+   * not send it the TTY's EOF byte, which would end a container's main shell.
+   */
+  processOutlivesSession?: boolean;
   /**
    * Aborted by attach's detach keys: stdin's end goes out without the TTY EOF byte (the remote
    * process must live on), the connection closes and the session resolves with exit code 0 and
@@ -688,7 +694,9 @@ class StreamSession {
     if (!this.streams.stdin || this.#stdinClosed) return;
     this.#stdinClosed = true;
     const farewell: Uint8Array[] = [];
-    if (this.streams.tty) farewell.push(...this.protocol.encode(Channel.stdin, EOF_BYTE));
+    if (this.streams.tty && !this.options.processOutlivesSession) {
+      farewell.push(...this.protocol.encode(Channel.stdin, EOF_BYTE));
+    }
     if (this.protocol.canHalfClose) farewell.push(this.protocol.encodeClose(Channel.stdin));
     this.#sendFarewell(farewell);
   }

@@ -211,8 +211,13 @@ async function runAttach(context: CommandContext): Promise<number> {
         maxSessionMs: flags.duration("max-session"),
       },
       tty,
-      stdin: stdin ? detachable(io.stdin, keys, () => detach.abort()) : undefined,
+      // Detach keys are typed on a terminal; piped data (which may hold those bytes) is passed
+      // through untouched, as kubectl passes it.
+      stdin: stdin && tty && io.stdinIsTerminal
+        ? detachable(io.stdin, keys, () => detach.abort())
+        : undefined,
       detach: detach.signal,
+      processOutlivesSession: true,
       io,
       global,
       hooks: session.hooks,
