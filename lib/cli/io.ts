@@ -17,6 +17,9 @@ import {
 } from "./probed_io.ts";
 import { type DirectSink, withDirectSink, withDirectSource } from "../stream/direct_io.ts";
 
+/** The signals that end a session (and restore the terminal) instead of killing the process. */
+export type EndingSignal = "SIGINT" | "SIGTERM" | "SIGHUP" | "SIGQUIT";
+
 /** Terminal control the CLI needs; a no-op implementation serves tests and pipes. */
 export interface TerminalControl {
   /** Current size of the terminal on stdout (or stdin), when there is one. */
@@ -25,8 +28,8 @@ export interface TerminalControl {
   setRaw(raw: boolean): void;
   /** Subscribes to terminal size changes (SIGWINCH, or polling where it does not exist). */
   onResize(listener: () => void): () => void;
-  /** Subscribes to SIGINT/SIGTERM/SIGHUP; returns an unsubscribe function. */
-  onSignal(listener: (signal: "SIGINT" | "SIGTERM" | "SIGHUP") => void): () => void;
+  /** Subscribes to SIGINT/SIGTERM/SIGHUP/SIGQUIT; returns an unsubscribe function. */
+  onSignal(listener: (signal: EndingSignal) => void): () => void;
 }
 
 /** Standard streams, terminal facts and the environment. */
@@ -335,9 +338,10 @@ function realTerminal(): TerminalControl {
       return () => clearInterval(timer);
     },
     onSignal(listener) {
-      const signals: ("SIGINT" | "SIGTERM" | "SIGHUP")[] = Deno.build.os === "windows"
+      // SIGQUIT too: left to Deno, it would end the process with the terminal still raw.
+      const signals: EndingSignal[] = Deno.build.os === "windows"
         ? ["SIGINT"]
-        : ["SIGINT", "SIGTERM", "SIGHUP"];
+        : ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"];
       const handlers = signals.map((signal) => {
         const handler = () => listener(signal);
         Deno.addSignalListener(signal, handler);

@@ -257,7 +257,8 @@ function endingOf(outcome: SessionOutcome): Pick<AuditRecord, "endedBy" | "error
       error: message,
     };
   }
-  return { endedBy: outcome.result?.ended === "signal" ? "signal" : "status" };
+  const ended = outcome.result?.ended;
+  return { endedBy: ended === "signal" || ended === "detached" ? ended : "status" };
 }
 
 /**

@@ -13,8 +13,10 @@ export type AuditEnding =
   | "status"
   /** The connection was lost before the server reported a status. */
   | "lost"
-  /** A local signal (SIGINT/SIGTERM/SIGHUP) ended the session. */
+  /** A local signal (SIGINT/SIGTERM/SIGHUP/SIGQUIT) ended the session. */
   | "signal"
+  /** attach's detach keys ended the session; the remote process runs on. */
+  | "detached"
   /** The session could not start or failed (connection, authorization, protocol, limits). */
   | "error";
 

@@ -11,7 +11,7 @@ import { writeKubeconfig } from "../support/kubeconfig_fixture.ts";
 import { captureIo } from "../support/cli_io.ts";
 import { runCli } from "../../lib/cli/app.ts";
 import { rootCommand } from "../../lib/cli/root.ts";
-import { noTerminal } from "../../lib/cli/io.ts";
+import { type EndingSignal, noTerminal } from "../../lib/cli/io.ts";
 
 const PROMPT = "If you don't see a command prompt, try pressing enter.\n";
 
@@ -67,6 +67,120 @@ Deno.test("attach: the prompt line unless -q, and the resume line only where a r
       /\nSession ended, the ephemeral container will not be restarted but may be reattached using 'kubexec attach debugged -c dbg -i -t' if it is still running\n$/,
     );
     assert.doesNotMatch((await run(["attach", "-it", "-q", "always"], true)).stdout, /Session/);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("attach -it: a signal ends kubexec, not the container's shell (no EOF byte sent)", async () => {
+  const server = await startFakeApiServer({ pods: [] });
+  try {
+    server.pods.add({
+      name: "shell",
+      containers: [{ name: "app", command: ["sh", "-i"], stdin: true, tty: true }],
+    });
+    const kubeconfig = await writeKubeconfig(server, { user: "token" });
+    const encoder = new TextEncoder();
+    /** Attaches, asks the shell its pid, then ends kubexec with `signal`; the pid and exit code. */
+    const attachAndSignal = async (signal: "SIGTERM" | "SIGHUP" | "SIGQUIT") => {
+      const listeners: ((signal: EndingSignal) => void)[] = [];
+      const input = new TransformStream<Uint8Array, Uint8Array>();
+      const writer = input.writable.getWriter();
+      const captured = captureIo({
+        stdinIsTerminal: true,
+        terminal: {
+          ...noTerminal,
+          size: () => ({ columns: 80, rows: 24 }),
+          onSignal(listener) {
+            listeners.push(listener);
+            return () => listeners.splice(listeners.indexOf(listener), 1);
+          },
+        },
+      });
+      captured.io.stdin = input.readable;
+      const running = runCli(
+        rootCommand,
+        ["--kubeconfig", kubeconfig, "attach", "-it", "-q", "shell"],
+        captured.io,
+      );
+      await writer.write(encoder.encode("echo pid-$$\n"));
+      let pid: string | undefined;
+      while (!(pid = /pid-(\d+)/.exec(captured.stdout())?.[1])) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      for (const listener of [...listeners]) listener(signal);
+      const code = await running;
+      await writer.close().catch(() => {});
+      return { pid, code };
+    };
+    const first = await attachAndSignal("SIGTERM");
+    assert.equal(first.code, 143);
+    const second = await attachAndSignal("SIGQUIT");
+    assert.equal(second.code, 131);
+    assert.equal(second.pid, first.pid, "the same shell: the signal did not end it");
+    const third = await attachAndSignal("SIGHUP");
+    assert.equal(third.pid, first.pid);
+    const attaches = server.requests.filter((request) => request.url.pathname.endsWith("/attach"));
+    assert.equal(attaches.length, 3);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("attach -i: piped stdin is not scanned for detach keys", async () => {
+  const server = await startFakeApiServer({ pods: [] });
+  try {
+    server.pods.add({
+      name: "cat",
+      containers: [{ name: "app", command: ["cat"], stdin: true, stdinOnce: true }],
+    });
+    const kubeconfig = await writeKubeconfig(server, { user: "token" });
+    // ctrl-p, ctrl-q in the data: the default detach keys, meaningless in a pipe.
+    const data = "one\x10\x11two\nthree\n";
+    const captured = captureIo({ stdin: data, stdinIsTerminal: false });
+    const code = await runCli(
+      rootCommand,
+      ["--kubeconfig", kubeconfig, "attach", "-i", "-q", "cat"],
+      captured.io,
+    );
+    assert.equal(code, 0, captured.stderr());
+    assert.equal(captured.stdout(), data);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("attach -it: detaching is audited as 'detached', not as a reported status", async () => {
+  const server = await startFakeApiServer({ pods: [] });
+  try {
+    server.pods.add({
+      name: "shell",
+      containers: [{ name: "app", command: ["sh", "-i"], stdin: true, tty: true }],
+    });
+    const kubeconfig = await writeKubeconfig(server, { user: "token" });
+    const audit = `${server.tempDir}/detach-audit.jsonl`;
+    const input = new TransformStream<Uint8Array, Uint8Array>();
+    const writer = input.writable.getWriter();
+    const captured = captureIo({
+      stdinIsTerminal: true,
+      terminal: { ...noTerminal, size: () => ({ columns: 80, rows: 24 }) },
+    });
+    captured.io.stdin = input.readable;
+    const running = runCli(
+      rootCommand,
+      ["--kubeconfig", kubeconfig, "attach", "-it", "-q", "--audit-log", audit, "shell"],
+      captured.io,
+    );
+    await writer.write(new TextEncoder().encode("echo ready\n"));
+    while (!captured.stdout().includes("ready")) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await writer.write(Uint8Array.of(0x10, 0x11));
+    assert.equal(await running, 0);
+    await writer.close().catch(() => {});
+    const [line] = (await Deno.readTextFile(audit)).trim().split("\n").map((l) => JSON.parse(l));
+    assert.equal(line.endedBy, "detached");
+    assert.equal(line.exitCode, 0);
   } finally {
     await server.close();
   }

@@ -25,7 +25,7 @@ async function readUntil(
   return text;
 }
 
-for (const [signal, code] of [["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+for (const [signal, code] of [["SIGTERM", 143], ["SIGHUP", 129], ["SIGQUIT", 131]] as const) {
   Deno.test(`signals: ${signal} during exec -i closes the remote stdin and exits ${code}`, async () => {
     const server = await startFakeApiServer({
       pods: [{ name: "web-0", containers: [{ name: "app" }] }],

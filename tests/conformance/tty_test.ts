@@ -178,7 +178,7 @@ Deno.test({
   },
 });
 
-for (const [signal, code] of [["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+for (const [signal, code] of [["SIGTERM", 143], ["SIGHUP", 129], ["SIGQUIT", 131]] as const) {
   Deno.test({
     name:
       `tty: ${signal} to kubexec sends EOF and stdin close, exits ${code}, restores the terminal`,
