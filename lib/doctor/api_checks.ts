@@ -78,8 +78,53 @@ function postJson(client: ApiClient, path: string, body: unknown): Promise<ApiRe
   });
 }
 
-function decode<T>(response: ApiResponse): T {
-  return JSON.parse(new TextDecoder().decode(response.body)) as T;
+/** The body as JSON, or `undefined` when it is not JSON (an HTML page, plain text). */
+function decode<T>(response: ApiResponse): T | undefined {
+  try {
+    return JSON.parse(new TextDecoder().decode(response.body)) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A short description of what a response carried, for messages (`text/html`, `no body`). */
+function bodyKind(response: ApiResponse): string {
+  if (response.body.length === 0) return "no body";
+  return response.headers.get("content-type")?.split(";")[0].trim() || "a body of unknown type";
+}
+
+/**
+ * Whether the server answers like a Kubernetes API server: `GET /version` gives the JSON with
+ * `gitVersion` that every API server serves (to anyone, `system:public-info-viewer`). An ingress,
+ * a web UI or a login portal on the same address does not.
+ */
+async function speaksKubernetes(client: ApiClient): Promise<{ yes: boolean; seen: string }> {
+  try {
+    const response = await client.request({
+      path: "/version",
+      headers: [["Accept", "application/json"]],
+    });
+    const version = decode<{ gitVersion?: unknown }>(response);
+    if (typeof version?.gitVersion === "string") return { yes: true, seen: version.gitVersion };
+    return { yes: false, seen: `${response.status} with ${bodyKind(response)}` };
+  } catch (error) {
+    return { yes: false, seen: (error as Error).message };
+  }
+}
+
+function notKubernetes(path: string, answer: ApiResponse, seen: string): StepResult {
+  return stepResult(
+    "authentication",
+    "fail",
+    `the server does not answer like a Kubernetes API server (${answer.status} with ${
+      bodyKind(answer)
+    } for ${path}; GET /version: ${seen})`,
+    {
+      cause:
+        "the server URL reaches another service: an ingress, a web UI or a login portal, or the wrong port",
+      fix: "use the API server's own URL (from a working kubeconfig, or your cluster's console)",
+    },
+  );
 }
 
 /**
@@ -118,9 +163,12 @@ export async function checkAuthentication(
   }
   const answer = response!;
   if (answer.status === 200 || answer.status === 201) {
-    const review = decode<{ status?: { userInfo?: { username?: string; groups?: string[] } } }>(
-      answer,
-    );
+    const review = decode<
+      { kind?: unknown; status?: { userInfo?: { username?: string; groups?: string[] } } }
+    >(answer);
+    if (review?.kind !== "SelfSubjectReview") {
+      return { result: notKubernetes(path, answer, (await speaksKubernetes(client)).seen) };
+    }
     const info = review.status?.userInfo ?? {};
     const identity = { username: info.username ?? "", groups: info.groups ?? [] };
     const groups = identity.groups.length > 0 ? `, groups ${identity.groups.join(", ")}` : "";
@@ -155,6 +203,10 @@ export async function checkAuthentication(
     };
   }
   if (answer.status === 403 || answer.status === 404) {
+    // An API server answers these with a Status (or, for a missing group, plain text) and serves
+    // /version; anything else at this address is not one.
+    const api = await speaksKubernetes(client);
+    if (!api.yes) return { result: notKubernetes(path, answer, api.seen) };
     return {
       result: stepResult(
         "authentication",
@@ -229,6 +281,10 @@ export async function checkAuthorization(
           break;
         }
         const review = decode<{ status?: { allowed?: boolean; reason?: string } }>(response);
+        if (review === undefined) {
+          failure = `${response.status} with ${bodyKind(response)}`;
+          break;
+        }
         if (!review.status?.allowed) {
           denied.push(verb);
           if (review.status?.reason) reasons.push(review.status.reason);

@@ -68,6 +68,36 @@ Deno.test("authentication: SelfSubjectReview forbidden warns", async () => {
   });
 });
 
+for (const code of [200, 403, 404]) {
+  Deno.test(`authentication: an HTML page (${code}) on every path is not an API server`, async () => {
+    await withServer({}, async (server, kubeconfig) => {
+      // A login portal or an ingress's page where the API server was expected.
+      server.faults.always({ kind: "html", code }, () => true);
+      const results = await diagnose({ kubeconfig }, "web-0");
+      const authentication = line(results, "authentication");
+      assert.equal(authentication.status, "fail", JSON.stringify(authentication));
+      assert.match(
+        authentication.summary,
+        new RegExp(
+          `does not answer like a Kubernetes API server \\(${code} with text/html .*GET /version: \\d+ with text/html\\)`,
+        ),
+      );
+      assert.match(authentication.cause!, /ingress, a web UI or a login portal/);
+      assert.equal(line(results, "authorization").status, "skip");
+    });
+  });
+}
+
+Deno.test("authentication: an API server without SelfSubjectReview whose 404 is plain text", async () => {
+  await withServer({}, async (server, kubeconfig) => {
+    // A group the server does not serve gets Go's "404 page not found"; /version still answers.
+    server.faults.always({ kind: "html", code: 404 }, reviews("/selfsubjectreviews"));
+    const authentication = line(await diagnose({ kubeconfig }), "authentication");
+    assert.equal(authentication.status, "warn");
+    assert.match(authentication.cause!, /older than 1\.27/);
+  });
+});
+
 Deno.test("authentication: a server error fails with the server's message", async () => {
   await withServer({}, async (server, kubeconfig) => {
     server.faults.next({ kind: "status", code: 500 }, reviews("/selfsubjectreviews"));
