@@ -406,6 +406,7 @@ export async function runFanOut(options: FanOutOptions, context: FanOutContext):
     if (target.skipped) outcomes.set(target, { target, summary: target.skipped });
     if (target.error) outcomes.set(target, { target, exitCode: 1, summary: target.error });
   }
+  const interruption = new AbortController();
   const runOne = async (target: FanOutTarget, stdin: ReadableStream<Uint8Array> | undefined) => {
     const session = recording.startSession({
       namespace,
@@ -425,6 +426,7 @@ export async function runFanOut(options: FanOutOptions, context: FanOutContext):
         io: { ...io, stdout: out.writable, stderr: err.writable },
         global,
         hooks: session.hooks,
+        interrupt: interruption.signal,
       });
       outcome = {
         target,
@@ -451,10 +453,12 @@ export async function runFanOut(options: FanOutOptions, context: FanOutContext):
     }
     outcomes.set(target, outcome);
   };
-  // Each running session ends itself on a signal; sessions not yet started must not start.
+  // Each running session ends itself on a signal, one still connecting as soon as it connects;
+  // sessions not yet started must not start.
   let interrupted = false;
-  const unsubscribe = io.terminal.onSignal(() => {
+  const unsubscribe = io.terminal.onSignal((signal) => {
     interrupted = true;
+    interruption.abort(signal);
   });
   try {
     let next = 0;

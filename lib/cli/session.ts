@@ -206,6 +206,11 @@ export interface TerminalSessionRequest {
   detach?: AbortSignal;
   /** attach: the remote process is not the session's, and a signal must not end its input. */
   processOutlivesSession?: boolean;
+  /**
+   * Aborted (with the signal's name as reason) by a caller that takes the signals while sessions
+   * connect (fan-out): a session that connects after it ends at once, as one already running does.
+   */
+  interrupt?: AbortSignal;
 }
 
 function currentSize(io: Io): TerminalSize | undefined {
@@ -237,11 +242,16 @@ export async function runTerminalSession(request: TerminalSessionRequest): Promi
   request.hooks?.onNegotiated?.(ws.protocol);
   const abort = new AbortController();
   let received: EndingSignal | undefined;
-  const unsubscribeSignals = io.terminal.onSignal((signal) => {
+  const onSignal = (signal: EndingSignal) => {
     global.logger(2, () => `received ${signal}: closing the remote stdin and ending the session`);
     received ??= signal;
     abort.abort(signal);
-  });
+  };
+  const unsubscribeSignals = io.terminal.onSignal(onSignal);
+  const interrupt = request.interrupt;
+  const onInterrupt = () => onSignal(interrupt!.reason as EndingSignal);
+  if (interrupt?.aborted) onInterrupt();
+  else interrupt?.addEventListener("abort", onInterrupt, { once: true });
   let resize: TerminalSizeQueue | undefined;
   let unsubscribeResize = () => {};
   if (tty) {
@@ -285,6 +295,7 @@ export async function runTerminalSession(request: TerminalSessionRequest): Promi
     unsubscribeResize();
     resize?.close();
     unsubscribeSignals();
+    interrupt?.removeEventListener("abort", onInterrupt);
   }
 }
 

@@ -8,6 +8,7 @@ import { type FakeApiServer, startFakeApiServer } from "../support/fake_apiserve
 import type { PodInput } from "../support/fake_apiserver.ts";
 import { writeKubeconfig } from "../support/kubeconfig_fixture.ts";
 import { captureIo } from "../support/cli_io.ts";
+import type { EndingSignal } from "../../lib/cli/io.ts";
 import { runCli } from "../../lib/cli/app.ts";
 import { rootCommand } from "../../lib/cli/root.ts";
 import { broadcast, LinePrefixer, summaryTable } from "../../lib/cli/fanout.ts";
@@ -411,7 +412,7 @@ Deno.test("summary table aligns columns and counts outcomes", () => {
 
 Deno.test("a signal ends the running sessions and keeps the queued ones from starting", async () => {
   await withServer(webPods(3, { env: {} }), async (server, kubeconfig) => {
-    const listeners = new Set<(signal: "SIGINT" | "SIGTERM" | "SIGHUP") => void>();
+    const listeners = new Set<(signal: EndingSignal) => void>();
     const captured = captureIo({
       env: { USER: "ops" },
       terminal: {
@@ -447,6 +448,52 @@ Deno.test("a signal ends the running sessions and keeps the queued ones from sta
     assert.match(stderr, /\nweb-01 +app +- +not started: interrupted\n/);
     assert.match(stderr, /\nweb-02 +app +- +not started: interrupted\n/);
     assert.equal(execRequests(server).length, 1);
+  });
+});
+
+Deno.test("a signal while sessions are connecting ends them as soon as they connect", async () => {
+  await withServer(webPods(3, { env: {} }), async (server, kubeconfig) => {
+    const listeners = new Set<(signal: EndingSignal) => void>();
+    const captured = captureIo({
+      env: { USER: "ops" },
+      terminal: {
+        size: () => undefined,
+        setRaw: () => {},
+        onResize: () => () => {},
+        onSignal(listener) {
+          listeners.add(listener);
+          return () => listeners.delete(listener);
+        },
+      },
+    });
+    // web-01's and web-02's upgrades are held for a while, web-00's is not.
+    const slow = ({ url }: { url: URL }) =>
+      url.pathname.endsWith("/exec") && !url.pathname.includes("/web-00/");
+    server.faults.always({ kind: "delay", ms: 300 }, slow);
+    const started = Date.now();
+    const running = runCli(rootCommand, [
+      "--kubeconfig",
+      kubeconfig,
+      "exec",
+      "-l",
+      "app=web",
+      "--",
+      "sh",
+      "-c",
+      "echo begun; exec sleep 5",
+    ], captured.io);
+    while (!captured.stdout().includes("begun")) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    // web-00 runs; the other two are still waiting for their upgrades.
+    assert.equal(captured.stdout().match(/begun/g)?.length, 1);
+    for (const listener of [...listeners]) listener("SIGINT");
+    assert.equal(await running, 1);
+    assert.ok(Date.now() - started < 4000, "the sleeping commands were not waited for");
+    const stderr = captured.stderr();
+    for (const pod of ["web-00", "web-01", "web-02"]) {
+      assert.match(stderr, new RegExp(`\\n${pod} +app +130 +interrupted\\n`), stderr);
+    }
   });
 });
 

@@ -319,7 +319,7 @@ async function handleRequest(
   state.requests.push(record);
   const faults = state.faults.take({ method, url });
   const httpFaults = faults.filter((f): f is HttpFault =>
-    ["status", "html", "refuseV5", "upgradeRequired", "emptyForbidden"].includes(f.kind)
+    ["status", "html", "refuseV5", "upgradeRequired", "emptyForbidden", "delay"].includes(f.kind)
   );
   const streamFaults = faults.filter((f): f is StreamFault => !httpFaults.includes(f as HttpFault));
   const send = async (value: RestReply | BareReply): Promise<"keep" | "close"> => {
@@ -335,6 +335,10 @@ async function handleRequest(
     return "stream" in value ? "close" : "keep";
   };
   for (const fault of httpFaults) {
+    if (fault.kind === "delay") {
+      await new Promise((resolve) => setTimeout(resolve, fault.ms));
+      continue;
+    }
     const injected = faultReply(fault, url);
     if (injected) return await send(injected);
   }

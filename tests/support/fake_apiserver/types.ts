@@ -212,7 +212,9 @@ export type HttpFault =
   /** `400 Upgrade request required`, as when a proxy drops the Upgrade headers. */
   | { kind: "upgradeRequired" }
   /** A raw `403` with an empty body, as for an unsupported subprotocol. */
-  | { kind: "emptyForbidden" };
+  | { kind: "emptyForbidden" }
+  /** Hold the request this long, then handle it normally (a slow network or API server). */
+  | { kind: "delay"; ms: number };
 
 /** Faults applied inside an upgraded exec/attach/port-forward stream. */
 export type StreamFault =
