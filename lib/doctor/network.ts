@@ -247,18 +247,38 @@ function proxyFailure(
 ): StepResult {
   const message = (error as Error).message;
   const summary = `${route.kind} proxy ${proxy} (from ${route.source}) gave no tunnel to ${target}`;
-  if (error instanceof ProxyError && error.status === 407) {
-    return stepResult("proxy", "fail", `${summary}: 407 Proxy Authentication Required`, {
-      cause: "the proxy wants credentials",
+  const refusal = error instanceof ProxyError ? error.refusal : undefined;
+  const detail = error instanceof ProxyError && error.status !== undefined
+    ? message.replace(/^.*: /, "")
+    : message;
+  if (refusal === "credentials") {
+    const scheme = route.url.protocol.slice(0, -1);
+    return route.url.username || route.url.password
+      ? stepResult("proxy", "fail", `${summary}: ${detail}`, {
+        cause: "the proxy refused the user name and password in the proxy URL",
+        fix: "check them (special characters in them must be percent-encoded, @ as %40, : as %3A)",
+      })
+      : stepResult("proxy", "fail", `${summary}: ${detail}`, {
+        cause: "the proxy wants credentials",
+        fix:
+          `put them in the proxy URL (${scheme}://user:password@${route.url.host}, percent-encoding special characters)`,
+      });
+  }
+  if (refusal === "unreachable") {
+    return stepResult("proxy", "fail", `${summary}: ${detail}`, {
+      cause:
+        `the proxy could not reach ${target}: the API server is down, or not reachable from the proxy's network`,
       fix:
-        "put them in the proxy URL (http://user:password@proxy:3128, percent-encoding special characters)",
+        `check that the API server is running; if it is, ask the proxy's administrator whether the proxy can reach ${target}`,
     });
   }
-  if (error instanceof ProxyError && error.status !== undefined) {
+  if (refusal === "forbidden") {
     return stepResult(
       "proxy",
       "fail",
-      `${summary}: the proxy refused CONNECT (${message.replace(/^.*: /, "")})`,
+      `${summary}: the proxy refused ${
+        route.kind.startsWith("socks") ? "the connection" : "CONNECT"
+      } (${route.kind.startsWith("socks") ? message.replace(/^.*: /, "") : detail})`,
       {
         cause:
           `the proxy does not allow tunnels to ${target} (many allow CONNECT only to port 443)`,

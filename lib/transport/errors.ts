@@ -94,12 +94,34 @@ export class ProxyError extends Error {
   readonly proxy: string;
   /** HTTP status of a refused CONNECT (407 = proxy authentication required), if any. */
   readonly status: number | undefined;
+  /**
+   * Why the proxy gave no tunnel, when it said: it wants (other) credentials, it could not reach
+   * the target, or its rules forbid the target.
+   */
+  readonly refusal: ProxyRefusal | undefined;
   /** Builds the error from the facts its message needs. */
-  constructor(proxy: string, detail: string, status?: number, options?: ErrorOptions) {
+  constructor(
+    proxy: string,
+    detail: string,
+    status?: number,
+    options?: ErrorOptions & { refusal?: ProxyRefusal },
+  ) {
     super(`proxyconnect tcp: ${proxy}: ${detail}`, options);
     this.proxy = proxy;
     this.status = status;
+    this.refusal = options?.refusal ?? refusalOfStatus(status);
   }
+}
+
+/** Why a proxy refused a tunnel. */
+export type ProxyRefusal = "credentials" | "unreachable" | "forbidden";
+
+/** An HTTP CONNECT answer's reason: 407, a gateway error (502/503/504), or a refusal. */
+function refusalOfStatus(status: number | undefined): ProxyRefusal | undefined {
+  if (status === undefined) return undefined;
+  if (status === 407) return "credentials";
+  if (status === 502 || status === 503 || status === 504) return "unreachable";
+  return "forbidden";
 }
 
 /**

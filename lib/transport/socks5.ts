@@ -6,7 +6,7 @@
  * @module
  */
 import { BufferedReader } from "./buffered_reader.ts";
-import { ProxyError } from "./errors.ts";
+import { ProxyError, type ProxyRefusal } from "./errors.ts";
 import { parseIp } from "./ip.ts";
 import { displayProxyUrl } from "./proxy.ts";
 import type { ByteConn } from "./types.ts";
@@ -20,6 +20,15 @@ const REPLY_MESSAGES: Record<number, string> = {
   6: "TTL expired",
   7: "command not supported",
   8: "address type not supported",
+};
+
+/** What a SOCKS reply says about the target: not allowed, or not reachable from the proxy. */
+const REPLY_REFUSALS: Record<number, ProxyRefusal> = {
+  2: "forbidden",
+  3: "unreachable",
+  4: "unreachable",
+  5: "unreachable",
+  6: "unreachable",
 };
 
 /**
@@ -38,8 +47,8 @@ export async function socks5Connect(
   port: number,
 ): Promise<void> {
   const where = displayProxyUrl(proxy);
-  const fail = (detail: string): never => {
-    throw new ProxyError(where, `socks connect ${host}:${port}: ${detail}`);
+  const fail = (detail: string, refusal?: ProxyRefusal): never => {
+    throw new ProxyError(where, `socks connect ${host}:${port}: ${detail}`, undefined, { refusal });
   };
   const encoder = new TextEncoder();
   const username = encoder.encode(decodeURIComponent(proxy.username));
@@ -57,13 +66,13 @@ export async function socks5Connect(
   await conn.writeAll(withAuth ? Uint8Array.of(5, 2, 0, 2) : Uint8Array.of(5, 1, 0));
   const [version, method] = await expect(2);
   if (version !== 5) fail(`unexpected protocol version ${version}`);
-  if (method === 0xff) fail("no acceptable authentication methods");
+  if (method === 0xff) fail("no acceptable authentication methods", "credentials");
   if (method === 2 && withAuth) {
     await conn.writeAll(
       Uint8Array.of(1, username.length, ...username, password.length, ...password),
     );
     const [, status] = await expect(2);
-    if (status !== 0) fail("username/password authentication failed");
+    if (status !== 0) fail("username/password authentication failed", "credentials");
   } else if (method !== 0) {
     fail(`unsupported authentication method ${method}`);
   }
@@ -79,7 +88,7 @@ export async function socks5Connect(
   await conn.writeAll(Uint8Array.of(5, 1, 0, ...address, port >> 8, port & 0xff));
   const [replyVersion, reply, , addressType] = await expect(4);
   if (replyVersion !== 5) fail(`unexpected protocol version ${replyVersion}`);
-  if (reply !== 0) fail(REPLY_MESSAGES[reply] ?? `unknown error ${reply}`);
+  if (reply !== 0) fail(REPLY_MESSAGES[reply] ?? `unknown error ${reply}`, REPLY_REFUSALS[reply]);
   const boundLength = addressType === 1
     ? 4
     : addressType === 4

@@ -195,6 +195,51 @@ Deno.test("doctor: a proxy wanting credentials (407) says so", async () => {
   }
 });
 
+Deno.test("doctor: wrong proxy credentials are named as wrong, not as missing", async () => {
+  const http = await startConnectProxy({ credentials: { username: "u", password: "right" } });
+  const socks = await startSocks5Proxy({ credentials: { username: "u", password: "right" } });
+  try {
+    await withServer({}, async (server) => {
+      for (const proxy of [http.url, socks.url]) {
+        const path = await writeKubeconfig(server, { user: "token" });
+        await withProxyUrl(path, `${proxy.protocol}//u:wrong@${proxy.host}`);
+        const step = line(await diagnose({ kubeconfig: path }), "proxy");
+        assert.equal(step.status, "fail", proxy.href);
+        assert.match(step.cause!, /refused the user name and password in the proxy URL/);
+        assert.doesNotMatch(step.summary + step.cause + step.fix, /wrong/, "no password shown");
+      }
+    });
+  } finally {
+    await http.close();
+    await socks.close();
+  }
+});
+
+Deno.test("doctor: an API server that is down behind a proxy is named, not the proxy", async () => {
+  const http = await startConnectProxy();
+  const socks = await startSocks5Proxy();
+  // A port nothing listens on, where the API server should be.
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (closed.addr as Deno.NetAddr).port;
+  closed.close();
+  try {
+    await withServer({}, async (server) => {
+      for (const proxy of [http.url.href, socks.url.href]) {
+        const path = await writeKubeconfig(server, { user: "token" });
+        const text = await Deno.readTextFile(path);
+        await Deno.writeTextFile(path, text.replace(/127\.0\.0\.1:\d+/, `127.0.0.1:${port}`));
+        await withProxyUrl(path, proxy);
+        const step = line(await diagnose({ kubeconfig: path }), "proxy");
+        assert.equal(step.status, "fail", proxy);
+        assert.match(step.cause!, /could not reach 127\.0\.0\.1:\d+: the API server is down/);
+      }
+    });
+  } finally {
+    await http.close();
+    await socks.close();
+  }
+});
+
 Deno.test("doctor: through a working CONNECT proxy every step passes", async () => {
   const proxy = await startConnectProxy();
   try {
