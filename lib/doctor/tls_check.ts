@@ -129,10 +129,32 @@ export async function checkTls(check: TlsCheck): Promise<StepResult[]> {
       fix: "use the API server's https:// URL",
     }));
   } else {
-    results.push(await checkServerCertificate(check));
+    // A key that is not the certificate's stops every handshake before it starts: judge the
+    // server without it, and put the blame on the client certificate's line.
+    const mismatch = check.clientCert !== undefined && !keyMatches(check.clientCert);
+    const withoutPair = {
+      ...check,
+      clientCert: undefined,
+      tls: { ...check.tls, certPem: undefined, keyPem: undefined },
+    };
+    results.push(await checkServerCertificate(mismatch ? withoutPair : check));
   }
-  if (check.clientCert) results.push(checkClientCertificate(check.clientCert.certPem, check.now));
+  if (check.clientCert) {
+    results.push(
+      checkClientCertificate(check.clientCert.certPem, check.now, check.clientCert.keyPem),
+    );
+  }
   return results;
+}
+
+/** Whether the private key belongs to the certificate (rustls checks it when the pair loads). */
+function keyMatches(pair: { certPem: string; keyPem: string }): boolean {
+  try {
+    Deno.createHttpClient({ cert: pair.certPem, key: pair.keyPem }).close();
+    return true;
+  } catch (error) {
+    return !/KeyMismatch|keys may not be consistent/.test((error as Error).message);
+  }
 }
 
 async function inspect(check: TlsCheck): Promise<CertificateInfo | undefined> {
@@ -293,8 +315,9 @@ function serverCertificateFailure(
 }
 
 /**
- * Reports on a client certificate's validity: expired or not yet valid fails (the API server
- * answers 401), expiring within {@linkcode EXPIRY_WARNING_DAYS} warns.
+ * Reports on a client certificate: its private key not being the certificate's fails (no TLS
+ * connection can be made), expired or not yet valid fails (the API server answers 401), expiring
+ * within {@linkcode EXPIRY_WARNING_DAYS} warns.
  *
  * @example
  * ```ts ignore
@@ -302,7 +325,7 @@ function serverCertificateFailure(
  * checkClientCertificate(certPem, new Date()).status; // "ok"
  * ```
  */
-export function checkClientCertificate(certPem: string, now: Date): StepResult {
+export function checkClientCertificate(certPem: string, now: Date, keyPem?: string): StepResult {
   let certificate: CertificateInfo;
   try {
     const [der] = pemCertificates(certPem);
@@ -319,6 +342,13 @@ export function checkClientCertificate(certPem: string, now: Date): StepResult {
     ? ` (groups ${certificate.subject.organizations.join(", ")})`
     : "";
   const who = `client certificate for user ${certificate.subject.commonName ?? "(no CN)"}${groups}`;
+  if (keyPem !== undefined && !keyMatches({ certPem, keyPem })) {
+    return stepResult("tls", "fail", `${who}: its private key does not match it`, {
+      cause:
+        "client-key (or client-key-data) is not the private key of client-certificate (or -data): no TLS connection can be made with the pair",
+      fix: "put the key that was issued with this certificate in the kubeconfig user",
+    });
+  }
   if (now < certificate.notBefore || now > certificate.notAfter) {
     const expired = now > certificate.notAfter;
     return stepResult(

@@ -73,6 +73,10 @@ export function classifyConnectionError(
   if (error instanceof Deno.errors.ConnectionReset || code === "ECONNRESET") {
     return new ConnectError("reset", address, "read: connection reset by peer", options);
   }
+  if (/KeyMismatch|keys may not be consistent/.test(message)) {
+    // rustls checks the pair before any byte is sent; Go's tls.X509KeyPair words it so.
+    return new TlsError("handshake", serverName, "private key does not match public key", options);
+  }
   if (NODE_UNKNOWN_AUTHORITY.has(code) || /UnknownIssuer|BadSignature/.test(message)) {
     return new TlsError(
       "unknown-authority",

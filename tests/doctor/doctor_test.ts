@@ -151,6 +151,27 @@ Deno.test("doctor: an expired client certificate fails TLS's client line and aut
   });
 });
 
+Deno.test("doctor: a client key that is not the certificate's fails the client line, not the server's", async () => {
+  await withServer({}, async (server) => {
+    const other = await (await testPki()).issueClient({ user: "someone-else", name: "other-key" });
+    const results = await diagnose(
+      await kubeconfig(server, {
+        user: "cert",
+        userExtra: { "client-key-data": btoa(other.keyPem) },
+      }),
+    );
+    const serverLine = line(results, "tls");
+    assert.equal(serverLine.status, "ok", serverLine.summary);
+    const client = line(results, "tls", 1);
+    assert.equal(client.status, "fail");
+    assert.match(
+      client.summary,
+      /client certificate for user admin .*its private key does not match it/,
+    );
+    assert.match(client.fix!, /key that was issued with this certificate/);
+  });
+});
+
 Deno.test("doctor: a valid client certificate is reported with its user and expiry", async () => {
   await withServer({}, async (server) => {
     const results = await diagnose(await kubeconfig(server, { user: "cert" }));

@@ -111,3 +111,14 @@ Deno.test("other errors pass through; non-errors become errors; authorities brac
   assert.equal(formatAuthority("::1", 443), "[::1]:443");
   assert.equal(formatAuthority("h", 443), "h:443");
 });
+
+Deno.test("a client key that is not the certificate's gets Go's words", () => {
+  // What rustls (Deno.connectTls, Deno.createHttpClient) says when the pair is loaded.
+  const classified = classifyConnectionError(
+    new Error("keys may not be consistent: KeyMismatch"),
+    "h:1",
+    "h",
+  );
+  assert.ok(classified instanceof TlsError);
+  assert.equal(classified.message, "tls: private key does not match public key");
+});
