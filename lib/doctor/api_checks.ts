@@ -154,10 +154,17 @@ export async function checkAuthentication(
       if (response.status !== 404) break;
     }
   } catch (error) {
+    // Plain HTTP to a TLS port: the server drops the request it cannot read as a handshake.
+    const plainToTls = client.server.protocol === "http:" &&
+      /closed the connection|reset|EOF/i.test((error as Error).message);
     return {
       result: stepResult("authentication", "fail", `request failed: ${(error as Error).message}`, {
-        cause: "the connection failed after the earlier checks passed",
-        fix: "run again with -v=6 to see the request",
+        cause: plainToTls
+          ? "the server URL is http://, and the port may expect TLS: it hung up on plain HTTP"
+          : "the connection failed after the earlier checks passed",
+        fix: plainToTls
+          ? "try the same URL with https://"
+          : "run again with -v=6 to see the request",
       }),
     };
   }

@@ -26,7 +26,8 @@ import {
 import type { ClientCertificate, CredentialProvider } from "../auth/types.ts";
 import { type ConfigOverrides, resolveRestConfig } from "../kubeconfig/mod.ts";
 import type { RestConfig } from "../kubeconfig/types.ts";
-import { parseTarget } from "../kube/target.ts";
+import { parseTarget, resolvePod } from "../kube/target.ts";
+import type { ApiClient } from "../transport/types.ts";
 import { type Logger, redactUrlPassword, silentLogger } from "../log.ts";
 import { createApiClient, parseServerUrl } from "../transport/api_client.ts";
 import { type EnvReader, resolveProxy } from "../transport/proxy.ts";
@@ -340,7 +341,7 @@ export async function* runDoctor(options: DoctorOptions): AsyncGenerator<StepRes
   yield* await checkAuthorization(
     client,
     config.namespace,
-    podNameOf(options.target),
+    await podNameOf(client, config.namespace, options.target, timeoutMs),
     authentication.identity?.username,
   );
   if (!options.target) {
@@ -359,11 +360,22 @@ export async function* runDoctor(options: DoctorOptions): AsyncGenerator<StepRes
   });
 }
 
-function podNameOf(target: string | undefined): string | undefined {
+/**
+ * The pod a target names, for the access review: a pod by its name, a workload's by resolving it
+ * as exec will (RBAC may allow exec in that pod only, through resourceNames). Undefined when it
+ * cannot be found: the review then asks about the namespace, and the protocol step says why.
+ */
+async function podNameOf(
+  client: ApiClient,
+  namespace: string,
+  target: string | undefined,
+  timeoutMs: number,
+): Promise<string | undefined> {
   if (!target) return undefined;
   try {
     const ref = parseTarget(target);
-    return ref.resource === "pods" ? ref.name : undefined;
+    if (ref.resource === "pods") return ref.name;
+    return (await resolvePod(client, namespace, target, { timeoutMs })).metadata.name;
   } catch {
     return undefined;
   }

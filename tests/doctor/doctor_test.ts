@@ -554,6 +554,53 @@ Deno.test("doctor: a target the user may not read is named as forbidden, not mis
   });
 });
 
+Deno.test("doctor: TYPE/NAME is reviewed for the pod it resolves to (RBAC by resourceNames)", async () => {
+  const rbac = [
+    { users: ["bob"], verbs: ["get", "list"], resources: ["pods", "deployments"] },
+    // Exec in web-0 only: a namespace-wide review would say "denied".
+    {
+      users: ["bob"],
+      verbs: ["get", "create"],
+      resources: ["pods/exec", "pods/attach", "pods/portforward"],
+      resourceNames: ["web-0"],
+    },
+  ];
+  await withServer({
+    rbac,
+    tokens: { "bob-token": { name: "bob" } },
+    pods: [{ ...POD, labels: { app: "web" } }],
+    objects: [{
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "web", namespace: "default" },
+      spec: { selector: { matchLabels: { app: "web" } } },
+    }],
+  }, async (server) => {
+    const results = await diagnose(
+      await kubeconfig(server, { user: "token", token: "bob-token" }),
+      { target: "deploy/web" },
+    );
+    const reviews = results.filter((result) => result.step === "authorization");
+    assert.equal(reviews.length, 3);
+    for (const review of reviews) {
+      assert.equal(review.status, "ok", review.summary);
+      assert.match(review.summary, /\(pod web-0\)/);
+    }
+    assert.equal(line(results, "protocol").status, "ok");
+  });
+});
+
+Deno.test("doctor: http:// to a port that speaks TLS suggests https://", async () => {
+  await withServer({}, async (server) => {
+    const path = await writeKubeconfig(server, { user: "token" });
+    await Deno.writeTextFile(path, (await Deno.readTextFile(path)).replace("https://", "http://"));
+    const authentication = line(await diagnose({ kubeconfig: path }), "authentication");
+    assert.equal(authentication.status, "fail");
+    assert.match(authentication.cause!, /port may expect TLS/);
+    assert.match(authentication.fix!, /https:\/\//);
+  });
+});
+
 Deno.test("doctor: a server URL that is not http(s) fails the kubeconfig step", async () => {
   const results = await diagnose({ server: "ftp://files.example:21", token: "t" }, {
     env: { HOME: "/nonexistent" },
