@@ -111,6 +111,45 @@ export const optionsCommand: Command = {
 };
 
 /**
+ * cobra's words for a command that does not exist: at the root with "Did you mean this?" and the
+ * commands within two edits of the name or starting with it; in a group (`config`), kubectl's
+ * usage error.
+ */
+function unknownCommandText(group: Command, name: string, fullPath: string, root: boolean): string {
+  if (!root) {
+    return `error: unknown command "${name}"\nSee '${fullPath} -h' for help and examples\n`;
+  }
+  const typed = name.toLowerCase();
+  const suggestions = (group.subcommands ?? [])
+    .map((command) => command.name)
+    .filter((candidate) =>
+      editDistance(typed, candidate.toLowerCase()) <= 2 ||
+      candidate.toLowerCase().startsWith(typed)
+    );
+  const first = `Error: unknown command "${name}" for "${fullPath}"\n`;
+  return suggestions.length === 0
+    ? first
+    : `${first}\nDid you mean this?\n${suggestions.map((s) => `\t${s}\n`).join("")}\n`;
+}
+
+/** Levenshtein distance, as cobra's suggestions measure it. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        previous[j] + 1,
+        current[j - 1] + 1,
+        previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+/**
  * Runs the CLI for `argv` and resolves to the exit code. Never exits the process.
  *
  * @example
@@ -134,18 +173,19 @@ export async function runCli(root: Command, argv: string[], io: Io): Promise<num
     const parsed = parseFlags(rest, [...(command.flags ?? []), ...GLOBAL_FLAGS, help]);
     const flags = new FlagValues(parsed);
     verbosity = flags.int("v");
-    if (flags.bool("help") || !command.run) {
-      if (!command.run && parsed.args.length > 0 && command.subcommands?.length) {
-        await writeText(
-          io.stderr,
-          `error: unknown command "${
-            parsed.args[0]
-          }" for "${fullPath}"\n\nDid you mean this?\n\tRun '${fullPath} --help' for usage.\n`,
-        );
-        return 1;
-      }
+    if (flags.bool("help")) {
       await writeText(io.stdout, helpText(path));
       return 0;
+    }
+    if (!command.run) {
+      const root = path.length === 1;
+      if (parsed.args.length > 0 && command.subcommands?.length) {
+        await writeText(io.stderr, unknownCommandText(command, parsed.args[0], fullPath, root));
+        return 1;
+      }
+      // kubectl: the root's help on stdout; a command group's on stderr, as a usage error.
+      await writeText(root ? io.stdout : io.stderr, helpText(path));
+      return root ? 0 : 1;
     }
     const color = !flags.bool("no-color") && io.env("NO_COLOR") === undefined &&
       io.stdoutIsTerminal;
