@@ -177,12 +177,14 @@ export function parseFlags(argv: string[], specs: FlagSpec[]): ParsedFlags {
       continue;
     }
     if (arg.startsWith("-") && arg.length > 1) {
+      // pflag's parseSingleShortArg: `=` separates a value only when one follows it (`-n=`
+      // is the value "="), and messages name the letters left (`'x' in -x` for `-ix`).
       let shorthands = arg.slice(1);
       while (shorthands.length > 0) {
         const letter = shorthands[0];
         const spec = byShort.get(letter);
-        if (!spec) throw new FlagError(`unknown shorthand flag: '${letter}' in ${arg}`);
-        if (shorthands[1] === "=") {
+        if (!spec) throw new FlagError(`unknown shorthand flag: '${letter}' in -${shorthands}`);
+        if (shorthands.length > 2 && shorthands[1] === "=") {
           set(spec, shorthands.slice(2));
           break;
         }
@@ -196,7 +198,7 @@ export function parseFlags(argv: string[], specs: FlagSpec[]): ParsedFlags {
         } else if (i + 1 < argv.length) {
           set(spec, argv[++i]);
         } else {
-          throw new FlagError(`flag needs an argument: '${letter}' in ${arg}`);
+          throw new FlagError(`flag needs an argument: '${letter}' in -${shorthands}`);
         }
         break;
       }

@@ -27,6 +27,10 @@ Deno.test("shorthand values: attached, separate, with =", () => {
   const grouped = parseFlags(["-ic", "app"], specs);
   assert.equal(grouped.values.get("stdin"), true);
   assert.equal(grouped.values.get("container"), "app");
+  // Nothing after `=`: the value is "=" itself, as pflag reads it (kubectl then asks the server
+  // for namespace "="), never an empty value that would fall back to the default.
+  assert.equal(parseFlags(["-n="], specs).values.get("namespace"), "=");
+  assert.equal(parseFlags(["-i=false"], specs).values.get("stdin"), false);
 });
 
 Deno.test("long flags: =value, separate value, bool=false, interspersed", () => {
@@ -64,8 +68,12 @@ Deno.test("pflag error messages, word for word", () => {
   const cases: [string[], string][] = [
     [["--foo"], "unknown flag: --foo"],
     [["-x"], "unknown shorthand flag: 'x' in -x"],
-    [["-ix"], "unknown shorthand flag: 'x' in -ix"],
+    // pflag names the letters left, not the whole group (checked against kubectl).
+    [["-ix"], "unknown shorthand flag: 'x' in -x"],
     [["-c"], "flag needs an argument: 'c' in -c"],
+    [["-ic"], "flag needs an argument: 'c' in -c"],
+    // `-i=` is `-i` then the letter `=`: `=` separates a value only when one follows it.
+    [["-i="], "unknown shorthand flag: '=' in -="],
     [["--container"], "flag needs an argument: --container"],
     [
       ["-i=x"],
