@@ -26,7 +26,7 @@ export type WebSocketTransport = "raw" | "native";
 
 const WEBSOCKET_TRANSPORTS: readonly WebSocketTransport[] = ["raw", "native"];
 
-/** kubectl's global flags that kubexec honours. */
+/** kubectl's global flags: the ones kubexec honours, then the ones it accepts and ignores. */
 export const GLOBAL_FLAGS: FlagSpec[] = [
   {
     name: "as",
@@ -111,6 +111,51 @@ export const GLOBAL_FLAGS: FlagSpec[] = [
     name: "no-color",
     type: "bool",
     usage: "Never colour output (also when NO_COLOR is set)",
+  },
+  // kubectl's global flags that have nothing to act on here: accepted, so that a kubectl command
+  // line (an alias, a script) still runs, and otherwise ignored (docs/differences.md).
+  {
+    name: "cache-dir",
+    type: "string",
+    usage: "Accepted for kubectl compatibility; kubexec keeps no discovery cache",
+  },
+  {
+    name: "disable-compression",
+    type: "bool",
+    usage: "Accepted for kubectl compatibility; kubexec never asks for compressed responses",
+  },
+  {
+    name: "log-flush-frequency",
+    type: "duration",
+    default: "5s",
+    usage: "Accepted for kubectl compatibility; kubexec's log lines are written at once",
+  },
+  {
+    name: "match-server-version",
+    type: "bool",
+    usage: "Accepted for kubectl compatibility; kubexec does not compare versions",
+  },
+  {
+    name: "profile",
+    type: "string",
+    default: "none",
+    usage: "Accepted for kubectl compatibility; kubexec writes no Go profiles",
+  },
+  {
+    name: "profile-output",
+    type: "string",
+    default: "profile.pprof",
+    usage: "Accepted for kubectl compatibility; kubexec writes no Go profiles",
+  },
+  {
+    name: "vmodule",
+    type: "string",
+    usage: "Accepted for kubectl compatibility; -v sets kubexec's verbosity for every part",
+  },
+  {
+    name: "warnings-as-errors",
+    type: "bool",
+    usage: "Accepted for kubectl compatibility; exec, attach, port-forward and cp get no warnings",
   },
   {
     // Hidden: for tests that run one protocol suite over both clients, and for operators

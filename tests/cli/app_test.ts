@@ -15,7 +15,26 @@ Deno.test("version prints the version from deno.json, also as JSON", async () =>
   assert.equal(doc.clientVersion.denoVersion, Deno.version.deno);
   const bad = captureIo();
   assert.equal(await runCli(rootCommand, ["version", "-o", "xml"], bad.io), 1);
-  assert.match(bad.stderr(), /--output must be 'yaml' or 'json'/);
+  // kubectl's line, without a "See … -h" line.
+  assert.equal(bad.stderr(), "error: --output must be 'yaml' or 'json'\n");
+  // kubectl's global flags that have nothing to act on here are accepted.
+  const compat = captureIo();
+  assert.equal(
+    await runCli(rootCommand, [
+      "--cache-dir=/tmp/x",
+      "--disable-compression",
+      "--warnings-as-errors",
+      "--log-flush-frequency=5s",
+      "--vmodule=x=2",
+      "--profile=none",
+      "--profile-output=p.pprof",
+      "--match-server-version",
+      "version",
+      "--client",
+    ], compat.io),
+    0,
+    compat.stderr(),
+  );
 });
 
 Deno.test("root help lists commands kubectl-style; unknown commands fail", async () => {
@@ -25,9 +44,37 @@ Deno.test("root help lists commands kubectl-style; unknown commands fail", async
   assert.match(help.stdout(), /Use "kubexec options" for a list of global command-line options/);
   const bare = captureIo();
   assert.equal(await runCli(rootCommand, [], bare.io), 0);
-  const unknown = captureIo();
-  assert.equal(await runCli(rootCommand, ["frobnicate"], unknown.io), 1);
-  assert.match(unknown.stderr(), /unknown command "frobnicate" for "kubexec"/);
+  // cobra's words, as kubectl prints them (its own commands differ, so its suggestions do too).
+  const cases: [string[], number, string, string][] = [
+    [["frobnicate"], 1, "", 'Error: unknown command "frobnicate" for "kubexec"\n'],
+    [
+      ["exex"],
+      1,
+      "",
+      'Error: unknown command "exex" for "kubexec"\n\nDid you mean this?\n\texec\n\n',
+    ],
+    [
+      ["config", "frobnicate"],
+      1,
+      "",
+      "error: unknown command \"frobnicate\"\nSee 'kubexec config -h' for help and examples\n",
+    ],
+  ];
+  for (const [argv, code, stdout, stderr] of cases) {
+    const captured = captureIo();
+    assert.equal(await runCli(rootCommand, argv, captured.io), code, argv.join(" "));
+    assert.equal(captured.stdout(), stdout, argv.join(" "));
+    assert.equal(captured.stderr(), stderr, argv.join(" "));
+  }
+  // A command group without its subcommand: its help as a usage error (stderr, 1); with --help
+  // (even after an unknown name) its help on stdout.
+  const group = captureIo();
+  assert.equal(await runCli(rootCommand, ["config"], group.io), 1);
+  assert.equal(group.stdout(), "");
+  assert.match(group.stderr(), /^Display kubeconfig files/);
+  const groupHelp = captureIo();
+  assert.equal(await runCli(rootCommand, ["config", "bogus", "--help"], groupHelp.io), 0);
+  assert.match(groupHelp.stdout(), /^Display kubeconfig files/);
 });
 
 Deno.test("global flags may precede the command; help of a command", async () => {

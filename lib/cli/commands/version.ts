@@ -4,7 +4,6 @@
  * @module
  */
 import type { Command } from "../command.ts";
-import { UsageError } from "../command.ts";
 import { writeText } from "../io.ts";
 import { versionInfo } from "../../version.ts";
 
@@ -53,7 +52,8 @@ export const versionCommand: Command = {
         `Client Version: v${info.version}\nGit Commit: ${info.gitCommit}\nDeno Version: ${info.deno}\nPlatform: ${info.platform}\n`,
       );
     } else {
-      throw new UsageError(`--output must be 'yaml' or 'json'`);
+      // kubectl's words, without a usage line.
+      throw new Error(`--output must be 'yaml' or 'json'`);
     }
     return 0;
   },
