@@ -41,6 +41,12 @@ const SEND_BUFFER_BYTES = 4 * (MAX_SEND_MESSAGE_BYTES + 8);
 const SIMD_AFTER_BYTES = 1024 * 1024;
 /** Largest incoming message (after reassembly); beyond it the connection fails with 1009. */
 export const MAX_RECEIVE_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Largest number of frames one received message may come in (4,096 would carry a largest message
+ * in 16 KiB pieces); more fails the connection with 1009.
+ */
+export const MAX_RECEIVE_FRAGMENTS = 65_536;
 /** How much of a refused upgrade's body is kept (client-go reads the same amount). */
 export const MAX_UPGRADE_ERROR_BODY_BYTES = 64 * 1024;
 /** How long a refused upgrade's body may take to arrive before the error is raised without it. */
@@ -212,6 +218,10 @@ class RawWebSocket implements WebSocketConn {
   #viewOutstanding = false;
   #fragmentBytes = 0;
   #fragmentBinary = false;
+  /** A fragmented message has begun and not ended. */
+  #fragmenting = false;
+  /** Frames of the fragmented message so far. */
+  #fragmentFrames = 0;
 
   constructor(reader: BufferedReader, protocol: string, response: ResponseHead) {
     this.#reader = reader;
@@ -304,7 +314,7 @@ class RawWebSocket implements WebSocketConn {
    * it.
    */
   #bufferedFrameNeeds(): number | undefined {
-    if (this.#fragmentBytes > 0 || this.#fragments.length > 0) return undefined;
+    if (this.#fragmenting) return undefined;
     const reader = this.#reader;
     const available = reader.buffered;
     if (available < 2) return 2;
@@ -395,7 +405,7 @@ class RawWebSocket implements WebSocketConn {
       if (
         view && header.fin && !header.masked && header.reserved === 0 &&
         (header.opcode === Opcode.binary || header.opcode === Opcode.text) &&
-        this.#fragmentBytes === 0 && this.#fragments.length === 0 &&
+        !this.#fragmenting &&
         frameBytes <= reader.capacity
       ) {
         // A view needs the whole frame in the read buffer: read it there, then hand out a slice
@@ -426,7 +436,7 @@ class RawWebSocket implements WebSocketConn {
       if (header.opcode > Opcode.binary) {
         throw new WebSocketProtocolError(`unknown opcode ${header.opcode}`);
       }
-      const continuing = this.#fragments.length > 0 || this.#fragmentBytes > 0;
+      const continuing = this.#fragmenting;
       if (header.opcode === Opcode.continuation && !continuing) {
         throw new WebSocketProtocolError("continuation frame without a message to continue");
       }
@@ -439,6 +449,14 @@ class RawWebSocket implements WebSocketConn {
           1009,
         );
       }
+      // Each kept fragment costs an object whatever its size: a flood of tiny (or empty) ones
+      // must end as surely as one huge message does.
+      if (continuing && ++this.#fragmentFrames > MAX_RECEIVE_FRAGMENTS) {
+        throw new WebSocketProtocolError(
+          `message in more than ${MAX_RECEIVE_FRAGMENTS} fragments`,
+          1009,
+        );
+      }
       const payload = await this.#readPayload(header.payloadLength);
       if (payload === null) {
         this.#finish({ code: 1006, reason: "" });
@@ -447,8 +465,12 @@ class RawWebSocket implements WebSocketConn {
       if (header.fin && !continuing) {
         return { binary: header.opcode === Opcode.binary, data: payload };
       }
-      if (!continuing) this.#fragmentBinary = header.opcode === Opcode.binary;
-      this.#fragments.push(payload);
+      if (!continuing) {
+        this.#fragmentBinary = header.opcode === Opcode.binary;
+        this.#fragmenting = true;
+        this.#fragmentFrames = 1;
+      }
+      if (payload.length > 0) this.#fragments.push(payload);
       this.#fragmentBytes += payload.length;
       if (header.fin) {
         const data = new Uint8Array(this.#fragmentBytes);
@@ -459,6 +481,7 @@ class RawWebSocket implements WebSocketConn {
         }
         this.#fragments = [];
         this.#fragmentBytes = 0;
+        this.#fragmenting = false;
         return { binary: this.#fragmentBinary, data };
       }
     }

@@ -8,7 +8,11 @@
 import assert from "node:assert/strict";
 import { UpgradeError, WebSocketProtocolError } from "../../lib/transport/errors.ts";
 import type { ByteConn } from "../../lib/transport/types.ts";
-import { expectedAccept, openWebSocket } from "../../lib/transport/websocket.ts";
+import {
+  expectedAccept,
+  MAX_RECEIVE_FRAGMENTS,
+  openWebSocket,
+} from "../../lib/transport/websocket.ts";
 import { ServerWebSocket } from "../support/transport_server.ts";
 
 /** A connection whose server answers the upgrade with `head` (accept key filled in), then `after`. */
@@ -116,6 +120,16 @@ Deno.test("frame-level violations fail the connection with 1002/1009 and a close
         frame(0, new Uint8Array(0), false, 64 * 1024 * 1024),
       ),
       /larger than/,
+      1009,
+    ],
+    [
+      // Empty continuations add no bytes: the frame count is what stops them.
+      "a flood of empty continuation frames",
+      join(
+        frame(2, Uint8Array.of(1), false),
+        ...Array.from({ length: MAX_RECEIVE_FRAGMENTS }, () => frame(0, new Uint8Array(), false)),
+      ),
+      /in more than 65536 fragments/,
       1009,
     ],
     [
