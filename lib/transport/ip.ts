@@ -34,7 +34,8 @@ function parseIpv4(text: string): IpBytes | undefined {
   if (parts.length !== 4) return undefined;
   const bytes = new Uint8Array(4);
   for (let i = 0; i < 4; i++) {
-    if (!/^\d{1,3}$/.test(parts[i])) return undefined;
+    // Go (since 1.17) refuses leading zeros, which some readers take for octal.
+    if (!/^(0|[1-9]\d{0,2})$/.test(parts[i])) return undefined;
     const value = Number(parts[i]);
     if (value > 255) return undefined;
     bytes[i] = value;

@@ -224,7 +224,9 @@ async function nodeTlsConnect(
   return await new Promise((resolve, reject) => {
     const socket = nodeTls.connect({
       socket: byteConnDuplex(transport, { gate, readBufferBytes: 128 * 1024 }) as unknown as Socket,
-      ...(serverName ? { servername: serverName } : {}),
+      // SNI carries host names only (RFC 6066; node:tls refuses an IP): an IP tls-server-name
+      // is sent as no SNI and checked against the certificate's IP SANs, as Go does.
+      ...(serverName && !parseIp(serverName) ? { servername: serverName } : {}),
       ...(tls.caPem ? { ca: tls.caPem } : {}),
       ...(cert ? { cert: cert.certPem, key: cert.keyPem } : {}),
       rejectUnauthorized: !tls.insecure,

@@ -120,18 +120,27 @@ export function classifyConnectionError(
 
 /** Go's wording for a name mismatch, from Node's `cert.subjectaltname` or rustls' message. */
 function mismatchDetail(error: Error, serverName: string): string {
+  // The certificate's names, each marked as an IP or a DNS name.
   const nodeNames = (error as { cert?: { subjectaltname?: string } }).cert?.subjectaltname
-    ?.split(", ").map((entry) => entry.replace(/^(DNS|IP Address):/, ""));
+    ?.split(", ").map((entry) => ({
+      ip: entry.startsWith("IP Address:"),
+      name: entry.replace(/^(DNS|IP Address):/, ""),
+    }));
   const rustlsNames = /only valid for (.*)$/.exec(error.message)?.[1]
     .match(/(?:DnsName|IpAddress)\("?([^")]*)"?\)/g)
-    ?.map((entry) => entry.replace(/^\w+\("?|"?\)$/g, ""));
+    ?.map((entry) => ({
+      ip: entry.startsWith("IpAddress"),
+      name: entry.replace(/^\w+\("?|"?\)$/g, ""),
+    }));
   const names = nodeNames ?? rustlsNames;
+  if (!names) return `x509: certificate is not valid for ${serverName}`;
+  // Go's HostnameError lists the IP SANs for an IP, the DNS names for a host name.
   const isIp = /^[\d.]+$|:/.test(serverName);
-  const hasIpNames = names?.some((name) => /^[\d.]+$|:/.test(name)) ?? false;
-  if (isIp && names && !hasIpNames) {
+  const valid = names.filter((entry) => entry.ip === isIp).map((entry) => entry.name);
+  if (isIp && valid.length === 0) {
     return `x509: cannot validate certificate for ${serverName} because it doesn't contain any IP SANs`;
   }
-  return names && names.length > 0
-    ? `x509: certificate is valid for ${names.join(", ")}, not ${serverName}`
-    : `x509: certificate is not valid for ${serverName}`;
+  return valid.length > 0
+    ? `x509: certificate is valid for ${valid.join(", ")}, not ${serverName}`
+    : `x509: certificate is not valid for any names, but wanted to match ${serverName}`;
 }

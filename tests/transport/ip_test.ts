@@ -8,6 +8,7 @@ import { cidrContains, ipEqual, isLoopback, parseCidr, parseIp } from "../../lib
 
 Deno.test("parseIp accepts IPv4, IPv6 forms and maps ::ffff:a.b.c.d to IPv4", () => {
   assert.deepEqual(parseIp("10.1.2.3"), Uint8Array.of(10, 1, 2, 3));
+  assert.deepEqual(parseIp("0.0.0.0"), Uint8Array.of(0, 0, 0, 0));
   assert.equal(parseIp("::1")?.length, 16);
   assert.equal(parseIp("2001:db8::")?.[3], 0xb8);
   assert.deepEqual(parseIp("::ffff:10.1.2.3"), Uint8Array.of(10, 1, 2, 3));
@@ -18,6 +19,9 @@ Deno.test("parseIp accepts IPv4, IPv6 forms and maps ::ffff:a.b.c.d to IPv4", ()
       "",
       "1.2.3",
       "1.2.3.4.5",
+      // Leading zeros, which Go (and so kubectl's NO_PROXY matching) refuses.
+      "192.000.2.1",
+      "01.2.3.4",
       "256.1.1.1",
       "1.2.3.a",
       "a::b::c",
