@@ -112,6 +112,7 @@ export async function forwardOverSocket(
     }
   })();
   let localWritable = true;
+  let lost = false;
   const progress = { upload: "running" as "running" | "eof" | "failed" };
   const uploadEnded = upload.then(() => {
     progress.upload = localFailed ? "failed" : "eof";
@@ -127,7 +128,13 @@ export async function forwardOverSocket(
       if (progress.upload === "failed") break;
       continue;
     }
-    if (next === null) break;
+    if (next === null) {
+      // A close frame ends the stream; the connection dropping without one is a loss, which
+      // must not pass for the pod's end of the data.
+      const code = ws.closeInfo?.code;
+      if (code === undefined || code === 1006) lost = true;
+      break;
+    }
     pending = ws.receive();
     const data = next.data;
     if (data.length === 0) continue;
@@ -154,10 +161,11 @@ export async function forwardOverSocket(
       break;
     }
   }
-  if (localWritable && !localFailed) await local.closeWrite().catch(() => {});
+  if (localWritable && !localFailed && !lost) await local.closeWrite().catch(() => {});
   await ws.close(1000).catch(() => {});
   local.close();
   await upload;
-  outcome.error = new TextDecoder().decode(concatBytes(errorBytes)).trim();
+  outcome.error = new TextDecoder().decode(concatBytes(errorBytes)).trim() ||
+    (lost ? "lost connection to pod" : "");
   return outcome;
 }

@@ -275,6 +275,33 @@ for (const protocol of PROTOCOLS) {
   });
 }
 
+Deno.test("port-forward legacy: a connection dropped by the server is reported, not passed for the end", async () => {
+  const exchange = startExchangeService();
+  await withServer(
+    [exchange],
+    [pod("web-0", { 80: exchange.port })],
+    async (server, kubeconfig) => {
+      const forward = startForward(kubeconfig, ["--protocol", "legacy", "web-0", ":80"]);
+      const local = await forward.localPort(80);
+      // The next port-forward connection is dropped (no close frame) after 256 KiB of output.
+      server.faults.next(
+        { kind: "closeAfterBytes", bytes: 256 * 1024 },
+        ({ url }) => url.pathname.endsWith("/portforward"),
+      );
+      const cut = await runExchange(local, 1024, 4 * MIB);
+      assert.equal(cut.ok, false);
+      assert.ok(cut.received < 4 * MIB);
+      // The listener still serves.
+      assert.equal((await runExchange(local, 1024, 1024)).ok, true);
+      assert.equal(await forward.stop(), 0);
+      assert.match(
+        forward.stderr(),
+        new RegExp(`^error: an error occurred forwarding ${local} -> 80: lost connection to pod\n`),
+      );
+    },
+  );
+});
+
 Deno.test("port-forward: svc/NAME maps the service port through targetPort; named pod ports", async () => {
   const exchange = startExchangeService();
   const service = {
