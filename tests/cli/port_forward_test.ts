@@ -19,6 +19,7 @@ import {
   startDigestAtEofService,
   startExchangeService,
 } from "../support/fake_apiserver/portforward_pod_services.ts";
+import { startTcpRelay, type TcpRelay } from "../support/transport_proxies.ts";
 
 const MIB = 1024 * 1024;
 const PROTOCOLS = ["legacy", "tunnel"] as const;
@@ -298,6 +299,83 @@ Deno.test("port-forward legacy: a connection dropped by the server is reported, 
         forward.stderr(),
         new RegExp(`^error: an error occurred forwarding ${local} -> 80: lost connection to pod\n`),
       );
+    },
+  );
+});
+
+/** The kubeconfig's server moved to a relay in front of the fake API server. */
+async function throughRelay(kubeconfig: string, server: FakeApiServer): Promise<TcpRelay> {
+  const relay = startTcpRelay(Number(new URL(server.url).port));
+  const text = await Deno.readTextFile(kubeconfig);
+  await Deno.writeTextFile(kubeconfig, text.replace(server.url, `https://127.0.0.1:${relay.port}`));
+  return relay;
+}
+
+Deno.test("port-forward tunnel: a lost API connection is named as such while the pod runs", async () => {
+  const exchange = startExchangeService();
+  await withServer(
+    [exchange],
+    [pod("web-0", { 80: exchange.port })],
+    async (server, kubeconfig) => {
+      const relay = await throughRelay(kubeconfig, server);
+      try {
+        const forward = startForward(kubeconfig, ["--protocol", "tunnel", "web-0", ":80"]);
+        const local = await forward.localPort(80);
+        assert.equal((await runExchange(local, 1024, 1024)).ok, true);
+        relay.cut();
+        assert.equal(await forward.done, 1);
+        assert.match(
+          forward.stderr(),
+          /^error: lost connection to pod "web-0": the connection ended\n/,
+        );
+        assert.doesNotMatch(forward.stderr(), /lost connection to pod: /, "said once");
+        assert.match(
+          forward.stderr(),
+          /hint: the stream to the API server ended while the pod still runs/,
+        );
+      } finally {
+        relay.close();
+      }
+    },
+  );
+});
+
+Deno.test("port-forward --reconnect: an API server unreachable for a while is waited for", async () => {
+  const exchange = startExchangeService();
+  await withServer(
+    [exchange],
+    [pod("web-0", { 80: exchange.port })],
+    async (server, kubeconfig) => {
+      const relay = await throughRelay(kubeconfig, server);
+      try {
+        const forward = startForward(kubeconfig, [
+          "--protocol",
+          "tunnel",
+          "--reconnect",
+          "--pod-running-timeout",
+          "30s",
+          "web-0",
+          ":80",
+        ]);
+        const local = await forward.localPort(80);
+        assert.equal((await runExchange(local, 1024, 1024)).ok, true);
+        // The path to the API server goes dark for 2.5 s, then comes back.
+        relay.pause();
+        relay.cut();
+        await new Promise((resolve) => setTimeout(resolve, 2500));
+        relay.resume();
+        while (!forward.stderr().includes("Forwarding to pod web-0")) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        assert.match(
+          forward.stderr(),
+          /Lost the connection \(the connection ended\); re-resolving/,
+        );
+        assert.equal((await runExchange(local, 1024, 1024)).ok, true);
+        assert.equal(await forward.stop(), 0);
+      } finally {
+        relay.close();
+      }
     },
   );
 });

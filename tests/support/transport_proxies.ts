@@ -253,3 +253,89 @@ export async function startSocks5Proxy(options: {
     },
   };
 }
+
+/** A TCP relay whose connections can be cut and whose port can go dark and come back. */
+export interface TcpRelay {
+  /** The relay's port on 127.0.0.1. */
+  port: number;
+  /** Drops every relayed connection at once (no close frames: the network failing). */
+  cut(): void;
+  /** Stops accepting (connections are refused) until {@linkcode TcpRelay.resume}. */
+  pause(): void;
+  /** Accepts again, on the same port. */
+  resume(): void;
+  close(): void;
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // closed already (by a finished pipe)
+  }
+}
+
+/**
+ * Starts a TCP relay from a port on 127.0.0.1 to `target`: what a network path between a client and
+ * the API server is, for tests that break it.
+ *
+ * @example
+ * ```ts ignore
+ * const relay = startTcpRelay(6443);
+ * relay.cut();
+ * ```
+ */
+export function startTcpRelay(target: number): TcpRelay {
+  const open = new Set<Deno.Conn>();
+  let listener: Deno.TcpListener | undefined;
+  let port = 0;
+  const serve = () => {
+    listener = Deno.listen({ hostname: "127.0.0.1", port });
+    port = (listener.addr as Deno.NetAddr).port;
+    const accepting = listener;
+    (async () => {
+      for await (const client of accepting) {
+        let upstream: Deno.Conn;
+        try {
+          upstream = await Deno.connect({ hostname: "127.0.0.1", port: target });
+        } catch {
+          client.close();
+          continue;
+        }
+        open.add(client);
+        open.add(upstream);
+        const pipe = (from: Deno.Conn, to: Deno.Conn) =>
+          from.readable.pipeTo(to.writable).catch(() => {}).finally(() => {
+            for (const conn of [from, to]) {
+              if (open.delete(conn)) closeQuietly(conn);
+            }
+          });
+        void pipe(client, upstream);
+        void pipe(upstream, client);
+      }
+    })().catch(() => {});
+  };
+  serve();
+  const cut = () => {
+    for (const conn of open) closeQuietly(conn);
+    open.clear();
+  };
+  return {
+    get port() {
+      return port;
+    },
+    cut,
+    pause() {
+      listener?.close();
+      listener = undefined;
+    },
+    resume() {
+      if (!listener) serve();
+    },
+    close() {
+      listener?.close();
+      listener = undefined;
+      cut();
+    },
+  };
+}

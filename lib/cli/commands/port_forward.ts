@@ -65,6 +65,9 @@ export interface PortForwardOptions {
 
 /** How often the pod is looked at while forwarding (and at most once a second on demand). */
 const POD_CHECK_INTERVAL_MS = 5_000;
+
+/** Pause between attempts to start forwarding again with --reconnect. */
+const RECONNECT_RETRY_MS = 1_000;
 /** How long a stop waits for the tunnel and open connections to close in order. */
 const SHUTDOWN_GRACE_MS = 3_000;
 
@@ -478,14 +481,25 @@ interface Printers {
 /** Why forwarding stopped. */
 type Stop = { kind: "signal" } | { kind: "error"; error: Error };
 
+/** Why forwarding to a pod stopped: the pod went away, or the stream to the API server did. */
+type LossCause = "pod" | "connection";
+
 class PodGoneError extends Error {
   hint: string;
-  constructor(pod: string, why: string, reconnect: boolean) {
-    super(`lost connection to pod "${pod}": ${why}`);
+  /**
+   * @param pod the pod forwarded to
+   * @param why what was seen, without a "lost connection to pod" of its own
+   * @param cause the pod's state, or the connection (the pod may be fine)
+   * @param reconnect whether --reconnect tried, and failed, to start again
+   */
+  constructor(pod: string, why: string, cause: LossCause, reconnect: boolean) {
+    super(`lost connection to pod "${pod}": ${why.replace(/^lost connection to pod: /, "")}`);
     this.name = "PodGoneError";
     this.hint = reconnect
-      ? "the target could not be resolved again within --pod-running-timeout"
-      : "the pod was deleted or stopped running; --reconnect re-resolves the target (deploy/, svc/, …) and keeps forwarding";
+      ? "the target could not be resolved and reached again within --pod-running-timeout"
+      : cause === "pod"
+      ? "the pod was deleted or stopped running; --reconnect re-resolves the target (deploy/, svc/, …) and keeps forwarding"
+      : "the stream to the API server ended while the pod still runs (the network, a proxy or the API server); --reconnect opens it again";
   }
 }
 
@@ -568,38 +582,55 @@ async function runPortForward(context: CommandContext): Promise<number> {
   let replacing: Promise<void> | undefined;
   let stopping = false;
 
-  const replaceForwarder = (why: string): Promise<void> => {
+  const replaceForwarder = (why: string, cause: LossCause): Promise<void> => {
     replacing ??= (async () => {
       const old = forwarder;
       await old.close().catch(() => {});
       if (!options.reconnect) {
         stopWith({
           kind: "error",
-          error: new PodGoneError(resolved.pod.metadata.name, why, false),
+          error: new PodGoneError(resolved.pod.metadata.name, why, cause, false),
         });
         return;
       }
-      await out.stderr(`Lost the pod (${why}); re-resolving ${options.target}\n`);
-      try {
-        resolved = await resolveTarget(client, namespace, options);
-        forwarder = await openForwarder(
-          client,
-          namespace,
-          resolved.pod.metadata.name,
-          options,
-          global,
-        );
-        watchLost(forwarder);
-        await out.stderr(`Forwarding to pod ${resolved.pod.metadata.name}\n`);
-      } catch (error) {
-        stopWith({
-          kind: "error",
-          error: new PodGoneError(
+      const shown = why.replace(/^lost connection to pod: /, "");
+      await out.stderr(
+        `Lost ${
+          cause === "pod" ? "the pod" : "the connection"
+        } (${shown}); re-resolving ${options.target}\n`,
+      );
+      // Tried again until --pod-running-timeout: an API server that is briefly unreachable (a
+      // restart, a network blip) must not end a forward that --reconnect asked to keep.
+      const deadline = Date.now() + options.podRunningTimeoutMs;
+      while (true) {
+        try {
+          resolved = await resolveTarget(client, namespace, options);
+          forwarder = await openForwarder(
+            client,
+            namespace,
             resolved.pod.metadata.name,
-            `${why}; ${(error as Error).message}`,
-            true,
-          ),
-        });
+            options,
+            global,
+          );
+          watchLost(forwarder);
+          await out.stderr(`Forwarding to pod ${resolved.pod.metadata.name}\n`);
+          return;
+        } catch (error) {
+          if (stopping || Date.now() + RECONNECT_RETRY_MS > deadline) {
+            stopWith({
+              kind: "error",
+              error: new PodGoneError(
+                resolved.pod.metadata.name,
+                `${shown}; ${(error as Error).message}`,
+                cause,
+                true,
+              ),
+            });
+            return;
+          }
+          global.logger(2, () => `port-forward: reconnecting failed, again in a moment: ${error}`);
+          await new Promise((resolve) => setTimeout(resolve, RECONNECT_RETRY_MS));
+        }
       }
     })().finally(() => replacing = undefined);
     return replacing;
@@ -611,7 +642,7 @@ async function runPortForward(context: CommandContext): Promise<number> {
     lastCheck = Date.now();
     checking = (async () => {
       const problem = await podProblem(client, namespace, resolved.pod.metadata.name);
-      if (problem !== undefined) await replaceForwarder(problem);
+      if (problem !== undefined) await replaceForwarder(problem, "pod");
     })().finally(() => checking = undefined);
     return checking;
   };
@@ -621,7 +652,9 @@ async function runPortForward(context: CommandContext): Promise<number> {
       if (watched !== forwarder || replacing || stopping) return;
       global.logger(2, () => `port-forward: ${error.message}`);
       const problem = await podProblem(client, namespace, resolved.pod.metadata.name);
-      if (watched === forwarder) await replaceForwarder(problem ?? error.message);
+      if (watched === forwarder) {
+        await replaceForwarder(problem ?? error.message, problem ? "pod" : "connection");
+      }
     });
   };
   watchLost(forwarder);
