@@ -37,7 +37,10 @@ import { readTar, type TarSource } from "./tar_reader.ts";
 export interface ExtractProgress {
   /** Body bytes written so far. */
   bytes: number;
-  /** Size of the file being written (when known). */
+  /**
+   * The bytes the whole copy will write, when known: a single file's size. A tree's total is not
+   * known from its archive, so it is left out rather than given as the current member's size.
+   */
   total?: number;
   /** Local path of the file being written. */
   file?: string;
@@ -341,12 +344,14 @@ class Extraction {
     const isRoot = parts.length === 0;
     if (isRoot) this.#options.onRootFile?.(header);
     const hash = isRoot && this.#options.hashRootFile ? await sha256() : undefined;
+    // Only a single file's size is the whole copy's.
+    const total = isRoot ? header.size : undefined;
     // The path the user named is written the way kubectl writes it (lib/cp/destination.ts);
     // every other path is created fresh, never through what was there.
     const named = isRoot && target.length === 0;
     const output = named ? this.#options.output : undefined;
     if (output) {
-      const written = await this.#writeBody(read, output, path, header.size, hash);
+      const written = await this.#writeBody(read, output, path, total, hash);
       this.result.files++;
       this.result.rootFile = { path, size: written, sha256: hash?.digest() };
       return;
@@ -357,7 +362,7 @@ class Extraction {
     const preserve = this.#preserve && regular;
     let written = 0;
     try {
-      written = await this.#writeBody(read, file, path, header.size, hash);
+      written = await this.#writeBody(read, file, path, total, hash);
       // Through the open descriptor: no path to resolve again.
       if (preserve) file.utimeSync(header.mtime, header.mtime);
     } finally {
@@ -376,7 +381,7 @@ class Extraction {
     read: () => Promise<Uint8Array | null>,
     to: Deno.FsFile | OutputDestination,
     path: string,
-    size: number,
+    total: number | undefined,
     hash: Sha256 | undefined,
   ): Promise<number> {
     let written = 0;
@@ -388,7 +393,7 @@ class Extraction {
       hash?.update(value);
       written += value.length;
       this.result.bytes += value.length;
-      this.#options.onProgress?.({ bytes: this.result.bytes, total: size, file: path });
+      this.#options.onProgress?.({ bytes: this.result.bytes, total, file: path });
     }
     return written;
   }

@@ -484,3 +484,26 @@ Deno.test("extract: a directory named as a single file's destination fails, unto
   );
   assert.deepEqual(await listing(s.dest), []);
 });
+
+Deno.test("extract: progress carries a total for a single file only, never a member's size", async () => {
+  await using s = await scene();
+  const seen: { bytes: number; total?: number }[] = [];
+  await extractTar(
+    chunked(buildArchive([
+      dir("tree"),
+      file("tree/a", "x".repeat(3000)),
+      file("tree/b", "y".repeat(5000)),
+    ])),
+    `${s.dest}/tree-copy`,
+    { prefix: "tree", onProgress: (p) => seen.push({ bytes: p.bytes, total: p.total }) },
+  );
+  assert.ok(seen.length > 0);
+  assert.ok(seen.every((p) => p.total === undefined), JSON.stringify(seen));
+  assert.equal(seen.at(-1)!.bytes, 8000);
+  const single: { bytes: number; total?: number }[] = [];
+  await extractTar(chunked(buildArchive([file("one", "z".repeat(4000))])), `${s.dest}/one`, {
+    prefix: "one",
+    onProgress: (p) => single.push({ bytes: p.bytes, total: p.total }),
+  });
+  assert.deepEqual(single.at(-1), { bytes: 4000, total: 4000 });
+});
