@@ -77,6 +77,11 @@ export function goReason(error: unknown): string {
   if (error instanceof Deno.errors.NotADirectory) return "not a directory";
   if (reservedPath(error) !== undefined) return RESERVED_PATH_REASON;
   if (error instanceof Deno.errors.NotCapable) return "permission denied (Deno --allow-read)";
-  if (error instanceof Error) return error.message;
+  if (error instanceof Error) {
+    // Any other system error as Go prints it: libc's text, lower-case, without Rust's suffix
+    // ("No space left on device (os error 28)" → "no space left on device").
+    const os = /^(.*) \(os error \d+\)$/.exec(error.message);
+    return os ? os[1].charAt(0).toLowerCase() + os[1].slice(1) : error.message;
+  }
   return String(error);
 }

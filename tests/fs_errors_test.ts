@@ -17,6 +17,12 @@ Deno.test("fs errors: Go's reasons for the common failures", () => {
   assert.equal(goReason(new Deno.errors.IsADirectory("x")), "is a directory");
   assert.equal(goReason(new Deno.errors.NotADirectory("x")), "not a directory");
   assert.equal(goReason(new Error("other")), "other");
+  // Any other system error: libc's words, as Go prints them, without Rust's "(os error N)".
+  assert.equal(
+    goReason(new Error("No space left on device (os error 28)")),
+    "no space left on device",
+  );
+  assert.equal(goReason(new Error("Read-only file system (os error 30)")), "read-only file system");
   assert.equal(goReason("text"), "text");
 });
 

@@ -72,6 +72,28 @@ export class ExtractError extends Error {
 }
 
 /**
+ * Writing a copied file locally failed (a full disk, a quota, a read-only file system); worded as
+ * kubectl's `write PATH: no space left on device`.
+ *
+ * @example
+ * ```ts
+ * import { LocalWriteError } from "./errors.ts";
+ * new LocalWriteError("/tmp/x", "no space left on device").message;
+ * // "write /tmp/x: no space left on device"
+ * ```
+ */
+export class LocalWriteError extends Error {
+  override name = "LocalWriteError";
+  /** The local file being written. */
+  readonly path: string;
+  /** Creates the error for `path`. */
+  constructor(path: string, reason: string, options?: ErrorOptions) {
+    super(`write ${path}: ${reason}`, options);
+    this.path = path;
+  }
+}
+
+/**
  * A configured extraction limit (entry size, total size, entry count) was exceeded.
  *
  * @example

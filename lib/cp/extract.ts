@@ -28,7 +28,8 @@
  * @module
  */
 import { openNamedDestination, type OutputDestination } from "./destination.ts";
-import { ExtractError, ExtractLimitError } from "./errors.ts";
+import { ExtractError, ExtractLimitError, LocalWriteError } from "./errors.ts";
+import { goReason } from "../fs_errors.ts";
 import { type Sha256, sha256 } from "./sha256.ts";
 import type { TarHeader } from "./tar_format.ts";
 import { readTar, type TarSource } from "./tar_reader.ts";
@@ -386,10 +387,16 @@ class Extraction {
   ): Promise<number> {
     let written = 0;
     for (let value = await read(); value !== null; value = await read()) {
-      if ("writeSync" in to) {
-        let offset = 0;
-        while (offset < value.length) offset += to.writeSync(value.subarray(offset));
-      } else await to.write(value);
+      try {
+        if ("writeSync" in to) {
+          let offset = 0;
+          while (offset < value.length) offset += to.writeSync(value.subarray(offset));
+        } else await to.write(value);
+      } catch (error) {
+        // A reader that went away (`cp POD:f /dev/stdout | head`) keeps its own meaning.
+        if (error instanceof Deno.errors.BrokenPipe) throw error;
+        throw new LocalWriteError(path, goReason(error), { cause: error });
+      }
       hash?.update(value);
       written += value.length;
       this.result.bytes += value.length;

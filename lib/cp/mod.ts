@@ -29,6 +29,7 @@ export {
   ExtractError,
   ExtractLimitError,
   FileSpecError,
+  LocalWriteError,
   RemoteCommandError,
   RemoteToolMissingError,
   TarFormatError,

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { ExtractError, ExtractLimitError, TarFormatError } from "../../lib/cp/errors.ts";
+import {
+  ExtractError,
+  ExtractLimitError,
+  LocalWriteError,
+  TarFormatError,
+} from "../../lib/cp/errors.ts";
 import { extractTar } from "../../lib/cp/extract.ts";
 import { encodeTarHeader } from "../../lib/cp/tar_writer.ts";
 import { buildArchive, chunked, fileSha256, type Member, tempDir } from "./helpers.ts";
@@ -506,4 +511,20 @@ Deno.test("extract: progress carries a total for a single file only, never a mem
     onProgress: (p) => single.push({ bytes: p.bytes, total: p.total }),
   });
   assert.deepEqual(single.at(-1), { bytes: 4000, total: 4000 });
+});
+
+Deno.test("extract: a local write that fails names the file, in kubectl's words", async () => {
+  await using s = await scene();
+  const full = {
+    write: () => Promise.reject(new Error("No space left on device (os error 28)")),
+  };
+  await assert.rejects(
+    extractTar(chunked(buildArchive([file("one", "z".repeat(100))])), `${s.dest}/one`, {
+      prefix: "one",
+      output: full,
+    }),
+    (error: unknown) =>
+      error instanceof LocalWriteError &&
+      error.message === `write ${s.dest}/one: no space left on device`,
+  );
 });
