@@ -35,6 +35,7 @@ import {
   FileSpecError,
   RemoteCommandError,
   RemoteToolMissingError,
+  SourceChangedError,
   VerificationError,
 } from "./errors.ts";
 import { type ExtractProgress, type ExtractResult, extractTar } from "./extract.ts";
@@ -634,6 +635,16 @@ async function downloadWithTar(
     retries,
   };
   if (verify && extracted.rootFile?.sha256 !== undefined) {
+    // A resumed copy took its pieces at different times: the file must not have changed between
+    // them. Its digest from the first attempt is compared with one taken now.
+    if (retries > 0) {
+      const before = await remoteDigest;
+      const after = await remoteSha256(exec, source);
+      if (before !== undefined && after !== undefined && before !== after) {
+        throw new SourceChangedError(source, before, after);
+      }
+      remoteDigest = Promise.resolve(after);
+    }
     result.verified = await verifySha256(
       exec,
       source,

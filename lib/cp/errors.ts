@@ -226,3 +226,27 @@ export class VerificationError extends Error {
     this.actual = actual;
   }
 }
+
+/**
+ * The file changed in the container while a resumed download copied it: its sha256 when the
+ * copy began differs from its sha256 at the end, so the local file may hold parts of both.
+ *
+ * @example
+ * ```ts
+ * import { SourceChangedError } from "./errors.ts";
+ * new SourceChangedError("/var/log/app.log", "aa", "bb").name; // "SourceChangedError"
+ * ```
+ */
+export class SourceChangedError extends Error {
+  override name = "SourceChangedError";
+  /** The remote path. */
+  readonly path: string;
+  /** Creates the error for `path`, with its digest at the start and at the end. */
+  constructor(path: string, before: string, after: string) {
+    super(
+      `${JSON.stringify(path)} changed in the container during the copy (sha256 ${before} when ` +
+        `it began, ${after} at the end); the local file may hold parts of both`,
+    );
+    this.path = path;
+  }
+}

@@ -32,6 +32,7 @@ export {
   LocalWriteError,
   RemoteCommandError,
   RemoteToolMissingError,
+  SourceChangedError,
   TarFormatError,
   TarWriteError,
   VerificationError,

@@ -6,6 +6,7 @@ import {
   FileSpecError,
   RemoteCommandError,
   RemoteToolMissingError,
+  SourceChangedError,
   TarWriteError,
   VerificationError,
 } from "../../lib/cp/errors.ts";
@@ -328,6 +329,36 @@ Deno.test("cp: resumed attempts keep tar's exit status, not tail's", async () =>
     download1,
     (error: unknown) => error instanceof RemoteCommandError && error.exitCode === 2,
   );
+});
+
+Deno.test("cp: a file that changes between resumed attempts is named as changed", async () => {
+  await using work = await tempDir();
+  await using sandbox = await localExec({ cutStdoutAfter: [4096] });
+  await writeRandomFile(`${work.path}/f.bin`, 20_000, 1);
+  const changeTail = () => {
+    // Same size, different bytes after the resume offset: the tar stream resumes cleanly.
+    const bytes = Deno.readFileSync(`${work.path}/f.bin`);
+    bytes.fill(7, 15_000);
+    Deno.writeFileSync(`${work.path}/f.bin`, bytes);
+  };
+  await assert.rejects(
+    download(sandbox.exec, `${work.path}/f.bin`, `${work.path}/out.bin`, {
+      retries: 1,
+      onRetry: changeTail,
+    }),
+    (error: unknown) =>
+      error instanceof SourceChangedError && /changed in the container during the copy/.test(
+        error.message,
+      ),
+  );
+  // Unchanged between attempts: resumed and verified as before.
+  await writeRandomFile(`${work.path}/g.bin`, 20_000, 2);
+  await using again = await localExec({ cutStdoutAfter: [4096] });
+  const resumed = await download(again.exec, `${work.path}/g.bin`, `${work.path}/g-out.bin`, {
+    retries: 1,
+  });
+  assert.equal(resumed.retries, 1);
+  assert.equal(resumed.verified, "sha256");
 });
 
 Deno.test("cp: a failing remote tar reports its exit code and stderr, like kubectl", async () => {
