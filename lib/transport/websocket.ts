@@ -42,6 +42,12 @@ const SIMD_AFTER_BYTES = 1024 * 1024;
 /** Largest incoming message (after reassembly); beyond it the connection fails with 1009. */
 export const MAX_RECEIVE_MESSAGE_BYTES = 64 * 1024 * 1024;
 
+/** Close codes an endpoint may put on the wire (RFC 6455 §7.4 and the IANA registry). */
+function isSendableCloseCode(code: number): boolean {
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+    (code >= 3000 && code <= 4999);
+}
+
 /**
  * Largest number of frames one received message may come in (4,096 would carry a largest message
  * in 16 KiB pieces); more fails the connection with 1009.
@@ -500,7 +506,14 @@ class RawWebSocket implements WebSocketConn {
       return false;
     }
     if (opcode === Opcode.close) {
+      // RFC 6455 §5.5.1 and §7.4: a status code is two bytes, and only some may be sent.
+      if (payload.length === 1) {
+        throw new WebSocketProtocolError("close frame with a 1-byte payload");
+      }
       const info = decodeClosePayload(payload);
+      if (payload.length >= 2 && !isSendableCloseCode(info.code)) {
+        throw new WebSocketProtocolError(`invalid close code ${info.code}`);
+      }
       if (!this.#closeSent) {
         this.#closeSent = true;
         const echo = info.code === 1005 ? new Uint8Array() : encodeClosePayload(info.code, "");

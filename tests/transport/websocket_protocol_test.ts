@@ -132,6 +132,14 @@ Deno.test("frame-level violations fail the connection with 1002/1009 and a close
       /in more than 65536 fragments/,
       1009,
     ],
+    ["a 1-byte close payload", frame(8, Uint8Array.of(3)), /1-byte payload/, 1002],
+    [
+      "close code 1005 on the wire",
+      frame(8, Uint8Array.of(0x03, 0xed)),
+      /invalid close code 1005/,
+      1002,
+    ],
+    ["close code 999", frame(8, Uint8Array.of(0x03, 0xe7)), /invalid close code 999/, 1002],
     [
       "length beyond 2^53",
       Uint8Array.of(0x82, 127, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0),
