@@ -149,7 +149,17 @@ const STOPPED: unique symbol = Symbol("stopped");
 type Timer = ReturnType<typeof setTimeout>;
 
 /** How the connection is closed when the session ends early. */
-type CloseAction = { code?: number; reason?: string } | "none";
+/**
+ * How the session closes the connection: with this code and reason, waiting for the server's
+ * close at most `waitMs` (the handshake's own timeout when absent), or not at all.
+ */
+type CloseAction = { code?: number; reason?: string; waitMs?: number } | "none";
+
+/**
+ * How long a close waits for the server's own once the server has already let the close grace
+ * pass in silence after its status: it is not going to answer promptly either.
+ */
+const SILENT_SERVER_CLOSE_WAIT_MS = 100;
 
 /**
  * Runs one exec or attach session over `ws` (already upgraded; its `protocol` selects the
@@ -265,10 +275,19 @@ class StreamSession {
       await Promise.allSettled(tasks);
       await this.#farewell;
       if (this.#closeAction !== "none") {
-        const { code, reason } = this.#closeAction;
-        await this.ws.close(code, reason).catch((error) => {
+        const { code, reason, waitMs } = this.#closeAction;
+        const closing = this.ws.close(code, reason).catch((error) => {
           this.#log(4, () => `closing the connection failed: ${error}`);
         });
+        if (waitMs === undefined) await closing;
+        else {
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          await Promise.race([
+            closing,
+            new Promise((resolve) => timer = setTimeout(resolve, waitMs)),
+          ]);
+          clearTimeout(timer);
+        }
       }
     }
   }
@@ -602,7 +621,7 @@ class StreamSession {
     const graceMs = this.options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
     this.#closeGraceTimer = this.#setTimer(graceMs, () => {
       this.#log(4, () => `no close from the server ${formatDuration(graceMs)} after the status`);
-      this.#settleStatus({ code: 1000 });
+      this.#settleStatus({ code: 1000, waitMs: SILENT_SERVER_CLOSE_WAIT_MS });
     });
   }
 

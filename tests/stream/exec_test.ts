@@ -420,6 +420,33 @@ Deno.test("a server that never closes after the status is closed after the grace
   assert.equal(server.closeInfo?.code, 1000);
 });
 
+Deno.test("after the grace, a silent server's answer to our close is not waited for", async () => {
+  const { client, server } = memoryWebSocketPair();
+  // A server that never answers a close (the real client would wait 5 s for it).
+  const deaf = new Proxy(client, {
+    get(target, property) {
+      if (property === "close") {
+        return (code?: number, reason?: string) => {
+          void target.close(code, reason);
+          return new Promise<void>(() => {});
+        };
+      }
+      const value = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  const session = runStreamSession(deaf, { tty: false }, { closeGraceMs: 5 });
+  await server.send(frame(3, SUCCESS));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const result = await Promise.race([
+    session,
+    new Promise<"waited">((resolve) => timer = setTimeout(() => resolve("waited"), 2000)),
+  ]);
+  clearTimeout(timer);
+  assert.notEqual(result, "waited", "the session waited for the close handshake");
+  assert.equal((result as Awaited<typeof session>).exitCode, 0);
+});
+
 Deno.test("v4: stdin EOF cannot be signalled; logged at -v, the session waits for the server", async () => {
   const { client, server } = memoryWebSocketPair({ protocol: "v4.channel.k8s.io" });
   const log = logs();
