@@ -11,6 +11,7 @@
 import { FlagError } from "./flags.ts";
 import { UsageError } from "./command.ts";
 import {
+  CgiProxyError,
   ConnectError,
   InvalidHeaderError,
   ProxyError,
@@ -40,7 +41,8 @@ function connectionMessage(error: Error): string | undefined {
   if (
     error instanceof ConnectError || error instanceof TlsError || error instanceof ProxyError ||
     error instanceof TransportTimeoutError || error instanceof ExecPluginError ||
-    error instanceof OidcError || error instanceof InvalidHeaderError
+    error instanceof OidcError || error instanceof InvalidHeaderError ||
+    error instanceof CgiProxyError
   ) {
     return `Unable to connect to the server: ${error.message}`;
   }

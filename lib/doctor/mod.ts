@@ -30,6 +30,7 @@ import { parseTarget, resolvePod } from "../kube/target.ts";
 import type { ApiClient } from "../transport/types.ts";
 import { type Logger, redactUrlPassword, silentLogger } from "../log.ts";
 import { createApiClient, parseServerUrl } from "../transport/api_client.ts";
+import { CgiProxyError } from "../transport/errors.ts";
 import { type EnvReader, resolveProxy } from "../transport/proxy.ts";
 import { userAgent } from "../version.ts";
 import {
@@ -274,9 +275,22 @@ export async function* runDoctor(options: DoctorOptions): AsyncGenerator<StepRes
     }
   }
 
-  // resolveRestConfig has validated proxy-url, the only proxy setting that can be invalid:
-  // environment proxies that do not parse are ignored, as Go ignores them.
-  const route = resolveProxy(server, { proxyUrl: config.proxyUrl, env: options.env });
+  // resolveRestConfig has validated proxy-url; environment proxies that do not parse are
+  // ignored, as Go ignores them. HTTP_PROXY in a CGI environment is refused, as Go refuses it.
+  let route: ReturnType<typeof resolveProxy>;
+  try {
+    route = resolveProxy(server, { proxyUrl: config.proxyUrl, env: options.env });
+  } catch (error) {
+    if (!(error instanceof CgiProxyError)) throw error;
+    yield stepResult("dns", "fail", error.message, {
+      cause: "REQUEST_METHOD is set, so this looks like a CGI program, where HTTP_PROXY may come " +
+        "from a request's Proxy header",
+      fix:
+        "use https:// for the API server, set proxy-url in the kubeconfig, or unset REQUEST_METHOD",
+    });
+    yield* skipFrom("tcp", "no proxy decision");
+    return;
+  }
   const hop = firstHop(server, route);
   const dns = await checkDns(hop, { timeoutMs, lookup: options.lookup });
   yield dns;

@@ -78,6 +78,26 @@ export class TlsError extends Error {
 }
 
 /**
+ * `HTTP_PROXY` is set in a CGI environment (`REQUEST_METHOD` is set), where a client's `Proxy:`
+ * header becomes `HTTP_PROXY` ("httpoxy"): Go refuses to use it, and so does kubexec.
+ *
+ * @example
+ * ```ts
+ * import { CgiProxyError } from "./errors.ts";
+ * new CgiProxyError().message.startsWith("refusing to use HTTP_PROXY"); // true
+ * ```
+ */
+export class CgiProxyError extends Error {
+  /** The error name, `CgiProxyError`. */
+  override name = "CgiProxyError";
+  constructor() {
+    super(
+      "refusing to use HTTP_PROXY value in CGI environment; see golang.org/s/cgihttpproxy",
+    );
+  }
+}
+
+/**
  * A proxy refused or broke the tunnel (HTTP CONNECT status, SOCKS5 reply, bad proxy URL).
  *
  * @example

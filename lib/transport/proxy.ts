@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { ProxyError } from "./errors.ts";
+import { CgiProxyError, ProxyError } from "./errors.ts";
 import { cidrContains, type IpBytes, ipEqual, isLoopback, parseCidr, parseIp } from "./ip.ts";
 
 /** A proxy kind kubexec can tunnel through. */
@@ -136,6 +136,8 @@ function firstEnv(env: EnvReader, names: string[]): [string, string] | undefined
 /**
  * Decides which proxy, if any, carries connections to `target`.
  *
+ * @throws {CgiProxyError} for an http `target` with `HTTP_PROXY` set in a CGI environment
+ *
  * @example
  * ```ts
  * import { resolveProxy } from "./proxy.ts";
@@ -157,6 +159,8 @@ export function resolveProxy(
     : [];
   const found = firstEnv(env, names);
   if (!found) return undefined;
+  // Go's httpoxy guard, checked before NO_PROXY as Go checks it.
+  if (target.protocol === "http:" && env("REQUEST_METHOD")) throw new CgiProxyError();
   const route = parseEnvProxy(found[1], found[0]);
   if (!route) return undefined;
   const noProxy = firstEnv(env, ["NO_PROXY", "no_proxy"])?.[1] ?? "";

@@ -601,6 +601,17 @@ Deno.test("doctor: http:// to a port that speaks TLS suggests https://", async (
   });
 });
 
+Deno.test("doctor: HTTP_PROXY in a CGI environment is refused and explained", async () => {
+  const results = await diagnose({ server: "http://api.example:8080", token: "t" }, {
+    env: { HOME: "/nonexistent", REQUEST_METHOD: "GET", HTTP_PROXY: "http://127.0.0.1:9" },
+  });
+  const dns = line(results, "dns");
+  assert.equal(dns.status, "fail");
+  assert.match(dns.summary, /refusing to use HTTP_PROXY value in CGI environment/);
+  assert.match(dns.cause!, /REQUEST_METHOD is set/);
+  assert.equal(line(results, "tcp").status, "skip");
+});
+
 Deno.test("doctor: a server URL that is not http(s) fails the kubeconfig step", async () => {
   const results = await diagnose({ server: "ftp://files.example:21", token: "t" }, {
     env: { HOME: "/nonexistent" },

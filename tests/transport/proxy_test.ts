@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { createApiClient } from "../../lib/transport/api_client.ts";
 import { ConnectError, ProxyError, TlsError } from "../../lib/transport/errors.ts";
 import { parseProxyUrl, resolveProxy, useProxy } from "../../lib/transport/proxy.ts";
+import { CgiProxyError } from "../../lib/transport/errors.ts";
 import { proxyAuthorization } from "../../lib/transport/proxy_connect.ts";
 import { testPki } from "../support/pki.ts";
 import { noCredentials } from "../support/transport_credentials.ts";
@@ -339,4 +340,26 @@ Deno.test("an unreachable or untrusted proxy is a ProxyError naming it, with the
   } finally {
     await untrusted.close();
   }
+});
+
+Deno.test("HTTP_PROXY in a CGI environment is refused, as Go refuses it (httpoxy)", () => {
+  const envOf = (values: Record<string, string>) => (name: string) => values[name];
+  const http = new URL("http://api.example.com");
+  const cgi = envOf({ REQUEST_METHOD: "GET", http_proxy: "http://plain:3128", NO_PROXY: "*" });
+  assert.throws(
+    () => resolveProxy(http, { env: cgi }),
+    (error: unknown) =>
+      error instanceof CgiProxyError &&
+      error.message ===
+        "refusing to use HTTP_PROXY value in CGI environment; see golang.org/s/cgihttpproxy",
+  );
+  // https is not affected, nor a proxy-url from the kubeconfig, nor http without a proxy set.
+  const https = new URL("https://api.example.com");
+  assert.equal(
+    resolveProxy(https, { env: envOf({ REQUEST_METHOD: "GET", HTTPS_PROXY: "s:3128" }) })?.url
+      .host,
+    "s:3128",
+  );
+  assert.equal(resolveProxy(http, { env: cgi, proxyUrl: "http://p:3128" })?.url.host, "p:3128");
+  assert.equal(resolveProxy(http, { env: envOf({ REQUEST_METHOD: "GET" }) }), undefined);
 });
