@@ -5,7 +5,7 @@
  * pod that restarts its containers (`restartPolicy: Always`), worded for ephemeral containers.
  */
 import assert from "node:assert/strict";
-import { startFakeApiServer } from "../support/fake_apiserver.ts";
+import { type FakeApiServer, startFakeApiServer } from "../support/fake_apiserver.ts";
 import type { ContainerInput } from "../support/fake_apiserver/types.ts";
 import { writeKubeconfig } from "../support/kubeconfig_fixture.ts";
 import { captureIo } from "../support/cli_io.ts";
@@ -72,14 +72,22 @@ Deno.test("attach: the prompt line unless -q, and the resume line only where a r
   }
 });
 
-Deno.test("attach -it: a signal ends kubexec, not the container's shell (no EOF byte sent)", async () => {
+/** A fake API server with `shell`, a pod whose main process is an interactive shell on a TTY. */
+async function withShellPod(body: (server: FakeApiServer, kubeconfig: string) => Promise<void>) {
   const server = await startFakeApiServer({ pods: [] });
   try {
     server.pods.add({
       name: "shell",
       containers: [{ name: "app", command: ["sh", "-i"], stdin: true, tty: true }],
     });
-    const kubeconfig = await writeKubeconfig(server, { user: "token" });
+    await body(server, await writeKubeconfig(server, { user: "token" }));
+  } finally {
+    await server.close();
+  }
+}
+
+Deno.test("attach -it: a signal ends kubexec, not the container's shell (no EOF byte sent)", async () => {
+  await withShellPod(async (server, kubeconfig) => {
     const encoder = new TextEncoder();
     /** Attaches, asks the shell its pid, then ends kubexec with `signal`; the pid and exit code. */
     const attachAndSignal = async (signal: "SIGTERM" | "SIGHUP" | "SIGQUIT") => {
@@ -122,9 +130,7 @@ Deno.test("attach -it: a signal ends kubexec, not the container's shell (no EOF 
     assert.equal(third.pid, first.pid);
     const attaches = server.requests.filter((request) => request.url.pathname.endsWith("/attach"));
     assert.equal(attaches.length, 3);
-  } finally {
-    await server.close();
-  }
+  });
 });
 
 Deno.test("attach -i: piped stdin is not scanned for detach keys", async () => {
@@ -151,13 +157,7 @@ Deno.test("attach -i: piped stdin is not scanned for detach keys", async () => {
 });
 
 Deno.test("attach -it: detaching is audited as 'detached', not as a reported status", async () => {
-  const server = await startFakeApiServer({ pods: [] });
-  try {
-    server.pods.add({
-      name: "shell",
-      containers: [{ name: "app", command: ["sh", "-i"], stdin: true, tty: true }],
-    });
-    const kubeconfig = await writeKubeconfig(server, { user: "token" });
+  await withShellPod(async (server, kubeconfig) => {
     const audit = `${server.tempDir}/detach-audit.jsonl`;
     const input = new TransformStream<Uint8Array, Uint8Array>();
     const writer = input.writable.getWriter();
@@ -181,7 +181,5 @@ Deno.test("attach -it: detaching is audited as 'detached', not as a reported sta
     const [line] = (await Deno.readTextFile(audit)).trim().split("\n").map((l) => JSON.parse(l));
     assert.equal(line.endedBy, "detached");
     assert.equal(line.exitCode, 0);
-  } finally {
-    await server.close();
-  }
+  });
 });

@@ -410,38 +410,60 @@ Deno.test("summary table aligns columns and counts outcomes", () => {
   );
 });
 
+/**
+ * Starts `exec -l app=web` of a command that prints "begun" and sleeps 5 s, and waits for the
+ * first "begun"; `running` is the run's exit code (an object, so that awaiting this does not
+ * wait for the run).
+ */
+async function startSleepers(
+  kubeconfig: string,
+  captured: ReturnType<typeof captureIo>,
+  flags: string[],
+): Promise<{ running: Promise<number> }> {
+  const running = runCli(rootCommand, [
+    "--kubeconfig",
+    kubeconfig,
+    "exec",
+    "-l",
+    "app=web",
+    ...flags,
+    "--",
+    "sh",
+    "-c",
+    "echo begun; exec sleep 5",
+  ], captured.io);
+  while (!captured.stdout().includes("begun")) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return { running };
+}
+
+/** A captured Io whose signals the test sends. */
+function signallableIo() {
+  const listeners = new Set<(signal: EndingSignal) => void>();
+  const captured = captureIo({
+    env: { USER: "ops" },
+    terminal: {
+      size: () => undefined,
+      setRaw: () => {},
+      onResize: () => () => {},
+      onSignal(listener) {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+    },
+  });
+  const signal = (name: EndingSignal) => {
+    for (const listener of [...listeners]) listener(name);
+  };
+  return { captured, signal };
+}
+
 Deno.test("a signal ends the running sessions and keeps the queued ones from starting", async () => {
   await withServer(webPods(3, { env: {} }), async (server, kubeconfig) => {
-    const listeners = new Set<(signal: EndingSignal) => void>();
-    const captured = captureIo({
-      env: { USER: "ops" },
-      terminal: {
-        size: () => undefined,
-        setRaw: () => {},
-        onResize: () => () => {},
-        onSignal(listener) {
-          listeners.add(listener);
-          return () => listeners.delete(listener);
-        },
-      },
-    });
-    const running = runCli(rootCommand, [
-      "--kubeconfig",
-      kubeconfig,
-      "exec",
-      "-l",
-      "app=web",
-      "--max-parallel",
-      "1",
-      "--",
-      "sh",
-      "-c",
-      "echo begun; exec sleep 5",
-    ], captured.io);
-    while (!captured.stdout().includes("begun")) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    for (const listener of [...listeners]) listener("SIGINT");
+    const { captured, signal } = signallableIo();
+    const { running } = await startSleepers(kubeconfig, captured, ["--max-parallel", "1"]);
+    signal("SIGINT");
     assert.equal(await running, 1);
     const stderr = captured.stderr();
     assert.match(stderr, /\nweb-00 +app +130 +interrupted\n/);
@@ -453,41 +475,16 @@ Deno.test("a signal ends the running sessions and keeps the queued ones from sta
 
 Deno.test("a signal while sessions are connecting ends them as soon as they connect", async () => {
   await withServer(webPods(3, { env: {} }), async (server, kubeconfig) => {
-    const listeners = new Set<(signal: EndingSignal) => void>();
-    const captured = captureIo({
-      env: { USER: "ops" },
-      terminal: {
-        size: () => undefined,
-        setRaw: () => {},
-        onResize: () => () => {},
-        onSignal(listener) {
-          listeners.add(listener);
-          return () => listeners.delete(listener);
-        },
-      },
-    });
+    const { captured, signal } = signallableIo();
     // web-01's and web-02's upgrades are held for a while, web-00's is not.
     const slow = ({ url }: { url: URL }) =>
       url.pathname.endsWith("/exec") && !url.pathname.includes("/web-00/");
     server.faults.always({ kind: "delay", ms: 300 }, slow);
     const started = Date.now();
-    const running = runCli(rootCommand, [
-      "--kubeconfig",
-      kubeconfig,
-      "exec",
-      "-l",
-      "app=web",
-      "--",
-      "sh",
-      "-c",
-      "echo begun; exec sleep 5",
-    ], captured.io);
-    while (!captured.stdout().includes("begun")) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    const { running } = await startSleepers(kubeconfig, captured, []);
     // web-00 runs; the other two are still waiting for their upgrades.
     assert.equal(captured.stdout().match(/begun/g)?.length, 1);
-    for (const listener of [...listeners]) listener("SIGINT");
+    signal("SIGINT");
     assert.equal(await running, 1);
     assert.ok(Date.now() - started < 4000, "the sleeping commands were not waited for");
     const stderr = captured.stderr();

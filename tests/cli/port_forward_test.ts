@@ -303,81 +303,75 @@ Deno.test("port-forward legacy: a connection dropped by the server is reported, 
   );
 });
 
-/** The kubeconfig's server moved to a relay in front of the fake API server. */
-async function throughRelay(kubeconfig: string, server: FakeApiServer): Promise<TcpRelay> {
-  const relay = startTcpRelay(Number(new URL(server.url).port));
-  const text = await Deno.readTextFile(kubeconfig);
-  await Deno.writeTextFile(kubeconfig, text.replace(server.url, `https://127.0.0.1:${relay.port}`));
-  return relay;
+/**
+ * Runs `body` with web-0 forwarding to an exchange service, and the kubeconfig's server moved to
+ * a relay in front of the fake API server (which the test cuts or pauses).
+ */
+async function withRelayedServer(body: (relay: TcpRelay, kubeconfig: string) => Promise<void>) {
+  const exchange = startExchangeService();
+  await withServer(
+    [exchange],
+    [pod("web-0", { 80: exchange.port })],
+    async (server, kubeconfig) => {
+      const relay = startTcpRelay(Number(new URL(server.url).port));
+      try {
+        const text = await Deno.readTextFile(kubeconfig);
+        await Deno.writeTextFile(
+          kubeconfig,
+          text.replace(server.url, `https://127.0.0.1:${relay.port}`),
+        );
+        await body(relay, kubeconfig);
+      } finally {
+        relay.close();
+      }
+    },
+  );
 }
 
 Deno.test("port-forward tunnel: a lost API connection is named as such while the pod runs", async () => {
-  const exchange = startExchangeService();
-  await withServer(
-    [exchange],
-    [pod("web-0", { 80: exchange.port })],
-    async (server, kubeconfig) => {
-      const relay = await throughRelay(kubeconfig, server);
-      try {
-        const forward = startForward(kubeconfig, ["--protocol", "tunnel", "web-0", ":80"]);
-        const local = await forward.localPort(80);
-        assert.equal((await runExchange(local, 1024, 1024)).ok, true);
-        relay.cut();
-        assert.equal(await forward.done, 1);
-        assert.match(
-          forward.stderr(),
-          /^error: lost connection to pod "web-0": the connection ended\n/,
-        );
-        assert.doesNotMatch(forward.stderr(), /lost connection to pod: /, "said once");
-        assert.match(
-          forward.stderr(),
-          /hint: the stream to the API server ended while the pod still runs/,
-        );
-      } finally {
-        relay.close();
-      }
-    },
-  );
+  await withRelayedServer(async (relay, kubeconfig) => {
+    const forward = startForward(kubeconfig, ["--protocol", "tunnel", "web-0", ":80"]);
+    const local = await forward.localPort(80);
+    assert.equal((await runExchange(local, 1024, 1024)).ok, true);
+    relay.cut();
+    assert.equal(await forward.done, 1);
+    assert.match(
+      forward.stderr(),
+      /^error: lost connection to pod "web-0": the connection ended\n/,
+    );
+    assert.doesNotMatch(forward.stderr(), /lost connection to pod: /, "said once");
+    assert.match(
+      forward.stderr(),
+      /hint: the stream to the API server ended while the pod still runs/,
+    );
+  });
 });
 
 Deno.test("port-forward --reconnect: an API server unreachable for a while is waited for", async () => {
-  const exchange = startExchangeService();
-  await withServer(
-    [exchange],
-    [pod("web-0", { 80: exchange.port })],
-    async (server, kubeconfig) => {
-      const relay = await throughRelay(kubeconfig, server);
-      try {
-        const forward = startForward(kubeconfig, [
-          "--protocol",
-          "tunnel",
-          "--reconnect",
-          "--pod-running-timeout",
-          "30s",
-          "web-0",
-          ":80",
-        ]);
-        const local = await forward.localPort(80);
-        assert.equal((await runExchange(local, 1024, 1024)).ok, true);
-        // The path to the API server goes dark for 2.5 s, then comes back.
-        relay.pause();
-        relay.cut();
-        await new Promise((resolve) => setTimeout(resolve, 2500));
-        relay.resume();
-        while (!forward.stderr().includes("Forwarding to pod web-0")) {
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-        assert.match(
-          forward.stderr(),
-          /Lost the connection \(the connection ended\); re-resolving/,
-        );
-        assert.equal((await runExchange(local, 1024, 1024)).ok, true);
-        assert.equal(await forward.stop(), 0);
-      } finally {
-        relay.close();
-      }
-    },
-  );
+  await withRelayedServer(async (relay, kubeconfig) => {
+    const forward = startForward(kubeconfig, [
+      "--protocol",
+      "tunnel",
+      "--reconnect",
+      "--pod-running-timeout",
+      "30s",
+      "web-0",
+      ":80",
+    ]);
+    const local = await forward.localPort(80);
+    assert.equal((await runExchange(local, 1024, 1024)).ok, true);
+    // The path to the API server goes dark for 2.5 s, then comes back.
+    relay.pause();
+    relay.cut();
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    relay.resume();
+    while (!forward.stderr().includes("Forwarding to pod web-0")) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.match(forward.stderr(), /Lost the connection \(the connection ended\); re-resolving/);
+    assert.equal((await runExchange(local, 1024, 1024)).ok, true);
+    assert.equal(await forward.stop(), 0);
+  });
 });
 
 Deno.test("port-forward: svc/NAME maps the service port through targetPort; named pod ports", async () => {
