@@ -479,14 +479,13 @@ Deno.test("a signal while sessions are connecting ends them as soon as they conn
     // web-01's and web-02's upgrades are held for a while, web-00's is not.
     const slow = ({ url }: { url: URL }) =>
       url.pathname.endsWith("/exec") && !url.pathname.includes("/web-00/");
-    server.faults.always({ kind: "delay", ms: 300 }, slow);
-    const started = Date.now();
+    server.faults.always({ kind: "delay", ms: 2000 }, slow);
     const { running } = await startSleepers(kubeconfig, captured, []);
-    // web-00 runs; the other two are still waiting for their upgrades.
+    // web-00 runs; the other two are still waiting for their upgrades. Without the interruption
+    // reaching them they would connect, run their 5 s and report "0 ok".
     assert.equal(captured.stdout().match(/begun/g)?.length, 1);
     signal("SIGINT");
     assert.equal(await running, 1);
-    assert.ok(Date.now() - started < 4000, "the sleeping commands were not waited for");
     const stderr = captured.stderr();
     for (const pod of ["web-00", "web-01", "web-02"]) {
       assert.match(stderr, new RegExp(`\\n${pod} +app +130 +interrupted\\n`), stderr);

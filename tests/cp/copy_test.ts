@@ -335,16 +335,29 @@ Deno.test("cp: a file that changes between resumed attempts is named as changed"
   await using work = await tempDir();
   await using sandbox = await localExec({ cutStdoutAfter: [4096] });
   await writeRandomFile(`${work.path}/f.bin`, 20_000, 1);
+  // In order, whatever the machine's speed: the first attempt's sha256sum ends, then the file
+  // changes (same size, different bytes after the resume offset), then the resumed tar runs.
+  let digestTaken!: () => void;
+  const firstDigest = new Promise<void>((resolve) => digestTaken = resolve);
+  let changed!: () => void;
+  const fileChanged = new Promise<void>((resolve) => changed = resolve);
+  let streams = 0;
+  const ordered: RemoteExec = async (command, io) => {
+    if (command[0] !== "sha256sum" && streams++ > 0) await fileChanged;
+    const result = await sandbox.exec(command, io);
+    if (command[0] === "sha256sum") digestTaken();
+    return result;
+  };
   const changeTail = () => {
-    // Same size, different bytes after the resume offset: the tar stream resumes cleanly.
     const bytes = Deno.readFileSync(`${work.path}/f.bin`);
     bytes.fill(7, 15_000);
     Deno.writeFileSync(`${work.path}/f.bin`, bytes);
+    changed();
   };
   await assert.rejects(
-    download(sandbox.exec, `${work.path}/f.bin`, `${work.path}/out.bin`, {
+    download(ordered, `${work.path}/f.bin`, `${work.path}/out.bin`, {
       retries: 1,
-      onRetry: changeTail,
+      onRetry: () => void firstDigest.then(changeTail),
     }),
     (error: unknown) =>
       error instanceof SourceChangedError && /changed in the container during the copy/.test(
