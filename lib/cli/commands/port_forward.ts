@@ -602,7 +602,7 @@ async function runPortForward(context: CommandContext): Promise<number> {
       // Tried again until --pod-running-timeout: an API server that is briefly unreachable (a
       // restart, a network blip) must not end a forward that --reconnect asked to keep.
       const deadline = Date.now() + options.podRunningTimeoutMs;
-      while (true) {
+      while (!stopping) {
         try {
           resolved = await resolveTarget(client, namespace, options);
           forwarder = await openForwarder(
@@ -612,6 +612,11 @@ async function runPortForward(context: CommandContext): Promise<number> {
             options,
             global,
           );
+          // Stopped while this one was opening: it is not the one the shutdown closes.
+          if (stopping) {
+            await forwarder.close().catch(() => {});
+            return;
+          }
           watchLost(forwarder);
           await out.stderr(`Forwarding to pod ${resolved.pod.metadata.name}\n`);
           return;
