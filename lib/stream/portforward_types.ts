@@ -35,9 +35,12 @@ export interface PortForwarder {
 
 /** The tunnel or WebSocket carrying port-forward streams broke. */
 export class PortForwardLostError extends Error {
+  /** What was observed, without the "lost connection to pod" the message starts with. */
+  readonly reason: string;
   /** @param reason what was observed (close code, reset, read error) */
   constructor(reason: string) {
     super(`lost connection to pod: ${reason}`);
     this.name = "PortForwardLostError";
+    this.reason = reason;
   }
 }

@@ -27,7 +27,7 @@ import {
   type PortForwardProtocolChoice,
   portForwardProtocolChoice,
 } from "../../stream/portforward_open.ts";
-import type { PortForwarder } from "../../stream/portforward_types.ts";
+import { type PortForwarder, PortForwardLostError } from "../../stream/portforward_types.ts";
 import { TUNNEL_PORT_FORWARD_PROTOCOL } from "../../stream/portforward_tunnel.ts";
 
 /** A service as far as port-forward reads it. */
@@ -488,12 +488,12 @@ class PodGoneError extends Error {
   hint: string;
   /**
    * @param pod the pod forwarded to
-   * @param why what was seen, without a "lost connection to pod" of its own
+   * @param why what was seen
    * @param cause the pod's state, or the connection (the pod may be fine)
    * @param reconnect whether --reconnect tried, and failed, to start again
    */
   constructor(pod: string, why: string, cause: LossCause, reconnect: boolean) {
-    super(`lost connection to pod "${pod}": ${why.replace(/^lost connection to pod: /, "")}`);
+    super(`lost connection to pod "${pod}": ${why}`);
     this.name = "PodGoneError";
     this.hint = reconnect
       ? "the target could not be resolved and reached again within --pod-running-timeout"
@@ -593,11 +593,10 @@ async function runPortForward(context: CommandContext): Promise<number> {
         });
         return;
       }
-      const shown = why.replace(/^lost connection to pod: /, "");
       await out.stderr(
         `Lost ${
           cause === "pod" ? "the pod" : "the connection"
-        } (${shown}); re-resolving ${options.target}\n`,
+        } (${why}); re-resolving ${options.target}\n`,
       );
       // Tried again until --pod-running-timeout: an API server that is briefly unreachable (a
       // restart, a network blip) must not end a forward that --reconnect asked to keep.
@@ -626,7 +625,7 @@ async function runPortForward(context: CommandContext): Promise<number> {
               kind: "error",
               error: new PodGoneError(
                 resolved.pod.metadata.name,
-                `${shown}; ${(error as Error).message}`,
+                `${why}; ${(error as Error).message}`,
                 cause,
                 true,
               ),
@@ -658,7 +657,8 @@ async function runPortForward(context: CommandContext): Promise<number> {
       global.logger(2, () => `port-forward: ${error.message}`);
       const problem = await podProblem(client, namespace, resolved.pod.metadata.name);
       if (watched === forwarder) {
-        await replaceForwarder(problem ?? error.message, problem ? "pod" : "connection");
+        const seen = error instanceof PortForwardLostError ? error.reason : error.message;
+        await replaceForwarder(problem ?? seen, problem ? "pod" : "connection");
       }
     });
   };
