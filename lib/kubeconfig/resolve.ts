@@ -162,6 +162,14 @@ function absoluteUserPaths(user: AuthInfo, origin: string): AuthInfo {
   return resolved;
 }
 
+/** A stored cluster entry over the default server, its CA path made absolute against `origin`. */
+function clusterEntry(cluster: Cluster, origin: string, server: string | undefined): Cluster {
+  const resolved: Cluster = { server, ...cluster };
+  const authority = resolved["certificate-authority"];
+  if (authority) resolved["certificate-authority"] = resolveEntryPath(authority, origin);
+  return resolved;
+}
+
 function select(
   config: LoadedConfig,
   overrides: ConfigOverrides,
@@ -201,13 +209,9 @@ function select(
 
   const clusterName = context.cluster ?? "";
   const storedCluster = config.clusters.get(clusterName);
-  const cluster: Cluster = { server: defaultServer, ...storedCluster?.value };
-  if (cluster["certificate-authority"] && storedCluster) {
-    cluster["certificate-authority"] = resolveEntryPath(
-      cluster["certificate-authority"],
-      storedCluster.origin,
-    );
-  }
+  const cluster: Cluster = storedCluster
+    ? clusterEntry(storedCluster.value, storedCluster.origin, defaultServer)
+    : { server: defaultServer };
   const clusterError = !storedCluster && overrides.cluster
     ? `cluster "${clusterName}" does not exist`
     : undefined;
@@ -382,9 +386,7 @@ async function confirmUsable(config: LoadedConfig, selection: Selection): Promis
     ...await locateProblems(clusterProblems, selection.clusterOrigin, async () => {
       const stored = config.clusters.get(selection.clusterName);
       if (!stored) return [];
-      const entry: Cluster = { server: cluster.server, ...stored.value };
-      const authority = entry["certificate-authority"];
-      if (authority) entry["certificate-authority"] = resolveEntryPath(authority, stored.origin);
+      const entry = clusterEntry(stored.value, stored.origin, cluster.server);
       return await validateCluster(selection.clusterName, entry);
     }),
   );
