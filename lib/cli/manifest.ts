@@ -6,6 +6,7 @@
  * @module
  */
 import { parseAll } from "../yaml/parse.ts";
+import { parseTarget, TargetError } from "../kube/target.ts";
 
 /** What a manifest names: the target in `TYPE/NAME` form and the object's own namespace. */
 export interface ManifestTarget {
@@ -28,18 +29,6 @@ export class ManifestError extends Error {
     this.name = "ManifestError";
   }
 }
-
-/** The kinds kubectl can find a pod for (`group/Kind`), as `TYPE/NAME` targets resolve them. */
-const ATTACHABLE = new Set([
-  "/Pod",
-  "/Service",
-  "/ReplicationController",
-  "apps/Deployment",
-  "apps/StatefulSet",
-  "apps/DaemonSet",
-  "apps/ReplicaSet",
-  "batch/Job",
-]);
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
@@ -116,14 +105,18 @@ export function objectTarget({ object, file }: ManifestObject): ManifestTarget {
   const slash = apiVersion.indexOf("/");
   const group = slash < 0 ? "" : apiVersion.slice(0, slash);
   const version = apiVersion.slice(slash + 1);
-  if (!ATTACHABLE.has(`${group}/${kind}`)) {
+  const type = slash < 0 ? kind.toLowerCase() : `${kind.toLowerCase()}.${version}.${group}`;
+  // The kinds a pod can be found for are the ones TYPE/NAME targets resolve.
+  try {
+    parseTarget(`${type}/${name}`);
+  } catch (error) {
+    if (!(error instanceof TargetError)) throw error;
     // kubectl's words (polymorphichelpers), with the Go type it would have decoded.
     const goType = group === "" || !group.includes(".") || group.endsWith(".k8s.io")
       ? `*${version}.${kind}`
       : "*unstructured.Unstructured";
     throw new ManifestError(`cannot attach to ${goType}: selector for ${goType} not implemented`);
   }
-  const type = slash < 0 ? kind.toLowerCase() : `${kind.toLowerCase()}.${version}.${group}`;
   const namespace = typeof metadata.namespace === "string" && metadata.namespace !== ""
     ? metadata.namespace
     : undefined;
