@@ -8,7 +8,7 @@
 import type { ApiClient, ApiResponse } from "../transport/types.ts";
 import { UpgradeError } from "../transport/errors.ts";
 import { StatusError, statusErrorFromResponse } from "../kube/status.ts";
-import { pathSegment } from "../kube/pods.ts";
+import { pathSegment, type Pod } from "../kube/pods.ts";
 import { resolvePod } from "../kube/target.ts";
 import { chooseContainer } from "../kube/containers.ts";
 import { type StepResult, stepResult } from "./types.ts";
@@ -425,12 +425,19 @@ function upgradeFailure(error: Error): { summary: string; cause: string; fix: st
  */
 export async function checkProtocol(
   client: ApiClient,
-  options: { namespace: string; target: string; container: string; timeoutMs: number },
+  options: {
+    namespace: string;
+    target: string;
+    /** The target's pod when the caller resolved it already. */
+    pod?: Pod;
+    container: string;
+    timeoutMs: number;
+  },
 ): Promise<StepResult> {
   let path: string;
   let where: string;
   try {
-    const pod = await resolvePod(client, options.namespace, options.target, {
+    const pod = options.pod ?? await resolvePod(client, options.namespace, options.target, {
       timeoutMs: options.timeoutMs,
     });
     const { container } = chooseContainer(pod, options.container);

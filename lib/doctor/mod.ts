@@ -26,8 +26,9 @@ import {
 import type { ClientCertificate, CredentialProvider } from "../auth/types.ts";
 import { type ConfigOverrides, resolveRestConfig } from "../kubeconfig/mod.ts";
 import type { RestConfig } from "../kubeconfig/types.ts";
-import { parseTarget, resolvePod } from "../kube/target.ts";
+import { parseTarget, resolvePod, type TargetRef } from "../kube/target.ts";
 import type { ApiClient } from "../transport/types.ts";
+import type { Pod } from "../kube/pods.ts";
 import { type Logger, redactUrlPassword, silentLogger } from "../log.ts";
 import { createApiClient, parseServerUrl } from "../transport/api_client.ts";
 import { CgiProxyError } from "../transport/errors.ts";
@@ -352,10 +353,11 @@ export async function* runDoctor(options: DoctorOptions): AsyncGenerator<StepRes
     yield* skipFrom("authorization", "not authenticated");
     return;
   }
+  const found = await targetPod(client, config.namespace, options.target, timeoutMs);
   yield* await checkAuthorization(
     client,
     config.namespace,
-    await podNameOf(client, config.namespace, options.target, timeoutMs),
+    found.name,
     authentication.identity?.username,
   );
   if (!options.target) {
@@ -369,28 +371,35 @@ export async function* runDoctor(options: DoctorOptions): AsyncGenerator<StepRes
   yield await checkProtocol(client, {
     namespace: config.namespace,
     target: options.target,
+    pod: found.pod,
     container: options.container ?? "",
     timeoutMs,
   });
 }
 
 /**
- * The pod a target names, for the access review: a pod by its name, a workload's by resolving it
- * as exec will (RBAC may allow exec in that pod only, through resourceNames). Undefined when it
- * cannot be found: the review then asks about the namespace, and the protocol step says why.
+ * The pod a target names, resolved once for both API steps: the access review asks about it (RBAC
+ * may allow exec in that pod only, through resourceNames) and the protocol step tries it. When it
+ * cannot be read, a pod's name still serves the review (exec may be allowed where get is not),
+ * and the protocol step resolves it again to say why.
  */
-async function podNameOf(
+async function targetPod(
   client: ApiClient,
   namespace: string,
   target: string | undefined,
   timeoutMs: number,
-): Promise<string | undefined> {
-  if (!target) return undefined;
+): Promise<{ name?: string; pod?: Pod }> {
+  if (!target) return {};
+  let ref: TargetRef;
   try {
-    const ref = parseTarget(target);
-    if (ref.resource === "pods") return ref.name;
-    return (await resolvePod(client, namespace, target, { timeoutMs })).metadata.name;
+    ref = parseTarget(target);
   } catch {
-    return undefined;
+    return {};
+  }
+  try {
+    const pod = await resolvePod(client, namespace, target, { timeoutMs });
+    return { name: pod.metadata.name, pod };
+  } catch {
+    return ref.resource === "pods" ? { name: ref.name } : {};
   }
 }
