@@ -248,9 +248,8 @@ function proxyFailure(
   const message = (error as Error).message;
   const summary = `${route.kind} proxy ${proxy} (from ${route.source}) gave no tunnel to ${target}`;
   const refusal = error instanceof ProxyError ? error.refusal : undefined;
-  const detail = error instanceof ProxyError && error.status !== undefined
-    ? message.replace(/^.*: /, "")
-    : message;
+  // The proxy's own answer (a CONNECT status, a SOCKS reply) without the error's prefixes.
+  const detail = refusal !== undefined ? message.replace(/^.*: /, "") : message;
   if (refusal === "credentials") {
     const scheme = route.url.protocol.slice(0, -1);
     return route.url.username || route.url.password
@@ -278,7 +277,7 @@ function proxyFailure(
       "fail",
       `${summary}: the proxy refused ${
         route.kind.startsWith("socks") ? "the connection" : "CONNECT"
-      } (${route.kind.startsWith("socks") ? message.replace(/^.*: /, "") : detail})`,
+      } (${detail})`,
       {
         cause:
           `the proxy does not allow tunnels to ${target} (many allow CONNECT only to port 443)`,

@@ -122,6 +122,7 @@ function describeValidity(certificate: CertificateInfo, now: Date): string {
  */
 export async function checkTls(check: TlsCheck): Promise<StepResult[]> {
   const results: StepResult[] = [];
+  const mismatch = check.clientCert !== undefined && !keyMatches(check.clientCert);
   if (check.server.protocol === "http:") {
     check.conn.close();
     results.push(stepResult("tls", "warn", `plain HTTP to ${check.server.host}: no TLS`, {
@@ -131,7 +132,6 @@ export async function checkTls(check: TlsCheck): Promise<StepResult[]> {
   } else {
     // A key that is not the certificate's stops every handshake before it starts: judge the
     // server without it, and put the blame on the client certificate's line.
-    const mismatch = check.clientCert !== undefined && !keyMatches(check.clientCert);
     const withoutPair = {
       ...check,
       clientCert: undefined,
@@ -140,9 +140,7 @@ export async function checkTls(check: TlsCheck): Promise<StepResult[]> {
     results.push(await checkServerCertificate(mismatch ? withoutPair : check));
   }
   if (check.clientCert) {
-    results.push(
-      checkClientCertificate(check.clientCert.certPem, check.now, check.clientCert.keyPem),
-    );
+    results.push(checkClientCertificate(check.clientCert.certPem, check.now, !mismatch));
   }
   return results;
 }
@@ -315,8 +313,8 @@ function serverCertificateFailure(
 }
 
 /**
- * Reports on a client certificate: its private key not being the certificate's fails (no TLS
- * connection can be made), expired or not yet valid fails (the API server answers 401), expiring
+ * Reports on a client certificate: a private key that is not the certificate's
+ * (`keyMatchesCertificate` false, see `keyMatches`) fails (no TLS connection can be made), expired or not yet valid fails (the API server answers 401), expiring
  * within {@linkcode EXPIRY_WARNING_DAYS} warns.
  *
  * @example
@@ -325,7 +323,11 @@ function serverCertificateFailure(
  * checkClientCertificate(certPem, new Date()).status; // "ok"
  * ```
  */
-export function checkClientCertificate(certPem: string, now: Date, keyPem?: string): StepResult {
+export function checkClientCertificate(
+  certPem: string,
+  now: Date,
+  keyMatchesCertificate = true,
+): StepResult {
   let certificate: CertificateInfo;
   try {
     const [der] = pemCertificates(certPem);
@@ -342,7 +344,7 @@ export function checkClientCertificate(certPem: string, now: Date, keyPem?: stri
     ? ` (groups ${certificate.subject.organizations.join(", ")})`
     : "";
   const who = `client certificate for user ${certificate.subject.commonName ?? "(no CN)"}${groups}`;
-  if (keyPem !== undefined && !keyMatches({ certPem, keyPem })) {
+  if (!keyMatchesCertificate) {
     return stepResult("tls", "fail", `${who}: its private key does not match it`, {
       cause:
         "client-key (or client-key-data) is not the private key of client-certificate (or -data): no TLS connection can be made with the pair",
