@@ -36,6 +36,7 @@ import {
   RemoteCommandError,
   RemoteToolMissingError,
   SourceChangedError,
+  TarFormatError,
   VerificationError,
 } from "./errors.ts";
 import { type ExtractProgress, type ExtractResult, extractTar } from "./extract.ts";
@@ -593,6 +594,7 @@ async function downloadWithTar(
   const firstCommand = ["tar", tarFlags, "-", tarPath];
   let extracted: ExtractResult;
   let retries: number;
+  let resumed = false;
   try {
     const outcome = await streamWithResume(
       exec,
@@ -601,7 +603,13 @@ async function downloadWithTar(
           ? firstCommand
           : ["sh", "-c", RESUME_TAR_SCRIPT, "sh", tarPath, String(offset + 1), tarFlags],
       sink,
-      options,
+      {
+        ...options,
+        onRetry: (retry) => {
+          resumed = true;
+          options.onRetry?.(retry);
+        },
+      },
       stderr,
     );
     if (outcome.kind === "missing") {
@@ -624,7 +632,15 @@ async function downloadWithTar(
     await sink.abort(error).catch(() => {});
     await extraction.catch(() => {});
     // Do not leave the verification command running behind a failed copy.
-    await remoteDigest?.catch(() => {});
+    const before = await remoteDigest?.catch(() => undefined);
+    // A file that grew or shrank between attempts makes the resumed archive stop lining up with
+    // the first one's headers: say that it changed rather than that the archive is malformed.
+    if (resumed && error instanceof TarFormatError && before !== undefined) {
+      const after = await remoteSha256(exec, source).catch(() => undefined);
+      if (after !== undefined && after !== before) {
+        throw new SourceChangedError(source, before, after);
+      }
+    }
     throw error;
   }
   const result: CopyResult = {

@@ -331,34 +331,45 @@ Deno.test("cp: resumed attempts keep tar's exit status, not tail's", async () =>
   );
 });
 
-Deno.test("cp: a file that changes between resumed attempts is named as changed", async () => {
-  await using work = await tempDir();
-  await using sandbox = await localExec({ cutStdoutAfter: [4096] });
-  await writeRandomFile(`${work.path}/f.bin`, 20_000, 1);
-  // In order, whatever the machine's speed: the first attempt's sha256sum ends, then the file
-  // changes (same size, different bytes after the resume offset), then the resumed tar runs.
+/**
+ * Runs `change` between a resumed download's attempts, in order whatever the machine's speed: the
+ * first attempt's sha256sum ends, then the file changes, then the resumed tar runs.
+ */
+function changeBetweenAttempts(
+  inner: RemoteExec,
+  change: () => void,
+): { exec: RemoteExec; onRetry: () => void } {
   let digestTaken!: () => void;
   const firstDigest = new Promise<void>((resolve) => digestTaken = resolve);
   let changed!: () => void;
   const fileChanged = new Promise<void>((resolve) => changed = resolve);
   let streams = 0;
-  const ordered: RemoteExec = async (command, io) => {
+  const exec: RemoteExec = async (command, io) => {
     if (command[0] !== "sha256sum" && streams++ > 0) await fileChanged;
-    const result = await sandbox.exec(command, io);
+    const result = await inner(command, io);
     if (command[0] === "sha256sum") digestTaken();
     return result;
   };
-  const changeTail = () => {
+  const onRetry = () =>
+    void firstDigest.then(() => {
+      change();
+      changed();
+    });
+  return { exec, onRetry };
+}
+
+Deno.test("cp: a file that changes between resumed attempts is named as changed", async () => {
+  await using work = await tempDir();
+  await using sandbox = await localExec({ cutStdoutAfter: [4096] });
+  await writeRandomFile(`${work.path}/f.bin`, 20_000, 1);
+  // Same size, different bytes after the resume offset.
+  const { exec, onRetry } = changeBetweenAttempts(sandbox.exec, () => {
     const bytes = Deno.readFileSync(`${work.path}/f.bin`);
     bytes.fill(7, 15_000);
     Deno.writeFileSync(`${work.path}/f.bin`, bytes);
-    changed();
-  };
+  });
   await assert.rejects(
-    download(ordered, `${work.path}/f.bin`, `${work.path}/out.bin`, {
-      retries: 1,
-      onRetry: () => void firstDigest.then(changeTail),
-    }),
+    download(exec, `${work.path}/f.bin`, `${work.path}/out.bin`, { retries: 1, onRetry }),
     (error: unknown) =>
       error instanceof SourceChangedError && /changed in the container during the copy/.test(
         error.message,
@@ -372,6 +383,29 @@ Deno.test("cp: a file that changes between resumed attempts is named as changed"
   });
   assert.equal(resumed.retries, 1);
   assert.equal(resumed.verified, "sha256");
+});
+
+Deno.test("cp: a file that grows or shrinks between resumed attempts is named as changed", async () => {
+  await using work = await tempDir();
+  for (const [name, resize] of [["grows", 25_000], ["shrinks", 12_000]] as const) {
+    await using sandbox = await localExec({ cutStdoutAfter: [4096] });
+    const source = `${work.path}/${name}.bin`;
+    await writeRandomFile(source, 20_000, 3);
+    const { exec, onRetry } = changeBetweenAttempts(sandbox.exec, () => {
+      const bytes = Deno.readFileSync(source);
+      const next = new Uint8Array(resize);
+      next.set(bytes.subarray(0, Math.min(resize, bytes.length)));
+      next.fill(9, bytes.length);
+      Deno.writeFileSync(source, next);
+    });
+    await assert.rejects(
+      download(exec, source, `${work.path}/${name}-out.bin`, { retries: 1, onRetry }),
+      (error: unknown) =>
+        error instanceof SourceChangedError &&
+        /changed in the container during the copy/.test(error.message),
+      name,
+    );
+  }
 });
 
 Deno.test("cp: a failing remote tar reports its exit code and stderr, like kubectl", async () => {
