@@ -374,6 +374,33 @@ Deno.test("port-forward --reconnect: an API server unreachable for a while is wa
   });
 });
 
+Deno.test("port-forward --reconnect: a stop during the retries opens nothing more", async () => {
+  await withRelayedServer(async (relay, kubeconfig) => {
+    const forward = startForward(kubeconfig, [
+      "--protocol",
+      "tunnel",
+      "--reconnect",
+      "--pod-running-timeout",
+      "30s",
+      "web-0",
+      ":80",
+    ]);
+    const local = await forward.localPort(80);
+    assert.equal((await runExchange(local, 1024, 1024)).ok, true);
+    relay.pause();
+    relay.cut();
+    while (!forward.stderr().includes("re-resolving")) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // Ctrl-C while the retries wait, and the API server back at once: the next retry would
+    // succeed, but the command has stopped.
+    const stopped = forward.stop();
+    relay.resume();
+    assert.equal(await stopped, 0);
+    assert.doesNotMatch(forward.stderr(), /Forwarding to pod web-0/);
+  });
+});
+
 Deno.test("port-forward: svc/NAME maps the service port through targetPort; named pod ports", async () => {
   const exchange = startExchangeService();
   const service = {
