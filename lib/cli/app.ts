@@ -22,13 +22,18 @@ import { createLogger } from "./logging.ts";
 
 const ROOT_NAME = "kubexec";
 
-/** Global flags that take a value, so the command search can skip it. */
-function takesValue(arg: string): boolean {
+/**
+ * Whether the command search takes the argument after `arg` as its value, by cobra's rule
+ * (`stripFlags`): a flag without `=` takes one unless it is a known boolean. An unknown flag is
+ * assumed to take one, and `-h`/`--help` are unknown at this point (cobra adds them to the command
+ * it found): `kubectl -h exec` prints the root's help, `kubectl config -o json view` runs `view`.
+ */
+function takesValue(arg: string, known: readonly FlagSpec[]): boolean {
   if (arg.includes("=")) return false;
-  const spec = arg.startsWith("--")
-    ? GLOBAL_FLAGS.find((flag) => flag.name === arg.slice(2))
-    : GLOBAL_FLAGS.find((flag) => flag.short === arg.slice(1) && arg.length === 2);
-  return spec !== undefined && spec.type !== "bool";
+  if (arg.startsWith("--")) {
+    return known.find((flag) => flag.name === arg.slice(2))?.type !== "bool";
+  }
+  return arg.length === 2 && known.find((flag) => flag.short === arg.slice(1))?.type !== "bool";
 }
 
 /** Finds the command path (`config view`) in argv and returns it with the remaining argv. */
@@ -42,12 +47,15 @@ async function locate(
   for (; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--") break;
+    const current = path[path.length - 1];
     if (arg.startsWith("-")) {
-      rest.push(arg);
-      if (takesValue(arg) && i + 1 < argv.length) rest.push(argv[++i]);
+      if (takesValue(arg, [...(current.flags ?? []), ...GLOBAL_FLAGS])) {
+        // cobra stops searching when such a flag has at most one argument after it.
+        if (i + 2 >= argv.length) break;
+        rest.push(arg, argv[++i]);
+      } else rest.push(arg);
       continue;
     }
-    const current = path[path.length - 1];
     const next = current.subcommands?.find((command) => command.name === arg);
     if (!next) break;
     if (next.connects) warmUpTls();
@@ -152,6 +160,9 @@ function editDistance(a: string, b: string): number {
 /**
  * Runs the CLI for `argv` and resolves to the exit code. Never exits the process.
  *
+ * A `--` in front of everything is dropped: `deno task kubexec -- exec …` passes it on, and in
+ * that place it means nothing else (kubectl prints its help there).
+ *
  * @example
  * ```ts
  * import { runCli } from "./app.ts";
@@ -159,6 +170,7 @@ function editDistance(a: string, b: string): number {
  * ```
  */
 export async function runCli(root: Command, argv: string[], io: Io): Promise<number> {
+  if (argv[0] === "--") argv = argv.slice(1);
   const { path, rest } = await locate(root, argv);
   const command = path[path.length - 1];
   const fullPath = commandPath(path);

@@ -3,6 +3,7 @@ import { runCli } from "../../lib/cli/app.ts";
 import { rootCommand } from "../../lib/cli/root.ts";
 import { captureIo } from "../support/cli_io.ts";
 import { VERSION } from "../../lib/version.ts";
+import { kubectlPath, runKubectl } from "../support/oracle.ts";
 
 Deno.test("version prints the version from deno.json, also as JSON", async () => {
   const plain = captureIo();
@@ -75,6 +76,68 @@ Deno.test("root help lists commands kubectl-style; unknown commands fail", async
   const groupHelp = captureIo();
   assert.equal(await runCli(rootCommand, ["config", "bogus", "--help"], groupHelp.io), 0);
   assert.match(groupHelp.stdout(), /^Display kubeconfig files/);
+});
+
+Deno.test("the command search takes flag values by cobra's rule, as kubectl finds commands", async () => {
+  // While searching, a flag without "=" takes the next argument unless it is a known boolean; an
+  // unknown flag (and -h, not yet defined) is taken to have one; with at most one argument after
+  // such a flag the search stops.
+  const cases: { argv: string[]; code: number; stderr?: string; rootHelp?: boolean }[] = [
+    {
+      argv: ["--foo", "version"],
+      code: 1,
+      stderr: "Error: unknown flag: --foo\nSee 'kubexec --help' for usage.\n",
+    },
+    {
+      argv: ["--foo", "bar", "version"],
+      code: 1,
+      stderr: "Error: unknown flag: --foo\nSee 'kubexec version --help' for usage.\n",
+    },
+    {
+      argv: ["config", "--foo", "x", "view"],
+      code: 1,
+      stderr: "Error: unknown flag: --foo\nSee 'kubexec config view --help' for usage.\n",
+    },
+    { argv: ["-h", "exec"], code: 0, rootHelp: true },
+    { argv: ["--help", "exec"], code: 0, rootHelp: true },
+    { argv: ["exec", "-h"], code: 0, rootHelp: false },
+    { argv: ["--insecure-skip-tls-verify", "exec", "--help"], code: 0, rootHelp: false },
+  ];
+  const isRootHelp = (text: string, name: string) =>
+    text.includes(`Use "${name} <command> --help" for more information about a given command.`);
+  for (const { argv, code, stderr, rootHelp } of cases) {
+    const captured = captureIo();
+    assert.equal(await runCli(rootCommand, argv, captured.io), code, argv.join(" "));
+    if (stderr !== undefined) assert.equal(captured.stderr(), stderr, argv.join(" "));
+    if (rootHelp !== undefined) {
+      assert.equal(isRootHelp(captured.stdout(), "kubexec"), rootHelp, argv.join(" "));
+    }
+    if (!kubectlPath) continue;
+    const theirs = await runKubectl(argv, { env: { HOME: "/nonexistent" } });
+    assert.equal(theirs.code, code, `kubectl ${argv.join(" ")}`);
+    if (stderr !== undefined) {
+      assert.equal(theirs.stderr.replaceAll("kubectl", "kubexec"), stderr, `kubectl ${argv}`);
+    }
+    if (rootHelp !== undefined) {
+      assert.equal(isRootHelp(theirs.stdout, "kubectl"), rootHelp, `kubectl ${argv.join(" ")}`);
+    }
+  }
+});
+
+Deno.test("a leading -- is dropped, so `deno task kubexec -- exec …` runs exec", async () => {
+  const captured = captureIo();
+  assert.equal(await runCli(rootCommand, ["--", "version", "--client"], captured.io), 0);
+  assert.match(captured.stdout(), /^Client Version: v/);
+  // Through the task itself, as the README tells users to run it.
+  const task = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "--quiet", "kubexec", "--", "version", "--client"],
+    cwd: new URL("../..", import.meta.url).pathname,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder();
+  assert.equal(task.code, 0, text.decode(task.stderr));
+  assert.match(text.decode(task.stdout), /^Client Version: v/);
 });
 
 Deno.test("global flags may precede the command; help of a command", async () => {

@@ -43,6 +43,10 @@ const SCENARIOS: { name: string; args: string[]; env?: Record<string, string> }[
     args: ["--kubeconfig", `${CORPUS}02-kind.kubeconfig`, "config", "view", "-o", "json", "--raw"],
   },
   {
+    name: "view's flag before the subcommand (cobra takes -o's value while searching)",
+    args: ["config", "-o", "json", "view", `--kubeconfig=${CORPUS}02-kind.kubeconfig`],
+  },
+  {
     name: "view --minify --context",
     args: ["config", "view", "--minify", "--context", "insecure", "-o", "json"],
     env: { KUBECONFIG: `${CORPUS}11-cluster-fields.kubeconfig` },
