@@ -21,12 +21,46 @@ export interface ManifestTarget {
   pod?: Record<string, unknown>;
 }
 
-/** A manifest that names no single object kubexec can resolve. */
+/**
+ * A manifest that names no single object kubexec can resolve.
+ *
+ * @example
+ * ```ts
+ * import { ManifestError } from "./manifest.ts";
+ * new ManifestError("no objects passed to exec").name; // "ManifestError"
+ * ```
+ */
 export class ManifestError extends Error {
   /** @param message kubectl-worded */
   constructor(message: string) {
     super(message);
     this.name = "ManifestError";
+  }
+}
+
+/**
+ * `-f` named paths that do not exist. kubectl checks every path before it reads any and prints
+ * one line per missing path, with `error: ` only in front of a single one.
+ *
+ * @example
+ * ```ts
+ * import { MissingManifestPathsError } from "./manifest.ts";
+ * new MissingManifestPathsError(["a.yaml", "b.yaml"]).userMessage;
+ * // 'the path "a.yaml" does not exist\nthe path "b.yaml" does not exist'
+ * ```
+ */
+export class MissingManifestPathsError extends ManifestError {
+  /** The paths that do not exist, in the order given. */
+  readonly paths: string[];
+  /** What kubectl prints for several paths (for one, `error: ` and the message). */
+  readonly userMessage?: string;
+  /** @param paths at least one */
+  constructor(paths: string[]) {
+    const lines = paths.map((path) => `the path "${path}" does not exist`);
+    super(lines.length === 1 ? lines[0] : `[${lines.join(", ")}]`);
+    this.name = "MissingManifestPathsError";
+    this.paths = paths;
+    if (lines.length > 1) this.userMessage = lines.join("\n");
   }
 }
 

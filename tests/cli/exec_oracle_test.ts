@@ -113,6 +113,33 @@ const scenarios: Scenario[] = [
     expect: { code: 0, stdout: "from-stdin\n", stderr: "" },
   },
   {
+    name: "-f: missing paths are all named, one line each",
+    args: [
+      "exec",
+      "-f",
+      "/nonexistent/a.yaml,/nonexistent/b.yaml",
+      "-f",
+      POD_MANIFEST,
+      "--",
+      "true",
+    ],
+    expect: {
+      code: 1,
+      stdout: "",
+      stderr: 'the path "/nonexistent/a.yaml" does not exist\n' +
+        'the path "/nonexistent/b.yaml" does not exist\n',
+    },
+  },
+  {
+    name: "-f: one missing path beside an existing one",
+    args: ["exec", "-f", `/nonexistent/a.yaml,${POD_MANIFEST}`, "--", "true"],
+    expect: {
+      code: 1,
+      stdout: "",
+      stderr: 'error: the path "/nonexistent/a.yaml" does not exist\n',
+    },
+  },
+  {
     name: "-f: two objects",
     args: ["exec", "-f", TWO_PODS_MANIFEST, "--", "true"],
     expect: { code: 1, stderr: "error: cannot exec into multiple objects at a time\n" },

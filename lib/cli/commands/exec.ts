@@ -249,7 +249,22 @@ async function targetFromManifests(
   flagNamespace: string | undefined,
   stdin: ReadableStream<Uint8Array>,
 ): Promise<{ target: string; namespace: string; pod?: Pod }> {
-  const { manifestObjects, ManifestError, objectTarget } = await import("../manifest.ts");
+  const { manifestObjects, ManifestError, MissingManifestPathsError, objectTarget } = await import(
+    "../manifest.ts"
+  );
+  // Every path is looked at before any is read, so all the missing ones are named at once.
+  const infos = new Map<string, Deno.FileInfo>();
+  const missing: string[] = [];
+  for (const file of files) {
+    if (file === "-" || infos.has(file)) continue;
+    try {
+      infos.set(file, await Deno.stat(file));
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      missing.push(file);
+    }
+  }
+  if (missing.length > 0) throw new MissingManifestPathsError(missing);
   const objects: ManifestObject[] = [];
   const read = async (path: string) =>
     objects.push(...manifestObjects(await Deno.readTextFile(path), path));
@@ -258,16 +273,7 @@ async function targetFromManifests(
       objects.push(...manifestObjects(await new Response(stdin).text(), "STDIN"));
       continue;
     }
-    let info: Deno.FileInfo;
-    try {
-      info = await Deno.stat(file);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) {
-        throw new Error(`the path "${file}" does not exist`);
-      }
-      throw error;
-    }
-    if (!info.isDirectory) {
+    if (!infos.get(file)!.isDirectory) {
       await read(file);
       continue;
     }
