@@ -199,6 +199,20 @@ function splitHostPort(entry: string): [string, string] | undefined {
   return [entry.slice(0, colon), entry.slice(colon + 1)];
 }
 
+/**
+ * A `.domain` suffix in its ASCII (punycode) form, as the server's host is (URL parsing converts
+ * it); Go's `idnaASCII` does the same for NO_PROXY entries. Left as is when it is no valid name.
+ */
+function asciiDomain(suffix: string): string {
+  // deno-lint-ignore no-control-regex
+  if (/^[\x00-\x7f]*$/.test(suffix)) return suffix;
+  try {
+    return new URL(`http://x${suffix}`).hostname.slice(1);
+  } catch {
+    return suffix;
+  }
+}
+
 function parseNoProxy(noProxy: string): { ipMatchers: Matcher[]; domainMatchers: Matcher[] } {
   const ipMatchers: Matcher[] = [];
   const domainMatchers: Matcher[] = [];
@@ -227,7 +241,7 @@ function parseNoProxy(noProxy: string): { ipMatchers: Matcher[]; domainMatchers:
     }
     if (entryHost.startsWith("*.")) entryHost = entryHost.slice(1);
     const matchHost = !entryHost.startsWith(".");
-    const suffix = matchHost ? `.${entryHost}` : entryHost;
+    const suffix = asciiDomain(matchHost ? `.${entryHost}` : entryHost);
     domainMatchers.push((host, port) =>
       (host.endsWith(suffix) || (matchHost && host === suffix.slice(1))) &&
       (entryPort === "" || entryPort === port)
