@@ -44,7 +44,7 @@ Deno.test("chunked bodies with extensions and trailers", async () => {
   const { text } = await parse([
     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
     "5;name=x\r\nhello\r\n",
-    "1\r\n \r\n6\r\nwor",
+    "1\r\n \r\n000000000006\r\nwor",
     "ld!\r\n0\r\nX-Trailer: yes\r\n\r\n",
   ]);
   assert.equal(text, "hello world!");
@@ -94,6 +94,16 @@ Deno.test("malformed and truncated responses throw HttpProtocolError", async () 
     ["short body", ["HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"], /before the body ended/],
     ["bad length", ["HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n"], /invalid Content-Length/],
     ["bad chunk", ["HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"], /chunk size/],
+    [
+      "17 digits",
+      ["HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n00000000000000001\r\n"],
+      /chunk size/,
+    ],
+    [
+      "chunk over 2^53",
+      ["HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n"],
+      /chunk length too large/,
+    ],
     [
       "cut chunk",
       ["HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab"],
