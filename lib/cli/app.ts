@@ -109,6 +109,7 @@ export const optionsCommand: Command = {
   short: "Print the list of flags inherited by all commands",
   long: "Print the list of flags inherited by all commands",
   usage: "options [flags]",
+  flagErrorHelp: `Run '${ROOT_NAME} options' without flags.`,
   run: async ({ io }) => {
     await writeText(
       io.stdout,
@@ -218,7 +219,11 @@ export async function runCli(root: Command, argv: string[], io: Io): Promise<num
       argv,
     });
   } catch (error) {
-    const rendered = renderError(error, { commandPath: fullPath, verbosity });
+    const rendered = renderError(error, {
+      commandPath: fullPath,
+      verbosity,
+      flagErrorHelp: command.flagErrorHelp,
+    });
     await writeText(io.stderr, rendered.text);
     return rendered.exitCode;
   } finally {

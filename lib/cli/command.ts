@@ -36,6 +36,11 @@ export interface Command {
   load?: () => Promise<Command>;
   /** The command talks to a cluster: the TLS set-up may start while its modules load. */
   connects?: boolean;
+  /**
+   * The line after a flag error, in place of cobra's `See '… --help' for usage.` (kubectl's
+   * `options` says `Run 'kubectl options' without flags.`).
+   */
+  flagErrorHelp?: string;
 }
 
 /**

@@ -61,13 +61,11 @@ function connectionMessage(error: Error): string | undefined {
  */
 export function renderError(
   error: unknown,
-  context: { commandPath: string; verbosity: number },
+  context: { commandPath: string; verbosity: number; flagErrorHelp?: string },
 ): RenderedError {
   if (error instanceof FlagError) {
-    return {
-      text: `Error: ${error.message}\nSee '${context.commandPath} --help' for usage.\n`,
-      exitCode: 1,
-    };
+    const help = context.flagErrorHelp ?? `See '${context.commandPath} --help' for usage.`;
+    return { text: `Error: ${error.message}\n${help}\n`, exitCode: 1 };
   }
   if (error instanceof UsageError) {
     return {

@@ -78,7 +78,7 @@ Deno.test("root help lists commands kubectl-style; unknown commands fail", async
   assert.match(groupHelp.stdout(), /^Display kubeconfig files/);
 });
 
-Deno.test("the command search takes flag values by cobra's rule, as kubectl finds commands", async () => {
+Deno.test("the command search follows cobra's rule; its flag errors are kubectl's", async () => {
   // While searching, a flag without "=" takes the next argument unless it is a known boolean; an
   // unknown flag (and -h, not yet defined) is taken to have one; with at most one argument after
   // such a flag the search stops.
@@ -92,6 +92,11 @@ Deno.test("the command search takes flag values by cobra's rule, as kubectl find
       argv: ["--foo", "bar", "version"],
       code: 1,
       stderr: "Error: unknown flag: --foo\nSee 'kubexec version --help' for usage.\n",
+    },
+    {
+      argv: ["options", "--bogus"],
+      code: 1,
+      stderr: "Error: unknown flag: --bogus\nRun 'kubexec options' without flags.\n",
     },
     {
       argv: ["config", "--foo", "x", "view"],
