@@ -34,6 +34,7 @@ import { createApiClient, parseServerUrl } from "../transport/api_client.ts";
 import { CgiProxyError } from "../transport/errors.ts";
 import { type EnvReader, resolveProxy } from "../transport/proxy.ts";
 import { userAgent } from "../version.ts";
+import { formatGoDuration } from "../duration.ts";
 import {
   checkAuthentication,
   checkAuthorization,
@@ -75,6 +76,13 @@ export interface DoctorOptions {
   pluginStdin?: ReadableStream<Uint8Array> | "inherit";
   /** Where exec plugins' stderr goes (discarded when absent). */
   pluginStderr?: WritableStream<Uint8Array> | "inherit";
+  /**
+   * Told once when an exec plugin has not answered within `waitNoticeMs` (default 10 s): doctor
+   * keeps waiting (a login may take that long) but says what it waits for.
+   */
+  onWaiting?: (notice: string) => void;
+  /** See `onWaiting`. */
+  waitNoticeMs?: number;
 }
 
 const LATER_STEPS: StepName[] = [
@@ -248,7 +256,18 @@ export async function* runDoctor(options: DoctorOptions): AsyncGenerator<StepRes
       ...(options.pluginStderr ? { pluginStderr: options.pluginStderr } : {}),
       logger,
     });
-    const credentials = await provider.get();
+    const notice = kind === "exec-plugin" && options.onWaiting
+      ? setTimeout(
+        () =>
+          options.onWaiting?.(
+            `exec plugin "${config.auth.exec!.command}" has not answered in ${
+              formatGoDuration(options.waitNoticeMs ?? 10_000)
+            }; it may be waiting for a login in a browser or for input (Ctrl-C stops doctor)`,
+          ),
+        options.waitNoticeMs ?? 10_000,
+      )
+      : undefined;
+    const credentials = await provider.get().finally(() => clearTimeout(notice));
     clientCert = credentials.clientCert ??
       (config.tls.certPem && config.tls.keyPem
         ? { certPem: config.tls.certPem, keyPem: config.tls.keyPem }

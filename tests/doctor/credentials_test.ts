@@ -89,6 +89,44 @@ Deno.test("credentials: a plugin's token is reported as such", async () => {
   });
 });
 
+Deno.test("credentials: a slow plugin is waited for, and named while doctor waits", async () => {
+  await withServer(async (server) => {
+    const credential = JSON.stringify({
+      apiVersion: "client.authentication.k8s.io/v1",
+      kind: "ExecCredential",
+      status: { token: "admin-token" },
+    });
+    const kubeconfig = await writeKubeconfig(
+      server,
+      execUser("sh", ["-c", `sleep 1; echo '${credential}'`]),
+    );
+    const notices: string[] = [];
+    const results = await Array.fromAsync(runDoctor({
+      overrides: { kubeconfig },
+      env: () => undefined,
+      timeoutMs: 5000,
+      waitNoticeMs: 200,
+      onWaiting: (notice) => notices.push(notice),
+    }));
+    assert.deepEqual(notices, [
+      'exec plugin "sh" has not answered in 200ms; it may be waiting for a login in a browser or for input (Ctrl-C stops doctor)',
+    ]);
+    assert.equal(credentials(results).status, "ok");
+    // A quick plugin is not announced.
+    const quick: string[] = [];
+    await Array.fromAsync(runDoctor({
+      overrides: {
+        kubeconfig: await writeKubeconfig(server, execUser("sh", ["-c", `echo '${credential}'`])),
+      },
+      env: () => undefined,
+      timeoutMs: 5000,
+      waitNoticeMs: 5000,
+      onWaiting: (notice) => quick.push(notice),
+    }));
+    assert.deepEqual(quick, []);
+  });
+});
+
 Deno.test("credentials: an empty tokenFile; a missing one is already a kubeconfig error", async () => {
   await withServer(async (server) => {
     const empty = `${server.tempDir}/empty-token`;

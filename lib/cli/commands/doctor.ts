@@ -110,6 +110,7 @@ elsewhere ok FAIL warn skip; -o json prints the results as one JSON document ins
         stdinIsTerminal: io.stdinIsTerminal,
         pluginStdin: io.stdinIsTerminal ? "inherit" : undefined,
         pluginStderr: io.stderr,
+        onWaiting: (notice) => void writeText(io.stderr, `note: ${notice}\n`),
       })
     ) {
       results.push(result);
