@@ -347,22 +347,31 @@ Deno.test("port-forward tunnel: a lost API connection is named as such while the
   });
 });
 
+/**
+ * Starts `port-forward --reconnect` to web-0 through `relay`, checks one exchange, then makes the
+ * path to the API server go dark (connections cut, new ones refused).
+ */
+async function forwardThenGoDark(relay: TcpRelay, kubeconfig: string) {
+  const forward = startForward(kubeconfig, [
+    "--protocol",
+    "tunnel",
+    "--reconnect",
+    "--pod-running-timeout",
+    "30s",
+    "web-0",
+    ":80",
+  ]);
+  const local = await forward.localPort(80);
+  assert.equal((await runExchange(local, 1024, 1024)).ok, true);
+  relay.pause();
+  relay.cut();
+  return { forward, local };
+}
+
 Deno.test("port-forward --reconnect: an API server unreachable for a while is waited for", async () => {
   await withRelayedServer(async (relay, kubeconfig) => {
-    const forward = startForward(kubeconfig, [
-      "--protocol",
-      "tunnel",
-      "--reconnect",
-      "--pod-running-timeout",
-      "30s",
-      "web-0",
-      ":80",
-    ]);
-    const local = await forward.localPort(80);
-    assert.equal((await runExchange(local, 1024, 1024)).ok, true);
-    // The path to the API server goes dark for 2.5 s, then comes back.
-    relay.pause();
-    relay.cut();
+    const { forward, local } = await forwardThenGoDark(relay, kubeconfig);
+    // The path to the API server stays dark for 2.5 s, then comes back.
     await new Promise((resolve) => setTimeout(resolve, 2500));
     relay.resume();
     while (!forward.stderr().includes("Forwarding to pod web-0")) {
@@ -376,19 +385,7 @@ Deno.test("port-forward --reconnect: an API server unreachable for a while is wa
 
 Deno.test("port-forward --reconnect: a stop during the retries opens nothing more", async () => {
   await withRelayedServer(async (relay, kubeconfig) => {
-    const forward = startForward(kubeconfig, [
-      "--protocol",
-      "tunnel",
-      "--reconnect",
-      "--pod-running-timeout",
-      "30s",
-      "web-0",
-      ":80",
-    ]);
-    const local = await forward.localPort(80);
-    assert.equal((await runExchange(local, 1024, 1024)).ok, true);
-    relay.pause();
-    relay.cut();
+    const { forward } = await forwardThenGoDark(relay, kubeconfig);
     while (!forward.stderr().includes("re-resolving")) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
