@@ -208,6 +208,7 @@ export async function runCli(root: Command, argv: string[], io: Io): Promise<num
       color,
       logger: createLogger(verbosity, io.log),
       transport: transportFromFlags(flags),
+      strictCaTrust: flags.bool("strict-ca-trust"),
     };
     return await command.run({
       args: parsed.args,

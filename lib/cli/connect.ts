@@ -81,6 +81,7 @@ export async function connectCluster(
     logger: global.logger,
     env: io.env,
     transport: global.transport,
+    strictCaTrust: global.strictCaTrust,
     // exec/attach/cp upgrade on the connection of their GET pod; runCli closes what is left.
     keepAlive: true,
   });

@@ -19,6 +19,8 @@ export interface GlobalOptions {
   color: boolean;
   /** WebSocket client for upgrades (hidden `--transport`); the raw RFC 6455 client when absent. */
   transport?: WebSocketTransport;
+  /** `--strict-ca-trust`: a configured CA is the only one trusted (client-go's rule). */
+  strictCaTrust?: boolean;
 }
 
 /** The WebSocket clients `--transport` selects between. */
@@ -112,6 +114,12 @@ export const GLOBAL_FLAGS: FlagSpec[] = [
     type: "bool",
     usage: "Never colour output (also when NO_COLOR is set)",
   },
+  {
+    name: "strict-ca-trust",
+    type: "bool",
+    usage:
+      "When the kubeconfig names a certificate authority, trust only it, as kubectl does; by default it is trusted in addition to the default roots (a faster TLS engine). Slower bulk transfers",
+  },
   // kubectl's global flags that have nothing to act on here: accepted, so that a kubectl command
   // line (an alias, a script) still runs, and otherwise ignored (docs/differences.md).
   {
@@ -127,7 +135,7 @@ export const GLOBAL_FLAGS: FlagSpec[] = [
   {
     name: "log-flush-frequency",
     type: "duration",
-    default: "5s",
+    default: 5000,
     usage: "Accepted for kubectl compatibility; kubexec's log lines are written at once",
   },
   {

@@ -70,6 +70,8 @@ export interface DoctorOptions {
   lookup?: HostLookup;
   /** WebSocket client for the protocol step. */
   transport?: "raw" | "native";
+  /** A configured CA is the only one trusted (`--strict-ca-trust`), as commands would. */
+  strictCaTrust?: boolean;
   /** Whether an interactive exec plugin may prompt on our terminal. */
   stdinIsTerminal?: boolean;
   /** What an interactive exec plugin reads. */
@@ -347,6 +349,7 @@ export async function* runDoctor(options: DoctorOptions): AsyncGenerator<StepRes
     route,
     timeoutMs,
     now: now(),
+    strictCaTrust: options.strictCaTrust,
   });
   yield* tlsResults;
   // The server certificate's line comes first; a failing client certificate still lets the
@@ -364,6 +367,7 @@ export async function* runDoctor(options: DoctorOptions): AsyncGenerator<StepRes
     logger,
     env: options.env,
     transport: options.transport,
+    strictCaTrust: options.strictCaTrust,
   });
   const impersonating = config.impersonate?.user;
   const authentication = await checkAuthentication(client, kind, impersonating);

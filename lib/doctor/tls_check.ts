@@ -69,6 +69,8 @@ export interface TlsCheck {
   timeoutMs?: number;
   /** The current time. */
   now: Date;
+  /** A configured CA is the only one trusted (`--strict-ca-trust`), as commands would. */
+  strictCaTrust?: boolean;
 }
 
 /**
@@ -181,19 +183,23 @@ async function inspect(check: TlsCheck): Promise<CertificateInfo | undefined> {
 async function checkServerCertificate(check: TlsCheck): Promise<StepResult> {
   const seen = await inspect(check);
   const name = check.tls.serverName || hostOf(check.server);
-  let verdict: unknown;
-  try {
-    const conn = await dial({
-      url: check.server,
-      tls: check.tls,
-      clientCert: check.clientCert,
-      proxy: check.route,
-      timeoutMs: check.timeoutMs,
-    });
-    conn.close();
-  } catch (error) {
-    verdict = error;
-  }
+  const verdictOf = async (strictCaTrust: boolean | undefined): Promise<unknown> => {
+    try {
+      const conn = await dial({
+        url: check.server,
+        tls: check.tls,
+        clientCert: check.clientCert,
+        proxy: check.route,
+        timeoutMs: check.timeoutMs,
+        strictCaTrust,
+      });
+      conn.close();
+      return undefined;
+    } catch (error) {
+      return error;
+    }
+  };
+  const verdict = await verdictOf(check.strictCaTrust);
   const who = seen
     ? `server certificate ${seen.subject.text || "(no subject)"}`
     : "server certificate";
@@ -204,6 +210,24 @@ async function checkServerCertificate(check: TlsCheck): Promise<StepResult> {
         fix:
           "set certificate-authority-data of the cluster to its CA and remove insecure-skip-tls-verify",
       });
+    }
+    // By default a configured CA is trusted beside Deno's default roots (lib/transport/tls.ts):
+    // say so when only those roots vouch for the server, which kubectl would refuse.
+    if (check.tls.caPem && !check.strictCaTrust) {
+      const strict = await verdictOf(true);
+      if (strict instanceof TlsError) {
+        return stepResult(
+          "tls",
+          "warn",
+          `${who} is trusted through the default roots, not the kubeconfig's CA`,
+          {
+            cause:
+              `the kubeconfig's certificate authority did not sign it (${strict.message}); kubectl trusts only that CA and would refuse this server, kubexec also trusts Deno's default roots (Mozilla's, DENO_CERT)`,
+            fix:
+              "set the cluster's certificate-authority-data to the CA that signed the server's certificate, or pass --strict-ca-trust to refuse it as kubectl does",
+          },
+        );
+      }
     }
     if (!seen) return stepResult("tls", "ok", `server certificate trusted and valid for ${name}`);
     const summary = `${who}, issued by ${seen.issuer.text}, trusted and valid for ${name}, ${

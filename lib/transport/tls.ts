@@ -40,6 +40,7 @@ import { denoByteConn, nodeByteConn, ReadGate } from "./byte_conn.ts";
 import { connectTcp } from "./tcp.ts";
 import { classifyConnectionError, formatAuthority } from "./tls_errors.ts";
 import { parseIp } from "./ip.ts";
+import { TlsError } from "./errors.ts";
 import type { ByteConn } from "./types.ts";
 
 /** Which TLS implementation carried a connection (for `-v` logs). */
@@ -135,15 +136,52 @@ export async function connectTls(options: TlsConnectOptions): Promise<TlsConnect
     tunnelled: options.tunnel !== undefined,
     strictCaTrust: options.strictCaTrust,
   });
-  if (engine === "Deno.connectTls") {
-    return {
-      conn: await denoTls(options.host, options.port, tls.caPem, cert, options.onOpen),
-      engine,
-      serverName,
-    };
+  try {
+    if (engine === "Deno.connectTls") {
+      return {
+        conn: await denoTls(options.host, options.port, tls.caPem, cert, options.onOpen),
+        engine,
+        serverName,
+      };
+    }
+    const { conn, peer } = await nodeTlsConnect(options, cert, serverName);
+    return { conn, engine, serverName, peer };
+  } catch (error) {
+    throw await withAuthorityHint(error, options, serverName);
   }
-  const { conn, peer } = await nodeTlsConnect(options, cert, serverName);
-  return { conn, engine, serverName, peer };
+}
+
+/**
+ * An unknown-authority refusal with Go's hint when a configured CA has the issuer's name but did
+ * not sign the certificate (see `authority_hint.ts`); other errors unchanged. Direct connections
+ * only: a proxy tunnel is spent by then.
+ */
+async function withAuthorityHint(
+  error: unknown,
+  options: TlsConnectOptions,
+  serverName: string | undefined,
+): Promise<unknown> {
+  const caPem = options.tls.caPem;
+  if (
+    !(error instanceof TlsError) || error.failure !== "unknown-authority" || !caPem ||
+    options.tunnel
+  ) {
+    return error;
+  }
+  try {
+    const { authorityHintFor, fetchServerCertificate } = await import("./authority_hint.ts");
+    const leaf = await fetchServerCertificate(options.host, options.port, serverName);
+    const hint = leaf && await authorityHintFor(leaf, caPem);
+    if (!hint) return error;
+    return new TlsError(
+      "unknown-authority",
+      error.serverName,
+      `x509: certificate signed by unknown authority ${hint}`,
+      { cause: error.cause ?? error },
+    );
+  } catch {
+    return error;
+  }
 }
 
 async function denoTls(

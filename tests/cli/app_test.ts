@@ -160,6 +160,9 @@ Deno.test("global flags may precede the command; help of a command", async () =>
   const options = captureIo();
   assert.equal(await runCli(rootCommand, ["options"], options.io), 0);
   assert.match(options.stdout(), / {4}--kubeconfig='':/);
+  // A duration's default in Go's form, as kubectl prints it.
+  assert.match(options.stdout(), / {4}--log-flush-frequency=5s:/);
+  assert.match(options.stdout(), / {4}--strict-ca-trust=false:/);
 });
 
 Deno.test("flag errors print pflag's message and the help pointer, exit 1", async () => {

@@ -107,6 +107,7 @@ elsewhere ok FAIL warn skip; -o json prints the results as one JSON document ins
         container: flags.string("container"),
         logger: global.logger,
         transport: global.transport,
+        strictCaTrust: global.strictCaTrust,
         stdinIsTerminal: io.stdinIsTerminal,
         pluginStdin: io.stdinIsTerminal ? "inherit" : undefined,
         pluginStderr: io.stderr,
