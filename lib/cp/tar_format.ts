@@ -219,7 +219,7 @@ export function sealHeader(block: Uint8Array): void {
  * @example
  * ```ts
  * import { encodePaxRecords } from "./tar_format.ts";
- * new TextDecoder().decode(encodePaxRecords([["path", "a"]])); // "11 path=a\n"
+ * new TextDecoder().decode(encodePaxRecords([["path", "a"]])); // "9 path=a\n"
  * ```
  */
 export function encodePaxRecords(records: Array<[string, string]>): Uint8Array {
@@ -242,7 +242,7 @@ export function encodePaxRecords(records: Array<[string, string]>): Uint8Array {
  * @example
  * ```ts
  * import { decodePaxRecords } from "./tar_format.ts";
- * decodePaxRecords(new TextEncoder().encode("11 path=a\n"))?.get("path"); // "a"
+ * decodePaxRecords(new TextEncoder().encode("9 path=a\n"))?.get("path"); // "a"
  * ```
  */
 export function decodePaxRecords(data: Uint8Array): Map<string, string> | undefined {

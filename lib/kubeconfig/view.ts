@@ -374,7 +374,7 @@ export interface ContextsTable {
  * @example
  * ```ts
  * import { tabulate } from "./view.ts";
- * tabulate([["A", "B"], ["long-cell", "x"]]); // "A            B\nlong-cell    x\n"
+ * tabulate([["A", "B"], ["long-cell", "x"]]); // "A           B\nlong-cell   x\n"
  * ```
  */
 export function tabulate(rows: string[][]): string {
