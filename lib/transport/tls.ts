@@ -38,7 +38,7 @@ import type { TlsConfig } from "../kubeconfig/types.ts";
 import type { Socket } from "node:net";
 import { denoByteConn, nodeByteConn, ReadGate } from "./byte_conn.ts";
 import { connectTcp } from "./tcp.ts";
-import { classifyConnectionError, formatAuthority } from "./tls_errors.ts";
+import { classifyConnectionError, formatAuthority, goExpiryDetail } from "./tls_errors.ts";
 import { parseIp } from "./ip.ts";
 import { TlsError } from "./errors.ts";
 import type { ByteConn } from "./types.ts";
@@ -147,16 +147,16 @@ export async function connectTls(options: TlsConnectOptions): Promise<TlsConnect
     const { conn, peer } = await nodeTlsConnect(options, cert, serverName);
     return { conn, engine, serverName, peer };
   } catch (error) {
-    throw await withAuthorityHint(error, options, serverName);
+    throw await explained(error, options, serverName);
   }
 }
 
 /**
- * An unknown-authority refusal with Go's hint when a configured CA has the issuer's name but did
- * not sign the certificate (see `authority_hint.ts`); other errors unchanged. Direct connections
- * only: a proxy tunnel is spent by then.
+ * An unknown-authority refusal explained as Go would when the configured CA bundle tells why (see
+ * `refusal_explain.ts`): an expired certificate from that CA, or a CA with the issuer's name but
+ * another key. Other errors unchanged. Direct connections only: a proxy tunnel is spent by then.
  */
-async function withAuthorityHint(
+async function explained(
   error: unknown,
   options: TlsConnectOptions,
   serverName: string | undefined,
@@ -169,16 +169,19 @@ async function withAuthorityHint(
     return error;
   }
   try {
-    const { authorityHintFor, fetchServerCertificate } = await import("./authority_hint.ts");
+    const { explainRefusal, fetchServerCertificate } = await import("./refusal_explain.ts");
     const leaf = await fetchServerCertificate(options.host, options.port, serverName);
-    const hint = leaf && await authorityHintFor(leaf, caPem);
-    if (!hint) return error;
-    return new TlsError(
-      "unknown-authority",
-      error.serverName,
-      `x509: certificate signed by unknown authority ${hint}`,
-      { cause: error.cause ?? error },
-    );
+    const why = leaf && await explainRefusal(leaf, caPem);
+    if (!why) return error;
+    const cause = { cause: error.cause ?? error };
+    return why.kind === "validity"
+      ? new TlsError("expired", error.serverName, goExpiryDetail(new Date(), why), cause)
+      : new TlsError(
+        "unknown-authority",
+        error.serverName,
+        `x509: certificate signed by unknown authority ${why.hint}`,
+        cause,
+      );
   } catch {
     return error;
   }

@@ -87,14 +87,9 @@ export function classifyConnectionError(
   }
   if (
     code === "CERT_HAS_EXPIRED" || code === "CERT_NOT_YET_VALID" ||
-    /Expired|NotValidYet/.test(message)
+    /Expired|NotValidYet|certificate expired|certificate not valid yet/.test(message)
   ) {
-    return new TlsError(
-      "expired",
-      serverName,
-      "x509: certificate has expired or is not yet valid",
-      options,
-    );
+    return new TlsError("expired", serverName, expiryDetail(message), options);
   }
   if (
     code === "ERR_TLS_CERT_ALTNAME_INVALID" || /NotValidForName|not valid for name/.test(message)
@@ -116,6 +111,57 @@ export function classifyConnectionError(
     return new TlsError("handshake", serverName, message, options);
   }
   return error;
+}
+
+/**
+ * Go's `x509: certificate has expired or is not yet valid: current time … is after …`, with both
+ * times in RFC 3339 as Go prints them (the current time in the local zone, the certificate's in
+ * UTC).
+ *
+ * @example
+ * ```ts
+ * import { goExpiryDetail } from "./tls_errors.ts";
+ * goExpiryDetail(new Date("2026-11-26T23:11:10Z"), { notAfter: new Date("2026-11-25T23:11:08Z") });
+ * // with TZ=UTC: "x509: certificate has expired or is not yet valid: current time 2026-11-26T23:11:10Z is after 2026-11-25T23:11:08Z"
+ * ```
+ */
+export function goExpiryDetail(
+  now: Date,
+  bounds: { notBefore?: Date; notAfter?: Date },
+): string {
+  const base = "x509: certificate has expired or is not yet valid";
+  if (bounds.notAfter && now > bounds.notAfter) {
+    return `${base}: current time ${rfc3339Local(now)} is after ${rfc3339Utc(bounds.notAfter)}`;
+  }
+  if (bounds.notBefore && now < bounds.notBefore) {
+    return `${base}: current time ${rfc3339Local(now)} is before ${rfc3339Utc(bounds.notBefore)}`;
+  }
+  return base;
+}
+
+function rfc3339Utc(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+function rfc3339Local(date: Date): string {
+  const offset = -date.getTimezoneOffset();
+  if (offset === 0) return rfc3339Utc(date);
+  const local = new Date(date.getTime() + offset * 60_000).toISOString().slice(0, 19);
+  const sign = offset > 0 ? "+" : "-";
+  const minutes = Math.abs(offset);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${local}${sign}${pad(Math.floor(minutes / 60))}:${pad(minutes % 60)}`;
+}
+
+/** Go's expiry text from rustls' (`verification time N (UNIX), but … not valid after M`). */
+function expiryDetail(message: string): string {
+  const match =
+    /verification time (\d+) \(UNIX\), but certificate is not valid (after|before) (\d+)/
+      .exec(message);
+  if (!match) return goExpiryDetail(new Date(0), {});
+  const now = new Date(Number(match[1]) * 1000);
+  const bound = new Date(Number(match[3]) * 1000);
+  return goExpiryDetail(now, match[2] === "after" ? { notAfter: bound } : { notBefore: bound });
 }
 
 /** Go's wording for a name mismatch, from Node's `cert.subjectaltname` or rustls' message. */

@@ -91,7 +91,7 @@ Deno.test("exec loads at start only what every run needs; the rest stays in the 
     "transport/socks5.ts", // a proxy
     "transport/proxy_connect.ts",
     "transport/websocket_native.ts", // --transport native (tests, doctor)
-    "transport/authority_hint.ts", // a TLS refusal with a configured CA
+    "transport/refusal_explain.ts", // a TLS refusal with a configured CA
     "cli/fanout.ts", // --selector
     "record/asciicast.ts", // --record, KUBEXEC_RECORD_DIR
     "record/audit.ts", // --audit-log, KUBEXEC_AUDIT_LOG

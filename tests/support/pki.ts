@@ -1,10 +1,17 @@
 /**
  * A throwaway PKI for tests: a CA, a server certificate for loopback names and X.509 v3 client
- * certificates (rustls rejects v1), generated with the `openssl` command into a temporary
- * directory. Generating keys is slow-ish, so {@linkcode testPki} caches one PKI per process.
+ * certificates (rustls rejects v1), written with Web Crypto (`x509_writer.ts`, no `openssl` command)
+ * into a temporary directory. {@linkcode testPki} caches one PKI per process.
  *
  * @module
  */
+
+import {
+  type CertificateSpec,
+  generateKeyPair,
+  type KeyPairPem,
+  writeCertificate,
+} from "./x509_writer.ts";
 
 /** A certificate and its key, as PEM text and as files on disk. */
 export interface IssuedCert {
@@ -41,95 +48,60 @@ export interface ClientCertOptions {
   name?: string;
 }
 
-async function openssl(args: string[], cwd: string): Promise<void> {
-  const out = await new Deno.Command("openssl", { args, cwd, stdout: "piped", stderr: "piped" })
-    .output();
-  if (!out.success) {
-    throw new Error(`openssl ${args[0]} failed: ${new TextDecoder().decode(out.stderr)}`);
-  }
+const DAY_MS = 86_400_000;
+
+/** An issuer: its name and the key that signs. */
+interface Issuer {
+  name: [string, string][];
+  key: KeyPairPem;
 }
 
-async function read(dir: string, name: string, file: string): Promise<IssuedCert> {
+async function save(dir: string, name: string, certPem: string, keyPem: string) {
   const certFile = `${dir}/${name}.crt`;
-  const keyFile = `${dir}/${file}.key`;
-  return {
-    certFile,
-    keyFile,
-    certPem: await Deno.readTextFile(certFile),
-    keyPem: await Deno.readTextFile(keyFile),
-  };
+  const keyFile = `${dir}/${name}.key`;
+  await Deno.writeTextFile(certFile, certPem);
+  await Deno.writeTextFile(keyFile, keyPem, { mode: 0o600 });
+  return { certFile, keyFile, certPem, keyPem };
 }
 
-function keyArgs(keyType: "rsa" | "ec"): string[] {
-  return keyType === "rsa"
-    ? ["-newkey", "rsa:2048"]
-    : ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
-}
-
-async function makeCa(dir: string, name: string): Promise<IssuedCert> {
-  await openssl([
-    "req",
-    "-x509",
-    ...keyArgs("ec"),
-    "-nodes",
-    "-keyout",
-    `${name}.key`,
-    "-out",
-    `${name}.crt`,
-    "-days",
-    "3650",
-    "-subj",
-    `/CN=${name}`,
-    "-addext",
-    "basicConstraints=critical,CA:TRUE",
-    "-addext",
-    "keyUsage=critical,keyCertSign,cRLSign",
-  ], dir);
-  return await read(dir, name, name);
+async function makeCa(dir: string, name: string): Promise<{ cert: IssuedCert; issuer: Issuer }> {
+  const key = await generateKeyPair("ec");
+  const subject: [string, string][] = [["CN", name]];
+  const now = Date.now();
+  const certPem = await writeCertificate({
+    subject,
+    issuer: subject,
+    spki: key.spki,
+    signer: key,
+    notBefore: new Date(now - 60_000),
+    notAfter: new Date(now + 3650 * DAY_MS),
+    ca: true,
+  });
+  return { cert: await save(dir, name, certPem, key.keyPem), issuer: { name: subject, key } };
 }
 
 async function issue(
   dir: string,
   name: string,
-  subject: string,
-  extensions: string,
+  issuer: Issuer,
+  subject: [string, string][],
+  profile: Pick<CertificateSpec, "extendedKeyUsage" | "altNames" | "leafKeyUsage">,
   expired: boolean,
   keyType: "rsa" | "ec",
 ): Promise<IssuedCert> {
-  await Deno.writeTextFile(`${dir}/${name}.ext`, extensions);
-  await openssl([
-    "req",
-    ...keyArgs(keyType),
-    "-nodes",
-    "-keyout",
-    `${name}.key`,
-    "-out",
-    `${name}.csr`,
-    "-subj",
+  const key = await generateKeyPair(keyType);
+  const now = Date.now();
+  const certPem = await writeCertificate({
     subject,
-  ], dir);
-  await openssl([
-    "x509",
-    "-req",
-    "-in",
-    `${name}.csr`,
-    "-CA",
-    "ca.crt",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-out",
-    `${name}.crt`,
-    "-days",
-    expired ? "-1" : "365",
-    "-extfile",
-    `${name}.ext`,
-  ], dir);
-  return await read(dir, name, name);
-}
-
-function sanList(names: string[]): string {
-  return names.map((n) => (/^[0-9.]+$|:/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(",");
+    issuer: issuer.name,
+    spki: key.spki,
+    signer: issuer.key,
+    // An expired certificate ended yesterday.
+    notBefore: new Date(expired ? now - 2 * DAY_MS : now - 60_000),
+    notAfter: new Date(expired ? now - DAY_MS : now + 365 * DAY_MS),
+    ...profile,
+  });
+  return await save(dir, name, certPem, key.keyPem);
 }
 
 let cached: Promise<TestPki> | undefined;
@@ -163,15 +135,15 @@ export async function createPki(): Promise<TestPki> {
   const ca = await makeCa(dir, "ca");
   const otherDir = `${dir}/other`;
   await Deno.mkdir(otherDir);
+  // The same name, another key: what a rotated CA (or another kubeadm cluster's) looks like.
   const otherCa = await makeCa(otherDir, "ca");
   const issueServer = (options: { names: string[]; expired?: boolean; name?: string }) =>
     issue(
       dir,
       options.name ?? `server-${options.names[0].replace(/[^a-z0-9]/gi, "_")}`,
-      `/CN=${options.names[0]}`,
-      `subjectAltName=${
-        sanList(options.names)
-      }\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`,
+      ca.issuer,
+      [["CN", options.names[0]]],
+      { altNames: options.names, extendedKeyUsage: ["serverAuth"] },
       options.expired ?? false,
       "ec",
     );
@@ -181,16 +153,17 @@ export async function createPki(): Promise<TestPki> {
   });
   return {
     dir,
-    ca,
+    ca: ca.cert,
     server,
-    otherCa,
+    otherCa: otherCa.cert,
     issueServer,
     issueClient: (options) =>
       issue(
         dir,
         options.name ?? `client-${options.user.replace(/[^a-z0-9]/gi, "_")}`,
-        `/CN=${options.user}${(options.groups ?? []).map((g) => `/O=${g}`).join("")}`,
-        "extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n",
+        ca.issuer,
+        [["CN", options.user], ...(options.groups ?? []).map((g): [string, string] => ["O", g])],
+        { extendedKeyUsage: ["clientAuth"], leafKeyUsage: true },
         options.expired ?? false,
         options.keyType ?? "ec",
       ),

@@ -6,7 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { ConnectError, TlsError } from "../../lib/transport/errors.ts";
-import { classifyConnectionError, formatAuthority } from "../../lib/transport/tls_errors.ts";
+import {
+  classifyConnectionError,
+  formatAuthority,
+  goExpiryDetail,
+} from "../../lib/transport/tls_errors.ts";
 
 function nodeError(code: string, message: string, extra: Record<string, unknown> = {}): Error {
   return Object.assign(new Error(message), { code }, extra);
@@ -68,6 +72,22 @@ Deno.test("TLS failures map to TlsError kinds", () => {
       "expired",
       "x509: certificate has expired or is not yet valid",
     ],
+    // rustls' words for a validity period (a certificate that ended, or has not begun), with
+    // the times Go prints (the current time in the local zone: see the next test).
+    [
+      new Error(
+        "invalid peer certificate: certificate expired: verification time 1795734670 (UNIX), but certificate is not valid after 1795648268 (86402 seconds ago)",
+      ),
+      "expired",
+      " is after 2026-11-25T23:11:08Z",
+    ],
+    [
+      new Error(
+        "invalid peer certificate: certificate not valid yet: verification time 1795648268 (UNIX), but certificate is not valid before 1795734670 (86402 seconds in the future)",
+      ),
+      "expired",
+      " is before 2026-11-26T23:11:10Z",
+    ],
     [
       nodeError("ERR_TLS_CERT_ALTNAME_INVALID", "Hostname/IP does not match", {
         cert: { subjectaltname: "DNS:a.example, DNS:b.example" },
@@ -100,6 +120,21 @@ Deno.test("TLS failures map to TlsError kinds", () => {
       `${classified.message} should end with ${detail}`,
     );
   }
+});
+
+Deno.test("an expired certificate's current time is in the local zone, as Go prints it", () => {
+  const now = new Date("2026-11-26T23:11:10Z");
+  const detail = goExpiryDetail(now, { notAfter: new Date("2026-11-25T23:11:08Z") });
+  const match = /^x509: certificate has expired or is not yet valid: current time (\S+) is after/
+    .exec(detail);
+  assert.ok(match, detail);
+  // RFC 3339 with the zone's offset (Z in UTC), and the same instant.
+  assert.match(match[1], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$/);
+  assert.equal(Date.parse(match[1]), now.getTime());
+  assert.equal(
+    goExpiryDetail(now, {}),
+    "x509: certificate has expired or is not yet valid",
+  );
 });
 
 Deno.test("other errors pass through; non-errors become errors; authorities bracket IPv6", () => {

@@ -105,9 +105,19 @@ for (const strictCaTrust of [false, true]) {
       const client = clientFor(server.url.href, { caPem: pki.ca.certPem }, strictCaTrust);
       await assert.rejects(
         client.request({ path: "/" }),
-        (error: Error) =>
-          error instanceof TlsError && error.failure === "expired" &&
-          /certificate has expired or is not yet valid/.test(error.message),
+        (error: Error) => {
+          assert.ok(error instanceof TlsError, String(error));
+          assert.equal(error.failure, "expired");
+          // Go's text: the current time (local zone), then the certificate's end (UTC).
+          const notAfter = new Date(new X509Certificate(expired.certPem).validTo);
+          const match =
+            /^tls: failed to verify certificate: x509: certificate has expired or is not yet valid: current time (\S+) is after (\S+)$/
+              .exec(error.message);
+          assert.ok(match, error.message);
+          assert.equal(match[2], notAfter.toISOString().replace(/\.000Z$/, "Z"));
+          assert.ok(Math.abs(Date.parse(match[1]) - Date.now()) < 60_000, match[1]);
+          return true;
+        },
       );
     } finally {
       await server.close();

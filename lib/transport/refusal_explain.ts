@@ -1,11 +1,16 @@
 /**
- * Go's hint on `x509: certificate signed by unknown authority`: when a configured CA carries the
- * name of the certificate's issuer but its key did not sign it — a rotated cluster CA, or another
- * cluster's (every kubeadm cluster's CA is called `kubernetes`) — Go adds
- * `(possibly because of "x509: ECDSA verification failure" while trying to verify candidate
- * authority certificate "kubernetes")`. Neither TLS engine reports the server's certificate with a
- * failed verification, so it is fetched by one more handshake that verifies nothing, only after a
- * refusal.
+ * Why a server's certificate was refused, when the TLS engine did not say: `node:tls` under Deno
+ * reports every verification failure as `UNABLE_TO_VERIFY_LEAF_SIGNATURE`, so an expired
+ * certificate from the right CA read as "signed by unknown authority". After such a refusal (and
+ * only then) the server's certificate is fetched by one more handshake that verifies nothing, and
+ * compared with the configured CA bundle:
+ *
+ * - a CA there signed it: the refusal is about its validity period (Go's "has expired or is not
+ *   yet valid: current time … is after …");
+ * - a CA there has the issuer's name but not its key — a rotated cluster CA, or another cluster's
+ *   (every kubeadm cluster's CA is called `kubernetes`): Go's hint `(possibly because of
+ *   "x509: ECDSA verification failure" while trying to verify candidate authority certificate
+ *   "kubernetes")`.
  *
  * @module
  */
@@ -31,25 +36,31 @@ function candidateName(subject: string, serialHex: string): string {
   return field("CN") || field("O") || `serial:${BigInt(`0x${serialHex}`)}`;
 }
 
+/** What {@linkcode explainRefusal} found. */
+export type RefusalExplanation =
+  | { kind: "validity"; notBefore: Date; notAfter: Date }
+  | { kind: "candidate"; hint: string };
+
 /**
- * The parenthesised hint Go adds for `leafPem` and the configured `caPem` bundle, or `undefined`
- * when no CA has the issuer's name (or one of them did sign it).
+ * Why `leaf` does not verify against the `caPem` bundle at `now`, when a CA there explains it;
+ * `undefined` otherwise.
  *
  * @example
  * ```ts ignore
- * import { authorityHintFor } from "./authority_hint.ts";
- * await authorityHintFor(serverCertPem, rotatedCaPem);
- * // '(possibly because of "x509: ECDSA verification failure" while trying to verify candidate authority certificate "kubernetes")'
+ * import { explainRefusal } from "./refusal_explain.ts";
+ * await explainRefusal(serverCertPem, rotatedCaPem);
+ * // { kind: "candidate", hint: '(possibly because of "x509: ECDSA verification failure" while trying to verify candidate authority certificate "kubernetes")' }
  * ```
  */
-export async function authorityHintFor(
+export async function explainRefusal(
   leafPem: string | Uint8Array,
   caPem: string,
-): Promise<string | undefined> {
+  now: Date = new Date(),
+): Promise<RefusalExplanation | undefined> {
   const { X509Certificate } = await import("node:crypto");
   const leaf = new X509Certificate(leafPem);
   const blocks = caPem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
-  let hint: string | undefined;
+  let candidate: RefusalExplanation | undefined;
   for (const block of blocks) {
     let ca: InstanceType<typeof X509Certificate>;
     try {
@@ -58,14 +69,23 @@ export async function authorityHintFor(
       continue;
     }
     if (ca.subject !== leaf.issuer) continue;
-    if (leaf.verify(ca.publicKey)) return undefined;
-    hint ??= `(possibly because of ${
-      JSON.stringify(signatureFailure(ca.publicKey.asymmetricKeyType))
-    } while trying to verify candidate authority certificate ${
-      JSON.stringify(candidateName(ca.subject, ca.serialNumber))
-    })`;
+    if (leaf.verify(ca.publicKey)) {
+      const notBefore = new Date(leaf.validFrom);
+      const notAfter = new Date(leaf.validTo);
+      return now < notBefore || now > notAfter
+        ? { kind: "validity", notBefore, notAfter }
+        : undefined;
+    }
+    candidate ??= {
+      kind: "candidate",
+      hint: `(possibly because of ${
+        JSON.stringify(signatureFailure(ca.publicKey.asymmetricKeyType))
+      } while trying to verify candidate authority certificate ${
+        JSON.stringify(candidateName(ca.subject, ca.serialNumber))
+      })`,
+    };
   }
-  return hint;
+  return candidate;
 }
 
 /**
@@ -74,7 +94,7 @@ export async function authorityHintFor(
  *
  * @example
  * ```ts ignore
- * import { fetchServerCertificate } from "./authority_hint.ts";
+ * import { fetchServerCertificate } from "./refusal_explain.ts";
  * const der = await fetchServerCertificate("127.0.0.1", 6443, "kubernetes");
  * ```
  */
