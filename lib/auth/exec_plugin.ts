@@ -29,6 +29,7 @@ import { decideInteractive, type StdinState } from "./exec_interactive.ts";
 import { neutraliseInstallHint } from "./install_hint.ts";
 import { lookPath } from "./look_path.ts";
 import type { CredentialProvider, Credentials } from "./types.ts";
+import { OneShot } from "../one_shot.ts";
 
 /** The `ExecCredential` versions client-go still accepts. */
 export const EXEC_API_VERSIONS: readonly string[] = [
@@ -162,12 +163,14 @@ async function feedStdin(
 ): Promise<void> {
   const reader = source.getReader();
   const writer = sink.getWriter();
-  const stop = exited.then(() => undefined);
+  // Not Promise.race with `exited`: each race would keep its chunk until the plugin exits.
+  const stop = new OneShot<undefined>();
+  void exited.then(() => stop.fire(undefined), () => stop.fire(undefined));
   try {
     while (true) {
-      const next = await Promise.race([reader.read(), stop]);
+      const next = await stop.race(reader.read());
       if (next === undefined || next.done) break;
-      const written = await Promise.race([writer.write(next.value).then(() => true), stop]);
+      const written = await stop.race(writer.write(next.value).then(() => true));
       if (written === undefined) break;
     }
   } catch {

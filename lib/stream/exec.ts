@@ -42,6 +42,7 @@ import { encodeTerminalSize, type TerminalSize } from "./resize.ts";
 import { type CommandOutcome, decodeStatusJson, decodeStatusText, type Status } from "./status.ts";
 import type { WebSocketConn, WebSocketMessage } from "../transport/types.ts";
 import { type Logger, silentLogger } from "../log.ts";
+import { OneShot } from "../one_shot.ts";
 
 /** The local ends of a session, named by role as in client-go's `StreamOptions`. */
 export interface SessionStreams {
@@ -204,8 +205,8 @@ function closeActionFor(error: unknown): CloseAction {
 class StreamSession {
   readonly #log: Logger;
   readonly #outcome = Promise.withResolvers<SessionResult>();
-  /** Wakes every {@linkcode StreamSession.#untilStopped} still waiting when the session ends. */
-  readonly #stopWaiters = new Set<() => void>();
+  /** Ends every {@linkcode StreamSession.#untilStopped} still waiting when the session ends. */
+  readonly #stopped = new OneShot<typeof STOPPED>();
   #finished = false;
   #closeAction: CloseAction = "none";
   readonly #timers = new Set<Timer>();
@@ -298,8 +299,7 @@ class StreamSession {
     if (this.#finished) return false;
     this.#finished = true;
     this.#closeAction = close;
-    for (const wake of this.#stopWaiters) wake();
-    this.#stopWaiters.clear();
+    this.#stopped.fire(STOPPED);
     return true;
   }
 
@@ -324,21 +324,7 @@ class StreamSession {
    * (a whole received message) reachable until the session ends, so a 1 GiB stream held 1 GiB.
    */
   #untilStopped<T>(promise: Promise<T>): Promise<T | typeof STOPPED> {
-    if (this.#finished) return Promise.race([promise, Promise.resolve(STOPPED)]);
-    return new Promise<T | typeof STOPPED>((resolve, reject) => {
-      const wake = () => resolve(STOPPED);
-      this.#stopWaiters.add(wake);
-      promise.then(
-        (value) => {
-          this.#stopWaiters.delete(wake);
-          resolve(value);
-        },
-        (error) => {
-          this.#stopWaiters.delete(wake);
-          reject(error);
-        },
-      );
-    });
+    return this.#stopped.race(promise);
   }
 
   #setTimer(ms: number, callback: () => void): Timer {

@@ -15,6 +15,7 @@ import {
   PortForwardLostError,
 } from "./portforward_types.ts";
 import { concatBytes } from "../bytes.ts";
+import { OneShot } from "../one_shot.ts";
 
 /** The subprotocol of the legacy protocol (binary frames). */
 export const LEGACY_PORT_FORWARD_PROTOCOL = "v4.channel.k8s.io";
@@ -114,16 +115,17 @@ export async function forwardOverSocket(
   let localWritable = true;
   let lost = false;
   const progress = { upload: "running" as "running" | "eof" | "failed" };
-  const uploadEnded = upload.then(() => {
+  // Raced against every received message: a OneShot, since Promise.race with the upload itself
+  // kept each message reachable until the upload ended (a connection held all it downloaded).
+  const uploadEnded = new OneShot<"upload">();
+  void upload.then(() => {
     progress.upload = localFailed ? "failed" : "eof";
-    return "upload" as const;
+    uploadEnded.fire("upload");
   });
   let pending = ws.receive();
   while (true) {
     // After local EOF keep receiving: the legacy protocol cannot tell the pod, yet a reply comes.
-    const next = progress.upload === "running"
-      ? await Promise.race([pending, uploadEnded])
-      : await pending;
+    const next = progress.upload === "running" ? await uploadEnded.race(pending) : await pending;
     if (next === "upload") {
       if (progress.upload === "failed") break;
       continue;
