@@ -166,6 +166,25 @@ export interface CommandContext {
 }
 
 /**
+ * A command's own failure in kubectl's words (its target, its arguments' values, the pod's
+ * state): printed as `error: …` without a usage pointer, exit code 1, as kubectl's
+ * `cmdutil.CheckErr` prints a plain error.
+ *
+ * @example
+ * ```ts
+ * import { CommandError } from "./command.ts";
+ * new CommandError("source and destination are required").name; // "CommandError"
+ * ```
+ */
+export class CommandError extends Error {
+  /** @param message kubectl-worded */
+  constructor(message: string) {
+    super(message);
+    this.name = "CommandError";
+  }
+}
+
+/**
  * A usage error: printed as `error: …` plus kubectl's "See '… -h' for help and examples" line,
  * exit code 1. Errors that cobra itself reports in kubectl start with a capital `Error:`; pass
  * `{ cobra: true }` for those.

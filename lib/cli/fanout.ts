@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { UsageError } from "./command.ts";
+import { CommandError, UsageError } from "./command.ts";
 import { type Io, writeText } from "./io.ts";
 import type { GlobalOptions } from "./global_flags.ts";
 import { runTerminalSession, type SessionFlags } from "./session.ts";
@@ -372,7 +372,7 @@ export async function runFanOut(options: FanOutOptions, context: FanOutContext):
   const targets = fanOutTargets(pods, options);
   const runnable = targets.filter((target) => !target.skipped && !target.error);
   if (runnable.length === 0) {
-    throw new Error(
+    throw new CommandError(
       `no running pods in namespace "${namespace}" match the selector "${options.selector}"${
         targets.length > 0 ? ` (${targets.length} matched but none can run the command)` : ""
       }`,

@@ -488,14 +488,17 @@ Deno.test("port-forward: port pairs parse with client-go's messages", () => {
     { local: 0, remote: 443 },
     { local: 5000, remote: 5000 },
   ]);
-  assert.throws(() => parseForwardedPorts(["1:2:3"]), /^Error: invalid port format '1:2:3'$/);
+  assert.throws(
+    () => parseForwardedPorts(["1:2:3"]),
+    /^CommandError: invalid port format '1:2:3'$/,
+  );
   assert.throws(
     () => parseForwardedPorts(["x:80"]),
-    /^Error: error parsing local port 'x': strconv.ParseUint: parsing "x": invalid syntax$/,
+    /^CommandError: error parsing local port 'x': strconv.ParseUint: parsing "x": invalid syntax$/,
   );
   assert.throws(
     () => parseForwardedPorts(["80:99999"]),
-    /^Error: error parsing remote port '99999': strconv.ParseUint: parsing "99999": value out of range$/,
+    /^CommandError: error parsing remote port '99999': strconv.ParseUint: parsing "99999": value out of range$/,
   );
   assert.deepEqual(
     parseAddresses(["::1", "localhost", "10.0.0.1"]).map((a) => [a.address, a.failureMode]),

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Command, CommandContext } from "../command.ts";
-import { UsageError } from "../command.ts";
+import { CommandError, UsageError } from "../command.ts";
 import { writeText } from "../io.ts";
 import { connectCluster } from "../connect.ts";
 import {
@@ -111,13 +111,13 @@ export function detachable(
 
 async function runAttach(context: CommandContext): Promise<number> {
   const { global, args, flags } = context;
-  if (args.length === 0) throw new Error("at least 1 argument is required for attach");
+  if (args.length === 0) throw new CommandError("at least 1 argument is required for attach");
   const timeoutMs = flags.duration("pod-running-timeout");
   if (timeoutMs <= 0) {
     throw new UsageError("--pod-running-timeout must be higher than zero");
   }
   if (args.length > 2) {
-    throw new Error(
+    throw new CommandError(
       `expected POD, TYPE/NAME, or TYPE NAME, (at most 2 arguments) saw ${args.length}: [${
         args.join(" ")
       }]`,
@@ -126,7 +126,7 @@ async function runAttach(context: CommandContext): Promise<number> {
   // kubectl also takes the target as two arguments, TYPE NAME (`attach pod web-0`); the first of
   // two is always a type, so `attach pod/web-0 extra` names the type "pod/web-0".
   if (args.length === 2 && args[0].includes("/")) {
-    throw new Error(`the server doesn't have a resource type "${args[0]}"`);
+    throw new CommandError(`the server doesn't have a resource type "${args[0]}"`);
   }
   const target = args.length === 2 ? `${args[0]}/${args[1]}` : args[0];
   const keys = parseDetachKeys(flags.string("detach-keys"));
@@ -146,7 +146,9 @@ async function runAttach(context: CommandContext): Promise<number> {
     const pod = await resolvePod(client, config.namespace, target, { timeoutMs });
     const phase = pod.status?.phase;
     if (phase === "Succeeded" || phase === "Failed") {
-      throw new Error(`cannot attach a container in a completed pod; current phase is ${phase}`);
+      throw new CommandError(
+        `cannot attach a container in a completed pod; current phase is ${phase}`,
+      );
     }
     const requested = flags.string("container");
     const known = [
@@ -156,7 +158,7 @@ async function runAttach(context: CommandContext): Promise<number> {
     ];
     if (requested && !known.some((c) => c.name === requested)) {
       // Unlike exec, kubectl attach checks the name itself before connecting.
-      throw new Error(
+      throw new CommandError(
         `cannot attach to the container: container ${requested} not found in pod ${pod.metadata.name}`,
       );
     }

@@ -35,6 +35,7 @@ import { FileSpecError } from "../../cp/errors.ts";
 import { chooseContainer } from "../../kube/containers.ts";
 import { getPod } from "../../kube/pods.ts";
 import { ConnectionLostError } from "../../stream/errors.ts";
+import { CommandError } from "../command.ts";
 
 /** The completed options of one cp. */
 export interface CpOptions {
@@ -65,7 +66,7 @@ export interface CpOptions {
  */
 export function completeCpOptions(context: CommandContext): CpOptions {
   const { args, flags } = context;
-  if (args.length !== 2) throw new Error("source and destination are required");
+  if (args.length !== 2) throw new CommandError("source and destination are required");
   const plan = planCopy(args[0], args[1]);
   return {
     plan,
@@ -226,7 +227,9 @@ async function runCp(context: CommandContext): Promise<number> {
   const pod = await getPod(client, namespace, plan.remote.pod);
   const phase = pod.status?.phase;
   if (phase === "Succeeded" || phase === "Failed") {
-    throw new Error(`cannot exec into a container in a completed pod; current phase is ${phase}`);
+    throw new CommandError(
+      `cannot exec into a container in a completed pod; current phase is ${phase}`,
+    );
   }
   const choice = chooseContainer(pod, options.container);
   if (choice.notice && !options.quiet) {

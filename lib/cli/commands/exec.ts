@@ -7,7 +7,7 @@
  * @module
  */
 import type { Command, CommandContext } from "../command.ts";
-import { UsageError } from "../command.ts";
+import { CommandError, UsageError } from "../command.ts";
 import { writeText } from "../io.ts";
 import { connectCluster } from "../connect.ts";
 import {
@@ -97,7 +97,7 @@ export async function completeExecOptions(context: CommandContext): Promise<Exec
     const { validateFanOut } = await import("../fanout.ts");
     validateFanOut(options);
     if (options.command.length === 0) {
-      throw new Error("you must specify at least one command for the container");
+      throw new CommandError("you must specify at least one command for the container");
     }
     return options;
   }
@@ -107,14 +107,14 @@ export async function completeExecOptions(context: CommandContext): Promise<Exec
     );
   }
   if (options.target === "" && options.filenames.length === 0) {
-    throw new Error("pod, type/name or --filename must be specified");
+    throw new CommandError("pod, type/name or --filename must be specified");
   }
   if (options.target !== "" && options.filenames.length > 0) {
-    throw new Error("resource/name arguments cannot be provided when a path is specified");
+    throw new CommandError("resource/name arguments cannot be provided when a path is specified");
   }
   if (options.command.length === 0) {
     if (!(options.stdin && options.tty)) {
-      throw new Error("you must specify at least one command for the container");
+      throw new CommandError("you must specify at least one command for the container");
     }
     options.command = DEFAULT_SHELL_COMMAND;
   }
@@ -210,7 +210,7 @@ async function runExec(context: CommandContext): Promise<number> {
     session.target = { namespace, pod: pod.metadata.name };
     const phase = pod.status?.phase;
     if (phase === "Succeeded" || phase === "Failed") {
-      throw new Error(
+      throw new CommandError(
         `cannot exec into a container in a completed pod; current phase is ${phase}`,
       );
     }

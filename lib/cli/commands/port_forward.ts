@@ -11,7 +11,7 @@
  * @module
  */
 import type { Command, CommandContext } from "../command.ts";
-import { UsageError } from "../command.ts";
+import { CommandError, UsageError } from "../command.ts";
 import { writeText } from "../io.ts";
 import { connectCluster } from "../connect.ts";
 import { upgradeFailure } from "../session.ts";
@@ -106,7 +106,7 @@ export function parseAddresses(values: string[]): ListenAddress[] {
     } else if (isIPv6(value)) {
       parsed.set(value, { address: value, family: "tcp6", failureMode: "any" });
     } else {
-      throw new Error(`${value} is not a valid IP`);
+      throw new CommandError(`${value} is not a valid IP`);
     }
   }
   return [...parsed.values()].sort((a, b) => a.address < b.address ? -1 : 1);
@@ -130,7 +130,7 @@ function isIPv6(text: string): boolean {
 function parseUint16(text: string, what: string): number {
   // Go's strconv.ParseUint error wording, as kubectl prints it.
   if (!/^\d+$/.test(text)) {
-    throw new Error(
+    throw new CommandError(
       `error parsing ${what} port '${text}': strconv.ParseUint: parsing ${
         JSON.stringify(text)
       }: invalid syntax`,
@@ -138,7 +138,7 @@ function parseUint16(text: string, what: string): number {
   }
   const value = Number(text);
   if (value > 65535) {
-    throw new Error(
+    throw new CommandError(
       `error parsing ${what} port '${text}': strconv.ParseUint: parsing ${
         JSON.stringify(text)
       }: value out of range`,
@@ -160,12 +160,12 @@ function parseUint16(text: string, what: string): number {
 export function parseForwardedPorts(ports: string[]): ForwardedPort[] {
   return ports.map((text) => {
     const parts = text.split(":");
-    if (parts.length > 2) throw new Error(`invalid port format '${text}'`);
+    if (parts.length > 2) throw new CommandError(`invalid port format '${text}'`);
     const localText = parts.length === 2 ? (parts[0] === "" ? "0" : parts[0]) : parts[0];
     const remoteText = parts.length === 2 ? parts[1] : parts[0];
     const local = parseUint16(localText, "local");
     const remote = parseUint16(remoteText, "remote");
-    if (remote === 0) throw new Error("remote port must be > 0");
+    if (remote === 0) throw new CommandError("remote port must be > 0");
     return { local, remote };
   });
 }
@@ -176,13 +176,15 @@ function containerPortByName(pod: Pod, name: string): number {
       if (port.name === name) return port.containerPort;
     }
   }
-  throw new Error(`Pod '${pod.metadata.name}' does not have a named port '${name}'`);
+  throw new CommandError(`Pod '${pod.metadata.name}' does not have a named port '${name}'`);
 }
 
 function servicePortByName(service: Service, name: string): number {
   const port = (service.spec?.ports ?? []).find((p) => p.name === name);
   if (!port) {
-    throw new Error(`Service '${service.metadata.name}' does not have a named port '${name}'`);
+    throw new CommandError(
+      `Service '${service.metadata.name}' does not have a named port '${name}'`,
+    );
   }
   return port.port;
 }
@@ -201,7 +203,7 @@ function checkUdp(portArgs: string[], udpPorts: Set<number>, lookup: (name: stri
   for (const arg of portArgs) {
     const remote = splitPort(arg)[1];
     const number = isDecimal(remote) ? Number(remote) : lookup(remote);
-    if (udpPorts.has(number)) throw new Error(`UDP protocol is not supported for ${remote}`);
+    if (udpPorts.has(number)) throw new CommandError(`UDP protocol is not supported for ${remote}`);
   }
 }
 
@@ -221,7 +223,7 @@ export function translatePodPorts(portArgs: string[], pod: Pod): string[] {
   checkUdp(portArgs, udpOnly(containerPorts), (name) => containerPortByName(pod, name));
   return portArgs.map((arg) => {
     const [local, remote] = splitPort(arg);
-    if (remote === "") throw new Error("remote port cannot be empty");
+    if (remote === "") throw new CommandError("remote port cannot be empty");
     const number = isDecimal(remote) ? remote : String(containerPortByName(pod, remote));
     return local !== remote ? `${local}:${number}` : number;
   });
@@ -252,7 +254,9 @@ export function translateServicePorts(portArgs: string[], service: Service, pod:
     }
     const spec = ports.find((p) => p.port === number);
     if (!spec) {
-      throw new Error(`Service ${service.metadata.name} does not have a service port ${number}`);
+      throw new CommandError(
+        `Service ${service.metadata.name} does not have a service port ${number}`,
+      );
     }
     let containerPort: number;
     if (service.spec?.clusterIP === "None") {
@@ -331,7 +335,7 @@ async function resolveTarget(
     : await getPod(client, namespace, pod.metadata.name);
   const phase = current.status?.phase;
   if (phase !== "Running") {
-    throw new Error(
+    throw new CommandError(
       `unable to forward port because pod is not running. Current status=${phase ?? ""}`,
     );
   }
@@ -463,7 +467,7 @@ async function listenAll(
     else for (const { listener } of listeners) listener.close();
   }
   if (bound.length === 0) {
-    throw new Error(
+    throw new CommandError(
       `unable to listen on any of the requested ports: [${
         ports.map((p) => `{${p.local} ${p.remote}}`).join(" ")
       }]`,

@@ -6,6 +6,7 @@
 import type { Command } from "../command.ts";
 import { writeText } from "../io.ts";
 import { versionInfo } from "../../version.ts";
+import { CommandError } from "../command.ts";
 
 /** The `version` command. */
 export const versionCommand: Command = {
@@ -53,7 +54,7 @@ export const versionCommand: Command = {
       );
     } else {
       // kubectl's words, without a usage line.
-      throw new Error(`--output must be 'yaml' or 'json'`);
+      throw new CommandError(`--output must be 'yaml' or 'json'`);
     }
     return 0;
   },
