@@ -28,7 +28,8 @@ function hintFor(status: Status, path: string): string | undefined {
   const code = status.code ?? 0;
   if (code === 403 && /pods\/(exec|attach|portforward)/.test(status.message ?? "")) {
     const sub = /pods\/(exec|attach|portforward)/.exec(status.message ?? "")![1];
-    return `WebSocket ${sub} needs both "get" and "create" on pods/${sub} (RBAC; "create" is checked from Kubernetes 1.35); ask an admin or check: kubectl auth can-i create pods/${sub}`;
+    const verb = /cannot (\w+) resource/.exec(status.message ?? "")?.[1] ?? "get";
+    return `WebSocket ${sub} needs both "get" and "create" on pods/${sub} (RBAC; "create" is checked from Kubernetes 1.35, and a role with only "create" is enough for kubectl, which falls back to SPDY); ask an admin or check: kubectl auth can-i ${verb} pods/${sub}`;
   }
   if (code === 403 && path.includes("/pods")) {
     return `your user lacks RBAC permission for this request; check: kubectl auth can-i get pods`;

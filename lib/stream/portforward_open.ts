@@ -81,7 +81,10 @@ export async function openPortForwarder(
     return forwarder;
   } catch (error) {
     const refused = error instanceof UpgradeError || error instanceof TunnelNegotiationError;
-    if (options.choice === "tunnel" || !refused) throw error;
+    // A server without the tunnel refuses it without a Status (an empty 403, or the kubelet's
+    // answer passed through); a Status (RBAC, a missing pod) refuses the legacy upgrade as well,
+    // and must end the command now rather than each connection later.
+    if (options.choice === "tunnel" || !refused || isStatusRefusal(error)) throw error;
     log(
       2,
       () =>
@@ -95,9 +98,21 @@ export async function openPortForwarder(
   return forwarder;
 }
 
+/** An upgrade refused with a Kubernetes `Status` body (`"kind": "Status"`). */
+function isStatusRefusal(error: unknown): boolean {
+  if (!(error instanceof UpgradeError) || error.body.length === 0) return false;
+  try {
+    return (JSON.parse(new TextDecoder().decode(error.body)) as { kind?: unknown })?.kind ===
+      "Status";
+  } catch {
+    return false;
+  }
+}
+
 /**
- * The legacy protocol opens its WebSockets per connection; nothing is dialled up front, so a
- * refusal (RBAC, pod gone) surfaces on the first connection, as with kubectl's legacy path.
+ * The legacy protocol opens its WebSockets per connection; nothing is dialled up front (a probe
+ * would open a connection to the pod's port). A refusal the tunnel attempt did not already show
+ * surfaces on the first connection, as with kubectl's legacy path.
  */
 function probedLegacy(client: ApiClient, path: string): Promise<PortForwarder> {
   return Promise.resolve(legacyPortForwarder(client, path));

@@ -6,7 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { kubectlPath, SHIPPED_PERMISSIONS } from "../support/oracle.ts";
-import { type FakeApiServer, startFakeApiServer } from "../support/fake_apiserver.ts";
+import {
+  type FakeApiServer,
+  type FakeServerOptions,
+  startFakeApiServer,
+} from "../support/fake_apiserver.ts";
 import { writeKubeconfig } from "../support/kubeconfig_fixture.ts";
 import {
   runExchange,
@@ -86,7 +90,10 @@ function normalise(text: string, port: number): string[] {
   );
 }
 
-async function withServer(body: (server: FakeApiServer, kubeconfig: string) => Promise<void>) {
+async function withServer(
+  body: (server: FakeApiServer, kubeconfig: string) => Promise<void>,
+  options: Pick<FakeServerOptions, "rbac" | "tokens"> & { token?: string } = {},
+) {
   const exchange = startExchangeService();
   const server = await startFakeApiServer({
     pods: [{
@@ -94,9 +101,17 @@ async function withServer(body: (server: FakeApiServer, kubeconfig: string) => P
       containers: [{ name: "app", ports: [{ name: "http", containerPort: 80 }] }],
       portMap: { 80: exchange.port },
     }],
+    ...(options.rbac ? { rbac: options.rbac } : {}),
+    ...(options.tokens ? { tokens: options.tokens } : {}),
   });
   try {
-    await body(server, await writeKubeconfig(server, { user: "token" }));
+    await body(
+      server,
+      await writeKubeconfig(server, {
+        user: "token",
+        ...(options.token ? { token: options.token } : {}),
+      }),
+    );
   } finally {
     await server.close();
     await exchange.close();
@@ -209,3 +224,48 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "port-forward oracle: a user RBAC denies port-forward — both exit 1 at once, listening on nothing",
+  ignore: kubectlPath === undefined,
+  async fn() {
+    const viewer = {
+      tokens: { "viewer-token": { name: "viewer", groups: [] } },
+      rbac: [{ users: ["viewer"], verbs: ["get", "list"], resources: ["pods"] }],
+      token: "viewer-token",
+    };
+    await withServer(async (_server, kubeconfig) => {
+      const ends: Record<string, { code: number; stdout: string; stderr: string }> = {};
+      for (const client of ["kubectl", "kubexec"] as const) {
+        const running = spawn(client, ["--kubeconfig", kubeconfig, "web-0", `${freePort()}:80`]);
+        // A forwarder that keeps listening would never end: stop it and fail (not hang).
+        let deadline: ReturnType<typeof setTimeout> | undefined;
+        const stillRunning = new Promise<"running">((resolve) =>
+          deadline = setTimeout(() => resolve("running"), 20_000)
+        );
+        const end = await Promise.race([running.ended, stillRunning]);
+        clearTimeout(deadline);
+        if (end === "running") {
+          const { stdout, stderr } = await running.stop();
+          assert.fail(`${client} kept running after the denial: ${stdout}${stderr}`);
+        }
+        ends[client] = end;
+      }
+      for (const [client, end] of Object.entries(ends)) {
+        assert.equal(end.code, 1, `${client}: ${end.stderr}`);
+        assert.equal(end.stdout, "", client);
+      }
+      const denial = (verb: string) =>
+        `error: error upgrading connection: pods "web-0" is forbidden: User "viewer" cannot ${verb} resource "pods/portforward" in API group "" in the namespace "default"\n`;
+      // kubectl's last attempt is its SPDY POST ("create"); kubexec's is the WebSocket GET, and a
+      // hint names both verbs (docs/differences.md).
+      assert.equal(ends.kubectl.stderr.replace(/^[EIW]\d{4} .*\n/gm, ""), denial("create"));
+      assert.match(ends.kubexec.stderr, new RegExp(`^${escape(denial("get"))}hint: .*"create"`));
+    }, viewer);
+  },
+});
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

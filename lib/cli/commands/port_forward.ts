@@ -526,7 +526,34 @@ async function openForwarder(
   }
 }
 
-/** A refused tunnel upgrade (only reached with `--protocol tunnel`; otherwise legacy is tried). */
+/**
+ * A refused port-forward upgrade, in kubectl's words (`error upgrading connection: …`) with the
+ * hint of the Status behind it.
+ *
+ * @example
+ * ```ts ignore
+ * new PortForwardRefusedError(statusError).userMessage;
+ * // 'error: error upgrading connection: pods "web-0" is forbidden: …'
+ * ```
+ */
+export class PortForwardRefusedError extends Error {
+  /** What kubectl prints. */
+  readonly userMessage: string;
+  /** The likely cause and fix. */
+  readonly hint?: string;
+  /** @param refusal the server's answer */
+  constructor(refusal: StatusError) {
+    super(`error upgrading connection: ${refusal.message}`, { cause: refusal });
+    this.name = "PortForwardRefusedError";
+    this.userMessage = `error: ${this.message}`;
+    this.hint = refusal.hint;
+  }
+}
+
+/**
+ * A refused tunnel upgrade: without `--protocol tunnel` only one that carries a Status (RBAC, a
+ * missing pod) arrives here; other refusals make kubexec try the legacy protocol.
+ */
 function tunnelUpgradeFailure(error: UpgradeError, path: string): Error {
   if (error.status === 403 && error.body.length === 0) {
     return new StatusError(
@@ -540,7 +567,10 @@ function tunnelUpgradeFailure(error: UpgradeError, path: string): Error {
       "API servers before 1.30, or with the PortForwardWebsockets gate off, do not tunnel SPDY; without --protocol kubexec falls back to v4.channel.k8s.io",
     );
   }
-  return upgradeFailure(error, path, [TUNNEL_PORT_FORWARD_PROTOCOL]);
+  const failure = upgradeFailure(error, path, [TUNNEL_PORT_FORWARD_PROTOCOL]);
+  return failure instanceof StatusError && failure.status.reason !== "Unauthorized"
+    ? new PortForwardRefusedError(failure)
+    : failure;
 }
 
 /** Why a pod cannot be forwarded to any more, or `undefined` while it runs. */
