@@ -19,6 +19,8 @@ export interface ManifestTarget {
    * (its containers pick the default one) without reading it from the server.
    */
   pod?: Record<string, unknown>;
+  /** The object itself for other kinds: its selector finds the pods, as the file has it. */
+  workload?: Record<string, unknown>;
 }
 
 /**
@@ -157,6 +159,6 @@ export function objectTarget({ object, file }: ManifestObject): ManifestTarget {
   return {
     target: `${type}/${name}`,
     ...(namespace ? { namespace } : {}),
-    ...(apiVersion === "v1" && kind === "Pod" ? { pod: object } : {}),
+    ...(apiVersion === "v1" && kind === "Pod" ? { pod: object } : { workload: object }),
   };
 }

@@ -162,6 +162,11 @@ export interface ResolveOptions {
   pollMs?: number;
   /** Aborts the wait. */
   signal?: AbortSignal;
+  /**
+   * The workload as a manifest describes it (`exec -f`): its selector is used, not the server's
+   * copy's, as kubectl takes the object from the file.
+   */
+  object?: Record<string, unknown>;
 }
 
 /**
@@ -184,7 +189,7 @@ export async function resolvePod(
     return await namespaceChecked(client, namespace, getPod(client, namespace, ref.name));
   }
   const kind = KINDS[ref.resource];
-  const object = await namespaceChecked(
+  const object = options.object ?? await namespaceChecked(
     client,
     namespace,
     getObject<Record<string, unknown>>(client, kind.apiPrefix, kind.resource, namespace, ref.name),

@@ -36,6 +36,17 @@ const DEPLOYMENT_MANIFEST = manifest(
   "deploy.json",
   '{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}}\n',
 );
+// A workload the server does not have: kubectl uses the file's selector (web-0 has app=web).
+const FILE_ONLY_DEPLOYMENT_MANIFEST = manifest(
+  "elsewhere.yaml",
+  "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: elsewhere}\n" +
+    "spec: {selector: {matchLabels: {app: web}}}\n",
+);
+// The server's Service "nosel" has no selector; this file gives it one.
+const SELECTOR_IN_FILE_SERVICE_MANIFEST = manifest(
+  "nosel.yaml",
+  "apiVersion: v1\nkind: Service\nmetadata: {name: nosel}\nspec: {selector: {app: web}}\n",
+);
 const OTHER_NAMESPACE_MANIFEST = manifest(
   "side.yaml",
   "apiVersion: v1\nkind: Pod\nmetadata: {name: side, namespace: other}\n" +
@@ -71,6 +82,16 @@ const scenarios: Scenario[] = [
     name: "-f: a deployment manifest (JSON) resolves to its pod",
     args: ["exec", "-f", DEPLOYMENT_MANIFEST, "--", "echo", "deployed"],
     expect: { code: 0, stdout: "deployed\n" },
+  },
+  {
+    name: "-f: a workload's selector is the file's, even when the server has none of it",
+    args: ["exec", "-f", FILE_ONLY_DEPLOYMENT_MANIFEST, "--", "echo", "from-file-selector"],
+    expect: { code: 0, stdout: "from-file-selector\n", stderr: "" },
+  },
+  {
+    name: "-f: a Service's selector is the file's, not the server copy's",
+    args: ["exec", "-f", SELECTOR_IN_FILE_SERVICE_MANIFEST, "--", "echo", "selected"],
+    expect: { code: 0, stdout: "selected\n", stderr: "" },
   },
   {
     name: "-f: the object's own namespace",

@@ -8,12 +8,15 @@ const only = (text: string, file = "f.yaml") => {
 };
 
 Deno.test("manifest: the object's TYPE/NAME, namespace, and a pod as described", () => {
+  // A workload comes with itself: its selector is the file's, not the server's copy's.
   assert.deepEqual(only("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n"), {
     target: "deployment.v1.apps/web",
+    workload: { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web" } },
   });
-  assert.deepEqual(only('{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"j"}}'), {
-    target: "job.v1.batch/j",
-  });
+  assert.equal(
+    only('{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"j"}}').target,
+    "job.v1.batch/j",
+  );
   const pod = only(
     "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ns}\nspec: {containers: [{name: a}]}\n",
   );
@@ -25,7 +28,10 @@ Deno.test("manifest: the object's TYPE/NAME, namespace, and a pod as described",
     only(
       "---\napiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Service, metadata: {name: s}}\n---\n",
     ),
-    { target: "service/s" },
+    {
+      target: "service/s",
+      workload: { apiVersion: "v1", kind: "Service", metadata: { name: "s" } },
+    },
   );
 });
 

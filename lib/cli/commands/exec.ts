@@ -196,16 +196,17 @@ async function runExec(context: CommandContext): Promise<number> {
     // even with -i, as it may under kubectl (which never marks stdin unavailable).
     const { config, client } = await connectCluster(global, io, { stdinInUse: false });
     recording.noteCluster(config);
-    const { target, namespace, pod: described } = options.filenames.length > 0
+    const { target, namespace, pod: described, workload } = options.filenames.length > 0
       ? await targetFromManifests(
         options.filenames,
         config.namespace,
         global.overrides.namespace,
         io.stdin,
       )
-      : { target: options.target, namespace: config.namespace, pod: undefined };
+      : { target: options.target, namespace: config.namespace };
     const pod = described ?? await resolvePod(client, namespace, target, {
       timeoutMs: options.podRunningTimeoutMs,
+      ...(workload ? { object: workload } : {}),
     });
     session.target = { namespace, pod: pod.metadata.name };
     const phase = pod.status?.phase;
@@ -248,7 +249,9 @@ async function targetFromManifests(
   contextNamespace: string,
   flagNamespace: string | undefined,
   stdin: ReadableStream<Uint8Array>,
-): Promise<{ target: string; namespace: string; pod?: Pod }> {
+): Promise<
+  { target: string; namespace: string; pod?: Pod; workload?: Record<string, unknown> }
+> {
   const { manifestObjects, ManifestError, MissingManifestPathsError, objectTarget } = await import(
     "../manifest.ts"
   );
@@ -285,14 +288,15 @@ async function targetFromManifests(
   }
   if (objects.length === 0) throw new ManifestError("no objects passed to exec");
   if (objects.length > 1) throw new ManifestError("cannot exec into multiple objects at a time");
-  const { target, namespace, pod } = objectTarget(objects[0]);
+  const { target, namespace, pod, workload } = objectTarget(objects[0]);
   if (namespace && flagNamespace && namespace !== flagNamespace) {
     throw new ManifestError(
       `the namespace from the provided object "${namespace}" does not match the namespace "${flagNamespace}". You must pass '--namespace=${namespace}' to perform this operation.`,
     );
   }
   const resolved = namespace ?? contextNamespace;
-  if (pod === undefined) return { target, namespace: resolved };
+  // A workload's selector is taken from the file, as kubectl takes the whole object from it.
+  if (pod === undefined) return { target, namespace: resolved, ...(workload ? { workload } : {}) };
   // The pod as the file describes it, in the namespace it is exec'd in.
   const metadata = { ...(pod.metadata as Pod["metadata"]), namespace: resolved };
   const spec = (pod.spec ?? {}) as Partial<Pod["spec"]>;
