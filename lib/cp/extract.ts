@@ -17,9 +17,11 @@
  * - Hard links are created only to regular files inside the destination.
  * - A member that would replace a directory with a non-directory, or needs a directory where a file is,
  *   fails the copy ({@linkcode ExtractError}); sockets, devices, FIFOs and sparse files are skipped.
- * - Modes (permission bits only, never setuid/setgid/sticky) and mtimes are applied unless
- *   `preserve: false`; directory modes and mtimes are applied at the end so that read-only directories
- *   can still be filled. A destination directory that already existed keeps its own.
+ * - Modes (permission bits only, never setuid/setgid/sticky, and less the process's umask, as GNU
+ *   tar applies them for a user who is not root) and mtimes are applied unless `preserve: false`;
+ *   directory modes and mtimes are applied at the end so that read-only directories can still be
+ *   filled. A directory that already existed (the destination, or one inside it) keeps its own:
+ *   an archive from a pod must not open up a directory the user had.
  * - Optional limits on member size, total size and member count.
  *
  * File system calls are synchronous: each is short (metadata, or one chunk into the page cache), and
@@ -121,6 +123,12 @@ function join(base: string, parts: string[]): string {
   return `${trimmed}${SEPARATOR}${parts.join(SEPARATOR)}`;
 }
 
+/** The directory holding `path` (`.` for a bare name). */
+function dirname(path: string): string {
+  const cut = Math.max(path.lastIndexOf("/"), path.lastIndexOf(SEPARATOR));
+  return cut < 0 ? "." : cut === 0 ? path.slice(0, 1) : path.slice(0, cut);
+}
+
 function lstatOrNull(path: string): Deno.FileInfo | null {
   try {
     return Deno.lstatSync(path);
@@ -146,6 +154,8 @@ class Extraction {
   readonly #directories = new Set<string>();
   /** Relative paths of symlinks this extraction created. */
   readonly #createdSymlinks = new Set<string>();
+  /** Relative paths of directories this extraction created (parents made for members included). */
+  readonly #createdDirectories = new Set<string>();
   /** Directory modes and mtimes to apply at the end, deepest last. */
   readonly #deferredDirectories: Array<{ path: string; mode: number; mtime: number }> = [];
   /** When the root member is a file written into an existing directory: its new relative name. */
@@ -159,6 +169,8 @@ class Extraction {
   };
   #members = 0;
   #declaredTotal = 0;
+  /** The process's umask, once learnt (see {@linkcode Extraction.#umask}). */
+  #umaskBits: number | undefined;
 
   constructor(destination: string, options: ExtractOptions) {
     const trimmed = destination.replace(/[\\/]+$/, "");
@@ -245,6 +257,7 @@ class Extraction {
       const info = lstatOrNull(path);
       if (info === null) {
         Deno.mkdirSync(path, { mode: 0o755 });
+        this.#createdDirectories.add(key);
       } else if (info.isSymlink) {
         this.warn(
           `skipping ${JSON.stringify(name)}: ${JSON.stringify(path)} is a symlink, not followed`,
@@ -285,10 +298,12 @@ class Extraction {
     if (!(await this.prepareParents(parts, header.name))) return;
     const key = parts.join("/");
     const path = join(this.#root, parts);
+    let created = false;
     if (!this.#directories.has(key)) {
       const info = lstatOrNull(path);
       if (info === null) {
         Deno.mkdirSync(path, { mode: this.#preserve ? 0o700 : 0o755 });
+        created = true;
       } else if (info.isSymlink) {
         this.warn(
           `skipping ${JSON.stringify(header.name)}: ${
@@ -304,7 +319,9 @@ class Extraction {
       }
       this.#directories.add(key);
     }
-    this.#deferDirectory(path, header);
+    // Only a directory this extraction made takes the archive's mode and mtime.
+    if (created || this.#createdDirectories.has(key)) this.#deferDirectory(path, header);
+    if (created) this.#createdDirectories.add(key);
     this.result.directories++;
   }
 
@@ -312,6 +329,28 @@ class Extraction {
     if (this.#preserve) {
       this.#deferredDirectories.push({ path, mode: header.mode & 0o777, mtime: header.mtime });
     }
+  }
+
+  /**
+   * The process's umask, learnt once from a directory created for the purpose in `directory`
+   * (`Deno.umask` needs a permission the binary does not hold); 022 if that fails.
+   */
+  #umask(directory: string): number {
+    if (this.#umaskBits !== undefined) return this.#umaskBits;
+    const probe = `${directory}/.kubexec-umask-${crypto.randomUUID()}`;
+    try {
+      Deno.mkdirSync(probe, { mode: 0o777 });
+      this.#umaskBits = ~(Deno.lstatSync(probe).mode ?? 0o755) & 0o777;
+    } catch {
+      this.#umaskBits = 0o022;
+    } finally {
+      try {
+        Deno.removeSync(probe);
+      } catch {
+        // Never created.
+      }
+    }
+    return this.#umaskBits;
   }
 
   async #fileTarget(header: TarHeader, parts: string[]): Promise<string[] | null> {
@@ -369,7 +408,9 @@ class Extraction {
     } finally {
       file.close();
     }
-    if (preserve && SUPPORTS_CHMOD) Deno.chmodSync(path, header.mode & 0o777);
+    if (preserve && SUPPORTS_CHMOD) {
+      Deno.chmodSync(path, header.mode & 0o777 & ~this.#umask(dirname(path)));
+    }
     this.result.files++;
     if (isRoot) this.result.rootFile = { path, size: written, sha256: hash?.digest() };
   }
@@ -532,7 +573,7 @@ class Extraction {
   async finish(): Promise<void> {
     // Deepest first, so setting a parent's mtime is not undone by touching its children.
     for (const { path, mode, mtime } of this.#deferredDirectories.reverse()) {
-      if (SUPPORTS_CHMOD) await Deno.chmod(path, mode);
+      if (SUPPORTS_CHMOD) await Deno.chmod(path, mode & ~this.#umask(this.#root));
       await Deno.utime(path, mtime, mtime);
     }
   }

@@ -359,6 +359,41 @@ Deno.test("extract: merging into an existing directory keeps that directory's mo
   assert.equal(await Deno.readTextFile(`${s.dest}/a`), "data");
 });
 
+Deno.test("extract: an archive's modes lose the umask's bits; directories that existed keep theirs", async () => {
+  await using s = await scene();
+  // A pod offering world-writable modes, and a directory the user already has, kept private.
+  await Deno.mkdir(`${s.dest}/private`, { recursive: true });
+  await Deno.chmod(`${s.dest}/private`, 0o700);
+  await Deno.utime(`${s.dest}/private`, 1_000_000_000, 1_000_000_000);
+  const archive = buildArchive([
+    { entry: { name: "app", type: "directory", mode: 0o777, mtime: 1_500_000_000 } },
+    { entry: { name: "app/private", type: "directory", mode: 0o7777, mtime: 1_500_000_000 } },
+    { entry: { name: "app/new", type: "directory", mode: 0o777, mtime: 1_500_000_000 } },
+    {
+      entry: { name: "app/new/f", type: "file", mode: 0o6777, mtime: 1_500_000_000 },
+      data: new Uint8Array(2),
+    },
+  ]);
+  const previous = Deno.umask(0o027);
+  try {
+    await extractTar(chunked(archive), s.dest, { prefix: "app" });
+  } finally {
+    Deno.umask(previous);
+  }
+  const mode = async (path: string) => (await Deno.stat(`${s.dest}${path}`)).mode! & 0o7777;
+  assert.equal(await mode("/private"), 0o700);
+  assert.equal((await Deno.stat(`${s.dest}/private`)).mtime!.getTime(), 1_000_000_000_000);
+  assert.equal(await mode("/new"), 0o750);
+  assert.equal(await mode("/new/f"), 0o750);
+  // The destination existed too: untouched.
+  assert.notEqual(await mode(""), 0o750);
+  // Nothing left of the probe that learnt the umask.
+  assert.deepEqual([...Deno.readDirSync(s.dest)].map((entry) => entry.name).sort(), [
+    "new",
+    "private",
+  ]);
+});
+
 Deno.test("extract: a single file goes to the named path, or into an existing directory", async () => {
   await using s = await scene();
   const archive = buildArchive([file("var/log/app.log", "log line")]);
