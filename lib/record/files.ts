@@ -1,7 +1,7 @@
 /**
  * Opens the files recordings and audit records go to: created with mode 0600 (readable by their
  * owner only, since they hold whatever the session showed), and brought to 0600 when they already
- * existed with a wider mode.
+ * existed with a wider mode; never through a symlink.
  *
  * @module
  */
@@ -52,7 +52,10 @@ export type OpenMode =
 const PRIVATE_MODE = 0o600;
 
 /**
- * Opens `path` for writing with mode 0600.
+ * Opens `path` for writing with mode 0600. Never through a symlink at `path` (another user who can
+ * write to the directory could plant one to make kubexec append to, truncate or `chmod` a file of
+ * the user's): one is refused, and the opened file must be the one `path` names afterwards, before
+ * anything is truncated or its mode changed.
  *
  * @example
  * ```ts ignore
@@ -66,12 +69,16 @@ export async function openPrivateFile(
   mode: OpenMode,
   purpose: string,
 ): Promise<Deno.FsFile> {
+  const checkIdentity = Deno.build.os !== "windows";
+  if (checkIdentity && mode !== "create-new" && (await lstatOrNull(path))?.isSymlink) {
+    throw new RecordFileError(purpose, path, new Error(SYMLINK_REFUSED));
+  }
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, {
       write: true,
       append: mode === "append",
-      truncate: mode === "truncate",
+      // Truncated below, once the file is known to be the one the path names.
       create: mode !== "create-new",
       createNew: mode === "create-new",
       mode: PRIVATE_MODE,
@@ -80,18 +87,38 @@ export async function openPrivateFile(
     throw new RecordFileError(purpose, path, error);
   }
   try {
-    if (Deno.build.os !== "windows") {
+    if (checkIdentity) {
       const info = await file.stat();
+      const named = await lstatOrNull(path);
+      // A symlink put in place between the check and the open: the file is not the path's.
+      if (named === null || named.isSymlink || named.ino !== info.ino || named.dev !== info.dev) {
+        throw new Error(SYMLINK_REFUSED);
+      }
       // Devices and pipes (/dev/null, a FIFO read by a collector) keep their own mode.
       if (info.isFile && info.mode !== null && (info.mode & 0o777) !== PRIVATE_MODE) {
         await Deno.chmod(path, PRIVATE_MODE);
       }
+      if (mode === "truncate" && info.isFile) await file.truncate(0);
+    } else if (mode === "truncate") {
+      await file.truncate(0);
     }
   } catch (error) {
     file.close();
     throw new RecordFileError(purpose, path, error);
   }
   return file;
+}
+
+const SYMLINK_REFUSED =
+  "it is a symlink (recordings and audit logs are never written through one; name the file itself)";
+
+async function lstatOrNull(path: string): Promise<Deno.FileInfo | null> {
+  try {
+    return await Deno.lstat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
 }
 
 /**

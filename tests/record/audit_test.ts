@@ -36,6 +36,34 @@ Deno.test("audit log appends one JSON line per record to a 0600 file", async () 
   }
 });
 
+Deno.test("private files: never written or chmod-ed through a symlink someone planted", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // Another user's link in a shared directory, pointing at a file of the user's.
+    await Deno.writeTextFile(`${dir}/victim.txt`, "precious\n");
+    await Deno.chmod(`${dir}/victim.txt`, 0o644);
+    await Deno.symlink(`${dir}/victim.txt`, `${dir}/audit.jsonl`);
+    for (const mode of ["append", "truncate"] as const) {
+      await assert.rejects(
+        openPrivateFile(`${dir}/audit.jsonl`, mode, "audit log"),
+        (error: unknown) =>
+          error instanceof RecordFileError && /it is a symlink/.test(error.message),
+        mode,
+      );
+    }
+    assert.equal(await Deno.readTextFile(`${dir}/victim.txt`), "precious\n");
+    assert.equal((await Deno.stat(`${dir}/victim.txt`)).mode! & 0o777, 0o644);
+    // A recording the user names again is replaced, through no link.
+    await Deno.writeTextFile(`${dir}/s.cast`, "old recording, longer than the new one\n");
+    const file = await openPrivateFile(`${dir}/s.cast`, "truncate", "recording");
+    await file.write(new TextEncoder().encode("new\n"));
+    file.close();
+    assert.equal(await Deno.readTextFile(`${dir}/s.cast`), "new\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("private files: created 0600; unwritable and existing-when-new are RecordFileErrors", async () => {
   const dir = await Deno.makeTempDir();
   try {
