@@ -78,6 +78,31 @@ Deno.test("spdy header blocks: a peer's deflated blocks are read with one contex
   }
 });
 
+Deno.test("spdy header blocks: a block that inflates past the limit stops as it grows", async () => {
+  // 64 MiB of zeros deflate to about 64 KiB: a hostile server's bomb. The inflater is stopped
+  // once the output passes 256 KiB (the message says so), not after holding all of it.
+  const deflate = createDeflate({ dictionary: Buffer.from(SPDY3_DICTIONARY) });
+  const out: Buffer[] = [];
+  deflate.on("data", (chunk: Buffer) => out.push(chunk));
+  const zeros = new Uint8Array(1024 * 1024);
+  for (let i = 0; i < 64; i++) deflate.write(zeros);
+  await new Promise<void>((resolve) => deflate.flush(constants.Z_SYNC_FLUSH, () => resolve()));
+  deflate.destroy();
+  const decompressor = new HeaderDecompressor();
+  try {
+    await assert.rejects(
+      decompressor.decompress(Buffer.concat(out)),
+      (error: unknown) =>
+        error instanceof SpdyProtocolError &&
+        /header block: larger than 262144 bytes/.test(error.message),
+    );
+    // The context is spent: later blocks fail too.
+    await assert.rejects(decompressor.decompress(new Uint8Array([1])), SpdyProtocolError);
+  } finally {
+    decompressor.close();
+  }
+});
+
 Deno.test("spdy header blocks: garbage and truncation are protocol errors", async () => {
   const decompressor = new HeaderDecompressor();
   try {

@@ -163,25 +163,40 @@ export class HeaderDecompressor {
   #output: Uint8Array[] = [];
   #outputBytes = 0;
   #error: Error | undefined;
+  /** Ends the wait for the current block's flush when the inflater is stopped instead. */
+  #stopWaiting: (() => void) | undefined;
 
   constructor() {
     this.#inflate = createInflate({ dictionary: Buffer.from(SPDY3_DICTIONARY) });
     this.#inflate.on("data", (chunk: Uint8Array) => {
-      this.#output.push(chunk);
+      if (this.#error) return;
       this.#outputBytes += chunk.length;
+      // Checked as the output grows: a few KiB can inflate to gigabytes (a hostile server).
+      if (this.#outputBytes > MAX_HEADER_BLOCK_BYTES) {
+        this.#error = new Error(`larger than ${MAX_HEADER_BLOCK_BYTES} bytes`);
+        this.#output = [];
+        this.#inflate.destroy();
+        this.#stopWaiting?.();
+        return;
+      }
+      this.#output.push(chunk);
     });
-    this.#inflate.on("error", (error: Error) => this.#error = error);
+    this.#inflate.on("error", (error: Error) => {
+      this.#error ??= error;
+      this.#stopWaiting?.();
+    });
   }
 
   /** Inflates the next header block and parses its pairs. */
   async decompress(block: Uint8Array): Promise<HeaderPairs> {
     this.#throwIfFailed();
     this.#inflate.write(Buffer.from(block.buffer, block.byteOffset, block.byteLength));
-    await new Promise<void>((resolve) => this.#inflate.flush(constants.Z_SYNC_FLUSH, resolve));
+    await new Promise<void>((resolve) => {
+      this.#stopWaiting = resolve;
+      this.#inflate.flush(constants.Z_SYNC_FLUSH, () => resolve());
+    });
+    this.#stopWaiting = undefined;
     this.#throwIfFailed();
-    if (this.#outputBytes > MAX_HEADER_BLOCK_BYTES) {
-      throw new SpdyProtocolError(`header block of ${this.#outputBytes} bytes`);
-    }
     const raw = new Uint8Array(this.#outputBytes);
     let offset = 0;
     for (const chunk of this.#output) {
