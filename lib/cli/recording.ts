@@ -99,14 +99,19 @@ export function policyFromEnv(env: (name: string) => string | undefined): Record
 /** Flags whose values are secrets and never reach a recording or an audit record. */
 const SECRET_FLAGS = new Set(["--token", "--password"]);
 
+/** Flags whose value is a URL that may carry a password (`https://user:pw@host`). */
+const URL_FLAGS = new Set(["--server", "-s"]);
+
 /**
- * Replaces the values of `--token` and `--password` in a command line with `REDACTED`.
+ * Replaces the values of `--token` and `--password` in a command line with `REDACTED`, and masks
+ * the password of a URL given to `--server`/`-s` (in every form pflag reads: `-s URL`, `-s=URL`,
+ * `-sURL`).
  *
  * @example
  * ```ts
  * import { redactArgv } from "./recording.ts";
- * redactArgv(["exec", "--token", "abc", "--password=x", "web"]);
- * // ["exec", "--token", "REDACTED", "--password=REDACTED", "web"]
+ * redactArgv(["exec", "--token", "abc", "--password=x", "-s", "https://me:pw@h", "web"]);
+ * // ["exec", "--token", "REDACTED", "--password=REDACTED", "-s", "https://me:xxxxx@h", "web"]
  * ```
  */
 export function redactArgv(argv: string[]): string[] {
@@ -125,6 +130,12 @@ export function redactArgv(argv: string[]): string[] {
     } else if (SECRET_FLAGS.has(arg) && i + 1 < argv.length) {
       out.push(arg, "REDACTED");
       i++;
+    } else if (equals > 0 && URL_FLAGS.has(arg.slice(0, equals))) {
+      out.push(`${arg.slice(0, equals + 1)}${redactUrlPassword(arg.slice(equals + 1))}`);
+    } else if (URL_FLAGS.has(arg) && i + 1 < argv.length) {
+      out.push(arg, redactUrlPassword(argv[++i]));
+    } else if (/^-s[^=-]/.test(arg)) {
+      out.push(`-s${redactUrlPassword(arg.slice(2))}`);
     } else {
       out.push(arg);
     }

@@ -349,6 +349,29 @@ Deno.test("secrets on the command line never reach the recording or the audit lo
       redactArgv(["--password=p", "--token", "t", "x", "--", "--token", "kept"]),
       ["--password=REDACTED", "--token", "REDACTED", "x", "--", "--token", "kept"],
     );
+    // A password in the server URL, in each form pflag reads.
+    assert.deepEqual(
+      redactArgv([
+        "--server",
+        "https://me:pw1@h",
+        "--server=https://me:pw2@h",
+        "-s",
+        "https://me:pw3@h",
+        "-s=https://me:pw4@h",
+        "-shttps://me:pw5@h",
+        "-shttps://h",
+      ]),
+      [
+        "--server",
+        "https://me:xxxxx@h",
+        "--server=https://me:xxxxx@h",
+        "-s",
+        "https://me:xxxxx@h",
+        "-s=https://me:xxxxx@h",
+        "-shttps://me:xxxxx@h",
+        "-shttps://h",
+      ],
+    );
   });
 });
 
