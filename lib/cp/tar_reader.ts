@@ -331,7 +331,21 @@ export async function* readTar(
         if (records === undefined) {
           throw new TarFormatError("malformed PAX extended header", offset);
         }
-        for (const [key, value] of records) (typeFlag === "g" ? globalPax : pax).set(key, value);
+        if (typeFlag === "x") {
+          // The next member's records, replacing any before (as Go's reader does): a run of
+          // extended headers cannot pile up memory.
+          pax = records;
+          continue;
+        }
+        for (const [key, value] of records) globalPax.set(key, value);
+        let globalBytes = 0;
+        for (const [key, value] of globalPax) globalBytes += key.length + value.length;
+        if (globalBytes > limit) {
+          throw new TarFormatError(
+            `global extended headers of ${globalBytes} bytes exceed the ${limit}-byte limit`,
+            offset,
+          );
+        }
         continue;
       }
       const merged = globalPax.size === 0 ? pax : new Map([...globalPax, ...pax]);

@@ -321,6 +321,50 @@ Deno.test("tar reader: malformed archives fail with TarFormatError", async () =>
   );
 });
 
+/** An extended header member (`x` or `g`) holding `records`. */
+function extendedHeader(type: "x" | "g", records: [string, string][]): Uint8Array {
+  const data = encodePaxRecords(records);
+  const header = encodeTarHeader({ name: "PaxHeaders/0", type: "file", size: data.length })
+    .slice(0, 512);
+  header[156] = type.charCodeAt(0);
+  sealHeader(header);
+  const padded = new Uint8Array(Math.ceil(data.length / 512) * 512);
+  padded.set(data);
+  return concat([header, padded]);
+}
+
+Deno.test("tar reader: a run of extended headers replaces, and global ones are bounded", async () => {
+  // Go's reader: the last `x` header before a member is the one that applies.
+  const replaced = concat([
+    extendedHeader("x", [["path", "first"], ["comment", "c".repeat(100)]]),
+    extendedHeader("x", [["mtime", "1500000000"]]),
+    buildArchive([{ entry: { name: "a", type: "file" }, data: encoder.encode("x") }]),
+  ]);
+  const names: string[] = [];
+  for await (const { header, body } of readTar(chunked(replaced))) {
+    names.push(header.name);
+    await collect(body);
+  }
+  assert.deepEqual(names, ["a"]);
+  // Global headers add up, and their total is held to the extended-header limit.
+  const globals = concat([
+    extendedHeader("g", [["k1", "v".repeat(40)]]),
+    extendedHeader("g", [["k2", "v".repeat(40)]]),
+    extendedHeader("g", [["k3", "v".repeat(40)]]),
+    buildArchive([{ entry: { name: "a", type: "file" }, data: encoder.encode("x") }]),
+  ]);
+  await assert.rejects(
+    (async () => {
+      for await (const { body } of readTar(chunked(globals), { maxExtendedHeaderSize: 100 })) {
+        await collect(body);
+      }
+    })(),
+    (error: unknown) =>
+      error instanceof TarFormatError &&
+      /global extended headers of 126 bytes exceed the 100-byte limit/.test(error.message),
+  );
+});
+
 Deno.test("tar writer: the direct source writes the stream's bytes into lent buffers of any size, padding included", async () => {
   await using dir = await tempDir();
   await Deno.mkdir(`${dir.path}/t/sub`, { recursive: true });
