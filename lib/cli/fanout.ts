@@ -19,6 +19,7 @@ import type { ApiClient } from "../transport/types.ts";
 import { listPods, type Pod } from "../kube/pods.ts";
 import { chooseContainer } from "../kube/containers.ts";
 import { concatBytes } from "../bytes.ts";
+import { goEscape } from "../go_quote.ts";
 
 /** The longest line held back waiting for its end; longer lines are split there. */
 const MAX_HELD_LINE_BYTES = 64 * 1024;
@@ -394,7 +395,8 @@ export async function runFanOut(options: FanOutOptions, context: FanOutContext):
     [...new Set(targets.map((target) => target.pod))].map((pod, i) => [pod, i]),
   );
   const prefix = (target: FanOutTarget, colour: boolean) => {
-    const label = `[${target.pod}/${target.container}]`;
+    // Names come from the server: escaped, so a hostile one cannot write terminal escapes.
+    const label = `[${goEscape(target.pod)}/${goEscape(target.container)}]`;
     if (!colour) return `${label} `;
     const code = PREFIX_COLOURS[podIndex.get(target.pod)! % PREFIX_COLOURS.length];
     return `\x1b[${code}m${label}\x1b[0m `;

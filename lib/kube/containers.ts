@@ -6,6 +6,7 @@
  * @module
  */
 import type { Container, Pod } from "./pods.ts";
+import { goEscape, goQuote } from "../go_quote.ts";
 
 /** The annotation naming a pod's default container. */
 export const DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container";
@@ -80,6 +81,9 @@ export function chooseContainer(pod: Pod, requested: string): ContainerChoice {
     (pod.spec.ephemeralContainers ?? []).length > 0;
   return {
     container: first,
-    notice: multiple ? `Defaulted container "${first.name}" out of: ${allNames(pod)}` : undefined,
+    // kubectl's %q: a hostile server's name cannot carry terminal escapes into the notice.
+    notice: multiple
+      ? `Defaulted container ${goQuote(first.name)} out of: ${goEscape(allNames(pod))}`
+      : undefined,
   };
 }

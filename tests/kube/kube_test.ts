@@ -193,6 +193,15 @@ Deno.test("container choice: -c, annotation, first with notice", () => {
   );
   const single: Pod = { metadata: { name: "s" }, spec: { containers: [{ name: "only" }] } };
   assert.equal(chooseContainer(single, "").notice, undefined);
+  // A hostile server's names carry no terminal escapes into the notice (kubectl's %q).
+  const hostile: Pod = {
+    metadata: { name: "h" },
+    spec: { containers: [{ name: "a\x1b]52;c;aGk=\x07" }, { name: "b\x1b[2J" }] },
+  };
+  assert.equal(
+    chooseContainer(hostile, "").notice,
+    'Defaulted container "a\\x1b]52;c;aGk=\\a" out of: a\\x1b]52;c;aGk=\\a, b\\x1b[2J',
+  );
 });
 
 Deno.test("selectors render in the API's string form", () => {
