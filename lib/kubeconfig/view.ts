@@ -11,6 +11,7 @@ import { type LoadedConfig, resolveEntryPath } from "./config.ts";
 import { FileReadError, KubeconfigError } from "./errors.ts";
 import { encodeBase64 } from "./base64.ts";
 import { stringify } from "../yaml/stringify.ts";
+import { redactUrlPassword } from "../log.ts";
 
 /** Options of {@linkcode viewConfig}, named after kubectl's flags. */
 export interface ViewOptions {
@@ -211,7 +212,17 @@ async function flatten(config: LoadedConfig): Promise<LoadedConfig> {
   return { ...config, users, clusters };
 }
 
-/** kubectl's `RedactSecrets` + `ShortenConfig`. */
+/** Secrets an auth-provider's config holds (oidc and the removed cloud providers). */
+const PROVIDER_SECRETS = new Set(["client-secret", "id-token", "refresh-token", "access-token"]);
+
+/** Exec plugin environment variables whose names say they hold a secret. */
+const SECRET_ENV_NAME = /token|secret|passw|key|credential|auth/i;
+
+/**
+ * kubectl's `RedactSecrets` + `ShortenConfig`, and more: kubectl prints an oidc refresh token, a
+ * client secret, a secret-named exec plugin variable and a password in a server or proxy URL as
+ * they are; kubexec never shows a secret without `--raw` (docs/differences.md).
+ */
 function redact(config: LoadedConfig): LoadedConfig {
   const users = new Map(config.users);
   for (const [name, { value, origin }] of users) {
@@ -220,16 +231,35 @@ function redact(config: LoadedConfig): LoadedConfig {
     if (user["client-key-data"]) user["client-key-data"] = DATA_OMITTED;
     if (user.token) user.token = REDACTED;
     if (user.password) user.password = REDACTED;
+    const provider = user["auth-provider"];
+    if (provider?.config) {
+      const shown = { ...provider.config };
+      for (const key of Object.keys(shown)) {
+        if (PROVIDER_SECRETS.has(key) && shown[key]) shown[key] = REDACTED;
+      }
+      user["auth-provider"] = { ...provider, config: shown };
+    }
+    if (user.exec?.env) {
+      user.exec = {
+        ...user.exec,
+        env: user.exec.env.map((variable) =>
+          SECRET_ENV_NAME.test(variable.name) && variable.value
+            ? { ...variable, value: REDACTED }
+            : variable
+        ),
+      };
+    }
     users.set(name, { value: user, origin });
   }
   const clusters = new Map(config.clusters);
   for (const [name, { value, origin }] of clusters) {
-    if (value["certificate-authority-data"]) {
-      clusters.set(name, {
-        value: { ...value, "certificate-authority-data": DATA_OMITTED },
-        origin,
-      });
+    const cluster = { ...value };
+    if (cluster["certificate-authority-data"]) {
+      cluster["certificate-authority-data"] = DATA_OMITTED;
     }
+    if (cluster.server) cluster.server = redactUrlPassword(cluster.server);
+    if (cluster["proxy-url"]) cluster["proxy-url"] = redactUrlPassword(cluster["proxy-url"]);
+    clusters.set(name, { value: cluster, origin });
   }
   return { ...config, users, clusters };
 }

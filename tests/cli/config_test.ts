@@ -150,6 +150,58 @@ Deno.test("config view: the default output redacts secrets and certificate data"
   assert.match(run.stdout, /password: REDACTED/);
 });
 
+Deno.test("config view: secrets kubectl shows are hidden too, unless --raw", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/config`;
+    await Deno.writeTextFile(
+      file,
+      `apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster: {server: "https://admin:server-pw@k8s.example.com", proxy-url: "http://me:proxy-pw@proxy:3128"}
+users:
+- name: u
+  user:
+    auth-provider:
+      name: oidc
+      config: {client-id: kube, client-secret: oidc-secret, id-token: oidc-id, refresh-token: oidc-refresh, idp-issuer-url: "https://issuer"}
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: login
+      env: [{name: AWS_PROFILE, value: prod}, {name: VAULT_TOKEN, value: env-secret}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+`,
+    );
+    const shown = await kubexec(["config", "view", `--kubeconfig=${file}`]);
+    assert.equal(shown.code, 0, shown.stderr);
+    for (
+      const secret of [
+        "server-pw",
+        "proxy-pw",
+        "oidc-secret",
+        "oidc-id",
+        "oidc-refresh",
+        "env-secret",
+      ]
+    ) {
+      assert.ok(!shown.stdout.includes(secret), `${secret} shown:\n${shown.stdout}`);
+    }
+    assert.match(shown.stdout, /server: https:\/\/admin:xxxxx@k8s\.example\.com/);
+    assert.match(shown.stdout, /proxy-url: http:\/\/me:xxxxx@proxy:3128/);
+    assert.match(shown.stdout, /refresh-token: REDACTED/);
+    assert.match(shown.stdout, /value: prod/);
+    const raw = await kubexec(["config", "view", "--raw", `--kubeconfig=${file}`]);
+    for (const secret of ["server-pw", "proxy-pw", "oidc-refresh", "env-secret"]) {
+      assert.ok(raw.stdout.includes(secret), secret);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("config view: a broken file is one error line and exit code 1", async () => {
   const file = `${MALFORMED}11-server-list.kubeconfig`;
   const run = await kubexec(["config", "view", `--kubeconfig=${file}`]);
