@@ -13,7 +13,7 @@ import type { ClientCertificate } from "../auth/types.ts";
 import type { TlsConfig } from "../kubeconfig/types.ts";
 import { dial } from "../transport/connect.ts";
 import { withDeadline } from "../transport/deadline.ts";
-import { TlsError, TransportTimeoutError } from "../transport/errors.ts";
+import { CaBundleError, TlsError, TransportTimeoutError } from "../transport/errors.ts";
 import { hostOf, portOf, type ProxyRoute } from "../transport/proxy.ts";
 import { connectTls } from "../transport/tls.ts";
 import type { ByteConn } from "../transport/types.ts";
@@ -240,6 +240,13 @@ async function checkServerCertificate(check: TlsCheck): Promise<StepResult> {
       });
     }
     return stepResult("tls", "ok", summary);
+  }
+  if (verdict instanceof CaBundleError) {
+    return stepResult("tls", "fail", `the kubeconfig's CA: ${verdict.message}`, {
+      cause: "the cluster's certificate-authority (or -data) holds no PEM certificate",
+      fix:
+        "point certificate-authority at the cluster's CA certificate in PEM, or set certificate-authority-data to its base64",
+    });
   }
   if (verdict instanceof TransportTimeoutError) {
     return stepResult("tls", "fail", `TLS handshake: no answer within ${verdict.timeoutMs} ms`, {

@@ -98,6 +98,25 @@ export class CgiProxyError extends Error {
 }
 
 /**
+ * The configured certificate authority holds no certificate (a file that is not PEM, base64
+ * data of something else): client-go's words, before any connection is tried.
+ *
+ * @example
+ * ```ts
+ * import { CaBundleError } from "./errors.ts";
+ * new CaBundleError().message;
+ * // "unable to load root certificates: unable to parse bytes as PEM block"
+ * ```
+ */
+export class CaBundleError extends Error {
+  /** The error name, `CaBundleError`. */
+  override name = "CaBundleError";
+  constructor() {
+    super("unable to load root certificates: unable to parse bytes as PEM block");
+  }
+}
+
+/**
  * A proxy refused or broke the tunnel (HTTP CONNECT status, SOCKS5 reply, bad proxy URL).
  *
  * @example

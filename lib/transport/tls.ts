@@ -40,7 +40,7 @@ import { denoByteConn, nodeByteConn, ReadGate } from "./byte_conn.ts";
 import { connectTcp } from "./tcp.ts";
 import { classifyConnectionError, formatAuthority, goExpiryDetail } from "./tls_errors.ts";
 import { parseIp } from "./ip.ts";
-import { TlsError } from "./errors.ts";
+import { CaBundleError, TlsError } from "./errors.ts";
 import type { ByteConn } from "./types.ts";
 
 /** Which TLS implementation carried a connection (for `-v` logs). */
@@ -129,6 +129,8 @@ export function tlsEngineFor(
  */
 export async function connectTls(options: TlsConnectOptions): Promise<TlsConnection> {
   const { tls } = options;
+  // Deno would ignore a bundle without certificates and report "unknown authority" later.
+  if (tls.caPem !== undefined && !holdsCertificate(tls.caPem)) throw new CaBundleError();
   const cert = options.clientCert ??
     (tls.certPem && tls.keyPem ? { certPem: tls.certPem, keyPem: tls.keyPem } : undefined);
   const serverName = tls.serverName || (parseIp(options.host) ? undefined : options.host);
@@ -149,6 +151,22 @@ export async function connectTls(options: TlsConnectOptions): Promise<TlsConnect
   } catch (error) {
     throw await explained(error, options, serverName);
   }
+}
+
+/** Whether a PEM bundle holds at least one CERTIFICATE block of base64 (Go's AppendCertsFromPEM). */
+function holdsCertificate(pem: string): boolean {
+  for (
+    const [, body] of pem.matchAll(
+      /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g,
+    )
+  ) {
+    try {
+      if (atob(body.replace(/\s+/g, "")).length > 0) return true;
+    } catch {
+      // Not base64: look at the next block.
+    }
+  }
+  return false;
 }
 
 /**

@@ -471,6 +471,10 @@ Deno.test("port-forward: refusals before listening use kubectl's words", async (
       (await runCaptured(kubeconfig, ["--address", "nowhere", "web-0", "80"])).stderr,
       "error: nowhere is not a valid IP\n",
     );
+    assert.equal(
+      (await runCaptured(kubeconfig, ["--address", "", "web-0", "80"])).stderr,
+      "error: you must specify at least 1 address\n",
+    );
     assert.match(
       (await runCaptured(kubeconfig, ["--protocol", "v5.channel.k8s.io", "web-0", "80"])).stderr,
       /^error: unsupported --protocol "v5.channel.k8s.io" for port-forward/,

@@ -54,6 +54,17 @@ Deno.test("checkTls: an expired server certificate shows its validity and the lo
   assert.match(result.fix!, /renewed/);
 });
 
+Deno.test("checkTls: a CA that holds no certificate is named, before any handshake", async () => {
+  const pki = await testPki();
+  const result = await tlsResult(pki.server.certPem, pki.server.keyPem, "not a certificate\n");
+  assert.equal(result.status, "fail");
+  assert.equal(
+    result.summary,
+    "the kubeconfig's CA: unable to load root certificates: unable to parse bytes as PEM block",
+  );
+  assert.match(result.fix!, /certificate-authority/);
+});
+
 Deno.test("checkTls: a server certificate expiring within two weeks warns", async () => {
   const pki = await testPki();
   const notAfter = parseCertificate(pemCertificates(pki.server.certPem)[0]).notAfter;

@@ -10,7 +10,12 @@ import * as net from "node:net";
 import { X509Certificate } from "node:crypto";
 import type { TlsConfig } from "../../lib/kubeconfig/types.ts";
 import { createApiClient } from "../../lib/transport/api_client.ts";
-import { ConnectError, TlsError, TransportTimeoutError } from "../../lib/transport/errors.ts";
+import {
+  CaBundleError,
+  ConnectError,
+  TlsError,
+  TransportTimeoutError,
+} from "../../lib/transport/errors.ts";
 import type { ClientCertificate } from "../../lib/auth/types.ts";
 import { testPki } from "../support/pki.ts";
 import { noCredentials } from "../support/transport_credentials.ts";
@@ -323,6 +328,22 @@ Deno.test("with a configured CA, strict mode trusts only it; the default engine 
     assert.equal(await run(false), "ok 200");
   } finally {
     await server.close();
+  }
+});
+
+Deno.test("a CA bundle without a certificate is client-go's error, before any connection", async () => {
+  for (
+    const caPem of ["just text\n", "-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n"]
+  ) {
+    for (const strictCaTrust of [false, true]) {
+      // Port 9 on loopback: nothing is dialled, so nothing answers or refuses.
+      await assert.rejects(
+        clientFor("https://127.0.0.1:9", { caPem }, strictCaTrust).request({ path: "/" }),
+        (error: Error) =>
+          error instanceof CaBundleError &&
+          error.message === "unable to load root certificates: unable to parse bytes as PEM block",
+      );
+    }
   }
 });
 

@@ -92,6 +92,8 @@ function isDecimal(text: string): boolean {
  * ```
  */
 export function parseAddresses(values: string[]): ListenAddress[] {
+  // `--address ''` leaves the list empty: kubectl's words.
+  if (values.length === 0) throw new CommandError("you must specify at least 1 address");
   const parsed = new Map<string, ListenAddress>();
   for (const value of values) {
     if (value === "localhost") {
