@@ -89,7 +89,10 @@ export function helpText(path: Command[]): string {
       text += `  ${sub.name.padEnd(width)}${sub.short}\n`;
     }
   }
-  if (command.examples) text += `\nExamples:\n${command.examples}\n`;
+  // kubectl indents every example line, the blank ones between examples too.
+  if (command.examples) {
+    text += `\nExamples:\n${command.examples.replace(/^$/gm, "  ")}\n`;
+  }
   const flags: FlagSpec[] = command.flags ?? [];
   if (flags.some((flag) => !flag.hidden)) text += `\nOptions:\n${formatFlagHelp(flags)}`;
   text += `\nUsage:\n  ${ROOT_NAME} ${command.usage}\n\n`;

@@ -152,6 +152,8 @@ Deno.test("global flags may precede the command; help of a command", async () =>
     0,
   );
   assert.match(captured.stdout(), /^Execute a command in a container\.\n/);
+  // Blank lines between examples are indented as kubectl's are.
+  assert.match(captured.stdout(), /-- date\n {2}\n {2}# Get output/);
   assert.match(captured.stdout(), / {4}-c, --container='':\n/);
   assert.match(
     captured.stdout(),
