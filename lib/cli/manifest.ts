@@ -6,7 +6,7 @@
  * @module
  */
 import { parseAll } from "../yaml/parse.ts";
-import { parseTarget, TargetError } from "../kube/target.ts";
+import { parseTarget, TargetError, targetHasPods } from "../kube/target.ts";
 
 /** What a manifest names: the target in `TYPE/NAME` form and the object's own namespace. */
 export interface ManifestTarget {
@@ -142,11 +142,15 @@ export function objectTarget({ object, file }: ManifestObject): ManifestTarget {
   const group = slash < 0 ? "" : apiVersion.slice(0, slash);
   const version = apiVersion.slice(slash + 1);
   const type = slash < 0 ? kind.toLowerCase() : `${kind.toLowerCase()}.${version}.${group}`;
-  // The kinds a pod can be found for are the ones TYPE/NAME targets resolve.
+  // The kinds a pod can be found for are the workloads TYPE/NAME targets resolve to pods.
+  let hasPods: boolean;
   try {
-    parseTarget(`${type}/${name}`);
+    hasPods = targetHasPods(parseTarget(`${type}/${name}`));
   } catch (error) {
     if (!(error instanceof TargetError)) throw error;
+    hasPods = false;
+  }
+  if (!hasPods) {
     // kubectl's words (polymorphichelpers), with the Go type it would have decoded.
     const goType = group === "" || !group.includes(".") || group.endsWith(".k8s.io")
       ? `*${version}.${kind}`

@@ -112,7 +112,8 @@ export async function listPods(
 }
 
 /**
- * GETs any namespaced object by its API path prefix (`/apis/apps/v1`) and plural resource.
+ * GETs an object by its API path prefix (`/apis/apps/v1`) and plural resource; `namespace`
+ * `undefined` for a cluster-scoped one (`nodes`).
  *
  * @example
  * ```ts
@@ -124,13 +125,11 @@ export function getObject<T>(
   client: ApiClient,
   apiPrefix: string,
   resource: string,
-  namespace: string,
+  namespace: string | undefined,
   name: string,
 ): Promise<T> {
-  return getJson<T>(
-    client,
-    `${apiPrefix}/namespaces/${pathSegment(namespace)}/${resource}/${pathSegment(name)}`,
-  );
+  const scope = namespace === undefined ? "" : `/namespaces/${pathSegment(namespace)}`;
+  return getJson<T>(client, `${apiPrefix}${scope}/${resource}/${pathSegment(name)}`);
 }
 
 /**

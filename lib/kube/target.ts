@@ -78,19 +78,200 @@ const NAMES: { plural: string; singular: string; group: string; short?: string }
 ];
 
 /**
+ * Kinds kubectl knows that have no pods: named, a target of one is looked up (so a missing one is
+ * the server's NotFound) and then refused in kubectl's words, instead of being called a type the
+ * server does not have.
+ */
+const WITHOUT_PODS: {
+  plural: string;
+  singular: string;
+  group: string;
+  short?: string;
+  version: string;
+  kind: string;
+  clusterScoped?: boolean;
+}[] = [
+  {
+    plural: "configmaps",
+    singular: "configmap",
+    group: "",
+    short: "cm",
+    version: "v1",
+    kind: "ConfigMap",
+  },
+  { plural: "secrets", singular: "secret", group: "", version: "v1", kind: "Secret" },
+  {
+    plural: "serviceaccounts",
+    singular: "serviceaccount",
+    group: "",
+    short: "sa",
+    version: "v1",
+    kind: "ServiceAccount",
+  },
+  {
+    plural: "endpoints",
+    singular: "endpoints",
+    group: "",
+    short: "ep",
+    version: "v1",
+    kind: "Endpoints",
+  },
+  {
+    plural: "persistentvolumeclaims",
+    singular: "persistentvolumeclaim",
+    group: "",
+    short: "pvc",
+    version: "v1",
+    kind: "PersistentVolumeClaim",
+  },
+  { plural: "events", singular: "event", group: "", short: "ev", version: "v1", kind: "Event" },
+  {
+    plural: "limitranges",
+    singular: "limitrange",
+    group: "",
+    short: "limits",
+    version: "v1",
+    kind: "LimitRange",
+  },
+  {
+    plural: "resourcequotas",
+    singular: "resourcequota",
+    group: "",
+    short: "quota",
+    version: "v1",
+    kind: "ResourceQuota",
+  },
+  {
+    plural: "podtemplates",
+    singular: "podtemplate",
+    group: "",
+    version: "v1",
+    kind: "PodTemplate",
+  },
+  {
+    plural: "nodes",
+    singular: "node",
+    group: "",
+    short: "no",
+    version: "v1",
+    kind: "Node",
+    clusterScoped: true,
+  },
+  {
+    plural: "namespaces",
+    singular: "namespace",
+    group: "",
+    short: "ns",
+    version: "v1",
+    kind: "Namespace",
+    clusterScoped: true,
+  },
+  {
+    plural: "persistentvolumes",
+    singular: "persistentvolume",
+    group: "",
+    short: "pv",
+    version: "v1",
+    kind: "PersistentVolume",
+    clusterScoped: true,
+  },
+  {
+    plural: "cronjobs",
+    singular: "cronjob",
+    group: "batch",
+    short: "cj",
+    version: "v1",
+    kind: "CronJob",
+  },
+  {
+    plural: "ingresses",
+    singular: "ingress",
+    group: "networking.k8s.io",
+    short: "ing",
+    version: "v1",
+    kind: "Ingress",
+  },
+  {
+    plural: "networkpolicies",
+    singular: "networkpolicy",
+    group: "networking.k8s.io",
+    short: "netpol",
+    version: "v1",
+    kind: "NetworkPolicy",
+  },
+  {
+    plural: "horizontalpodautoscalers",
+    singular: "horizontalpodautoscaler",
+    group: "autoscaling",
+    short: "hpa",
+    version: "v2",
+    kind: "HorizontalPodAutoscaler",
+  },
+  {
+    plural: "poddisruptionbudgets",
+    singular: "poddisruptionbudget",
+    group: "policy",
+    short: "pdb",
+    version: "v1",
+    kind: "PodDisruptionBudget",
+  },
+  {
+    plural: "roles",
+    singular: "role",
+    group: "rbac.authorization.k8s.io",
+    version: "v1",
+    kind: "Role",
+  },
+  {
+    plural: "rolebindings",
+    singular: "rolebinding",
+    group: "rbac.authorization.k8s.io",
+    version: "v1",
+    kind: "RoleBinding",
+  },
+  {
+    plural: "clusterroles",
+    singular: "clusterrole",
+    group: "rbac.authorization.k8s.io",
+    version: "v1",
+    kind: "ClusterRole",
+    clusterScoped: true,
+  },
+  {
+    plural: "clusterrolebindings",
+    singular: "clusterrolebinding",
+    group: "rbac.authorization.k8s.io",
+    version: "v1",
+    kind: "ClusterRoleBinding",
+    clusterScoped: true,
+  },
+  {
+    plural: "storageclasses",
+    singular: "storageclass",
+    group: "storage.k8s.io",
+    short: "sc",
+    version: "v1",
+    kind: "StorageClass",
+    clusterScoped: true,
+  },
+];
+
+/**
  * The plural resource a TYPE names, as kubectl's REST mapper finds it: a short form exactly as
  * written (`deploy`, not `Deploy`), a singular or plural name in any case, optionally with its
- * group (`deployments.apps`) or version and group (`deployment.v1.apps`; `pod.v1.` is not a form).
+ * group (`deployments.apps`) or version and group (`deployment.v1.apps`, `pod.v1.` for the core
+ * group).
  */
 function resourceOf(type: string): string | undefined {
-  const short = NAMES.find((entry) => entry.short === type);
+  const known = [...NAMES, ...WITHOUT_PODS];
+  const short = known.find((entry) => entry.short === type);
   if (short) return short.plural;
   const [name, ...rest] = type.toLowerCase().split(".");
-  const version = rest.length === 2 && /^v\d+((alpha|beta)\d+)?$/.test(rest[0]) ? rest.shift() : "";
+  const version = rest.length >= 2 && /^v\d+((alpha|beta)\d+)?$/.test(rest[0]) ? rest.shift() : "";
   const group = rest.join(".");
-  if (rest.length > 1 || (version && !group)) return undefined;
-  const entry = NAMES.find((e) => e.plural === name || e.singular === name);
-  if (!entry || (group && group !== entry.group)) return undefined;
+  if (version === "" && rest.length > 0 && group === "") return undefined;
+  const entry = known.find((e) => e.plural === name || e.singular === name);
+  if (!entry || group !== entry.group && !(group === "" && version === "")) return undefined;
   return entry.plural;
 }
 
@@ -99,6 +280,21 @@ export interface TargetRef {
   /** Plural resource, e.g. `pods`, `deployments`. */
   resource: string;
   name: string;
+}
+
+/**
+ * Whether pods can be found for a target: a pod, or a workload or service with a selector (not a
+ * ConfigMap, a Node, …, which {@linkcode resolvePod} refuses in kubectl's words).
+ *
+ * @example
+ * ```ts
+ * import { parseTarget, targetHasPods } from "./target.ts";
+ * targetHasPods(parseTarget("deploy/web")); // true
+ * targetHasPods(parseTarget("cm/settings")); // false
+ * ```
+ */
+export function targetHasPods(ref: TargetRef): boolean {
+  return ref.resource === "pods" || KINDS[ref.resource] !== undefined;
 }
 
 /**
@@ -189,6 +385,7 @@ export async function resolvePod(
     return await namespaceChecked(client, namespace, getPod(client, namespace, ref.name));
   }
   const kind = KINDS[ref.resource];
+  if (kind === undefined) return await refuseWithoutPods(client, namespace, ref, options.object);
   const object = options.object ?? await namespaceChecked(
     client,
     namespace,
@@ -205,4 +402,30 @@ export async function resolvePod(
     }
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
+}
+
+/**
+ * A kind without pods: looked up first as kubectl's resource builder does (a missing object is the
+ * server's NotFound), then refused with kubectl's words (`polymorphichelpers`).
+ */
+async function refuseWithoutPods(
+  client: ApiClient,
+  namespace: string,
+  ref: TargetRef,
+  described: Record<string, unknown> | undefined,
+): Promise<never> {
+  const entry = WITHOUT_PODS.find((e) => e.plural === ref.resource)!;
+  if (described === undefined) {
+    const prefix = entry.group === "" ? "/api/v1" : `/apis/${entry.group}/${entry.version}`;
+    const lookup = getObject(
+      client,
+      prefix,
+      entry.plural,
+      entry.clusterScoped ? undefined : namespace,
+      ref.name,
+    );
+    await (entry.clusterScoped ? lookup : namespaceChecked(client, namespace, lookup));
+  }
+  const goType = `*${entry.version}.${entry.kind}`;
+  throw new TargetError(`cannot attach to ${goType}: selector for ${goType} not implemented`);
 }

@@ -94,6 +94,24 @@ const scenarios: Scenario[] = [
     expect: { code: 0, stdout: "selected\n", stderr: "" },
   },
   {
+    name: "a kind without pods is looked up, then refused in kubectl's words",
+    args: ["exec", "cm/settings", "--", "true"],
+    expect: {
+      code: 1,
+      stdout: "",
+      stderr: "error: cannot attach to *v1.ConfigMap: selector for *v1.ConfigMap not implemented\n",
+    },
+  },
+  {
+    name: "a kind without pods that does not exist is the server's NotFound",
+    args: ["exec", "configmap/nope", "--", "true"],
+    expect: {
+      code: 1,
+      stdout: "",
+      stderr: 'Error from server (NotFound): configmaps "nope" not found\n',
+    },
+  },
+  {
     name: "-f: the object's own namespace",
     args: ["exec", "-f", OTHER_NAMESPACE_MANIFEST, "--", "echo", "other"],
     expect: { code: 0, stdout: "other\n" },
@@ -471,6 +489,12 @@ async function setup(): Promise<void> {
       { name: "talker", containers: [{ name: "app", command: ["echo", "attached"] }] },
     ],
     objects: [
+      {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: "settings", namespace: "default" },
+        data: { a: "b" },
+      },
       {
         apiVersion: "apps/v1",
         kind: "Deployment",

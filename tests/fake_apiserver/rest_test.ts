@@ -340,7 +340,7 @@ Deno.test("workloads: GET deployment and service with selectors; 404 wording wit
     const missing = await get(server, "/apis/apps/v1/namespaces/default/statefulsets/db");
     assert.equal(missing.status, 404);
     assert.equal(JSON.parse(missing.body).message, 'statefulsets.apps "db" not found');
-    assert.throws(() => server.objects.add({ kind: "ConfigMap", metadata: { name: "x" } }));
+    assert.throws(() => server.objects.add({ kind: "Secret", metadata: { name: "x" } }));
   });
 });
 

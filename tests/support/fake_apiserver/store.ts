@@ -194,7 +194,7 @@ export interface ResourceInfo {
   shortNames?: string[];
 }
 
-/** The workload resources the fake serves besides pods. */
+/** The resources the fake serves besides pods: workloads, and a ConfigMap. */
 export const WORKLOAD_RESOURCES: ResourceInfo[] = [
   {
     resource: "services",
@@ -245,6 +245,15 @@ export const WORKLOAD_RESOURCES: ResourceInfo[] = [
     shortNames: ["rs"],
   },
   { resource: "jobs", group: "batch", version: "v1", kind: "Job", namespaced: true },
+  // Not a workload: a kind without pods, which exec and attach refuse after looking it up.
+  {
+    resource: "configmaps",
+    group: "",
+    version: "v1",
+    kind: "ConfigMap",
+    namespaced: true,
+    shortNames: ["cm"],
+  },
 ];
 
 /**
