@@ -94,6 +94,11 @@ const scenarios: Scenario[] = [
     expect: { code: 0, stdout: "selected\n", stderr: "" },
   },
   {
+    name: "TYPE with the core group spelt out (pod.v1.)",
+    args: ["exec", "pod.v1./web-0", "--", "echo", "core"],
+    expect: { code: 0, stdout: "core\n", stderr: "" },
+  },
+  {
     name: "a kind without pods is looked up, then refused in kubectl's words",
     args: ["exec", "cm/settings", "--", "true"],
     expect: {
