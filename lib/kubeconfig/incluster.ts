@@ -11,6 +11,7 @@ import type { RestConfig } from "./types.ts";
 import { FileReadError, KubeconfigError } from "./errors.ts";
 import { goReason } from "../fs_errors.ts";
 import { defaultEnv, type EnvLookup } from "./load.ts";
+import { pemHoldsCertificate } from "../pem.ts";
 
 /**
  * Where the service account is mounted in every pod.
@@ -145,6 +146,13 @@ export async function inClusterConfig(options: InClusterOptions = {}): Promise<R
     options.warn?.(
       `Expected to load root CA config from ${caPath}, but got err: ${goReason(error)}`,
     );
+  }
+  if (caPem !== undefined && !pemHoldsCertificate(caPem)) {
+    // client-go's certutil.NewPool error; it then goes on with the system roots.
+    options.warn?.(
+      `Expected to load root CA config from ${caPath}, but got err: data does not contain any valid RSA or ECDSA certificates`,
+    );
+    caPem = undefined;
   }
   const namespace = await inClusterNamespace(options);
   return {

@@ -215,13 +215,29 @@ async function flatten(config: LoadedConfig): Promise<LoadedConfig> {
 /** Secrets an auth-provider's config holds (oidc and the removed cloud providers). */
 const PROVIDER_SECRETS = new Set(["client-secret", "id-token", "refresh-token", "access-token"]);
 
-/** Exec plugin environment variables whose names say they hold a secret. */
-const SECRET_ENV_NAME = /token|secret|passw|key|credential|auth/i;
+/**
+ * A name part that says a secret follows (`VAULT_TOKEN`, `AZURE_CLIENT_SECRET`,
+ * `--api-key`), as a whole word: `AZURE_AUTHORITY_HOST` and `KEYRING_BACKEND` are not secrets.
+ */
+const SECRET_NAME =
+  /(^|[_-])(token|secret|password|passwd|key|apikey|credentials?|private)($|[_-])/i;
+
+/** An exec plugin's arguments with the values of secret-named flags hidden. */
+function redactArgs(args: string[]): string[] {
+  return args.map((arg, index) => {
+    const flag = /^(--?[\w-]+)=/.exec(arg);
+    if (flag && SECRET_NAME.test(flag[1].replace(/^-+/, ""))) return `${flag[1]}=${REDACTED}`;
+    const previous = args[index - 1];
+    const valueOf = previous !== undefined && /^--?[\w-]+$/.test(previous) &&
+      SECRET_NAME.test(previous.replace(/^-+/, "")) && !arg.startsWith("-");
+    return valueOf ? REDACTED : arg;
+  });
+}
 
 /**
  * kubectl's `RedactSecrets` + `ShortenConfig`, and more: kubectl prints an oidc refresh token, a
- * client secret, a secret-named exec plugin variable and a password in a server or proxy URL as
- * they are; kubexec never shows a secret without `--raw` (docs/differences.md).
+ * client secret, a secret-named exec plugin variable or flag value and a password in a server or
+ * proxy URL as they are; kubexec never shows a secret without `--raw` (docs/differences.md).
  */
 function redact(config: LoadedConfig): LoadedConfig {
   const users = new Map(config.users);
@@ -243,12 +259,13 @@ function redact(config: LoadedConfig): LoadedConfig {
       user.exec = {
         ...user.exec,
         env: user.exec.env.map((variable) =>
-          SECRET_ENV_NAME.test(variable.name) && variable.value
+          SECRET_NAME.test(variable.name) && variable.value
             ? { ...variable, value: REDACTED }
             : variable
         ),
       };
     }
+    if (user.exec?.args) user.exec = { ...user.exec, args: redactArgs(user.exec.args) };
     users.set(name, { value: user, origin });
   }
   const clusters = new Map(config.clusters);

@@ -70,17 +70,25 @@ export async function openPrivateFile(
   purpose: string,
 ): Promise<Deno.FsFile> {
   const checkIdentity = Deno.build.os !== "windows";
-  if (checkIdentity && mode !== "create-new" && (await lstatOrNull(path))?.isSymlink) {
-    throw new RecordFileError(purpose, path, new Error(SYMLINK_REFUSED));
+  let existing: Deno.FileInfo | null = null;
+  if (checkIdentity && mode !== "create-new") {
+    try {
+      existing = await lstatOrNull(path);
+    } catch (error) {
+      throw new RecordFileError(purpose, path, error);
+    }
+    if (existing?.isSymlink) throw new RecordFileError(purpose, path, new Error(SYMLINK_REFUSED));
   }
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, {
       write: true,
       append: mode === "append",
-      // Truncated below, once the file is known to be the one the path names.
-      create: mode !== "create-new",
-      createNew: mode === "create-new",
+      // Truncated below, once the file is known to be the one the path names. A path that did
+      // not exist is created exclusively, so a link planted meanwhile fails the open instead of
+      // creating its target.
+      create: mode !== "create-new" && !(checkIdentity && existing === null),
+      createNew: mode === "create-new" || (checkIdentity && existing === null),
       mode: PRIVATE_MODE,
     });
   } catch (error) {

@@ -272,12 +272,12 @@ async function readLine(reader: BufferedReader): Promise<string> {
 async function readChunked(reader: BufferedReader, sink: BodySink): Promise<void> {
   while (!sink.full) {
     const sizeText = (await readLine(reader)).split(";")[0].trim();
-    // Go's net/http reads up to 16 hex digits (leading zeros included).
-    if (!/^[0-9a-fA-F]{1,16}$/.test(sizeText)) {
+    if (!/^[0-9a-fA-F]+$/.test(sizeText)) {
       throw new HttpProtocolError(`malformed chunk size ${JSON.stringify(sizeText.slice(0, 20))}`);
     }
-    const size = parseInt(sizeText, 16);
-    if (!Number.isSafeInteger(size)) throw new HttpProtocolError("chunk length too large");
+    // Go's net/http reads up to 16 hex digits (leading zeros included).
+    const size = sizeText.length > 16 ? NaN : parseInt(sizeText, 16);
+    if (!Number.isSafeInteger(size)) throw new HttpProtocolError("http chunk length too large");
     if (size === 0) {
       while ((await readLine(reader)) !== "");
       return;

@@ -41,6 +41,7 @@ import { connectTcp } from "./tcp.ts";
 import { classifyConnectionError, formatAuthority, goExpiryDetail } from "./tls_errors.ts";
 import { parseIp } from "./ip.ts";
 import { CaBundleError, TlsError } from "./errors.ts";
+import { pemHoldsCertificate } from "../pem.ts";
 import type { ByteConn } from "./types.ts";
 
 /** Which TLS implementation carried a connection (for `-v` logs). */
@@ -127,10 +128,14 @@ export function tlsEngineFor(
  * const { conn } = await connectTls({ host: "127.0.0.1", port: 6443, tls: { caPem } });
  * ```
  */
-export async function connectTls(options: TlsConnectOptions): Promise<TlsConnection> {
+export async function connectTls(given: TlsConnectOptions): Promise<TlsConnection> {
+  // An empty CA is no CA (client-go uses the system roots then); one without a certificate is
+  // client-go's error, where Deno would ignore it and report "unknown authority" later.
+  const options = given.tls.caPem?.trim() === ""
+    ? { ...given, tls: { ...given.tls, caPem: undefined } }
+    : given;
   const { tls } = options;
-  // Deno would ignore a bundle without certificates and report "unknown authority" later.
-  if (tls.caPem !== undefined && !holdsCertificate(tls.caPem)) throw new CaBundleError();
+  if (tls.caPem !== undefined && !pemHoldsCertificate(tls.caPem)) throw new CaBundleError();
   const cert = options.clientCert ??
     (tls.certPem && tls.keyPem ? { certPem: tls.certPem, keyPem: tls.keyPem } : undefined);
   const serverName = tls.serverName || (parseIp(options.host) ? undefined : options.host);
@@ -151,22 +156,6 @@ export async function connectTls(options: TlsConnectOptions): Promise<TlsConnect
   } catch (error) {
     throw await explained(error, options, serverName);
   }
-}
-
-/** Whether a PEM bundle holds at least one CERTIFICATE block of base64 (Go's AppendCertsFromPEM). */
-function holdsCertificate(pem: string): boolean {
-  for (
-    const [, body] of pem.matchAll(
-      /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g,
-    )
-  ) {
-    try {
-      if (atob(body.replace(/\s+/g, "")).length > 0) return true;
-    } catch {
-      // Not base64: look at the next block.
-    }
-  }
-  return false;
 }
 
 /**

@@ -170,7 +170,8 @@ users:
     exec:
       apiVersion: client.authentication.k8s.io/v1
       command: login
-      env: [{name: AWS_PROFILE, value: prod}, {name: VAULT_TOKEN, value: env-secret}]
+      args: [--token=arg-secret, --client-secret, arg-secret-2, --region, eu-west-1]
+      env: [{name: AWS_PROFILE, value: prod}, {name: VAULT_TOKEN, value: env-secret}, {name: AZURE_AUTHORITY_HOST, value: login.example}]
 contexts: [{name: x, context: {cluster: c, user: u}}]
 current-context: x
 `,
@@ -185,6 +186,7 @@ current-context: x
         "oidc-id",
         "oidc-refresh",
         "env-secret",
+        "arg-secret",
       ]
     ) {
       assert.ok(!shown.stdout.includes(secret), `${secret} shown:\n${shown.stdout}`);
@@ -193,6 +195,8 @@ current-context: x
     assert.match(shown.stdout, /proxy-url: http:\/\/me:xxxxx@proxy:3128/);
     assert.match(shown.stdout, /refresh-token: REDACTED/);
     assert.match(shown.stdout, /value: prod/);
+    assert.match(shown.stdout, /value: login\.example/);
+    assert.match(shown.stdout, /- eu-west-1/);
     const raw = await kubexec(["config", "view", "--raw", `--kubeconfig=${file}`]);
     for (const secret of ["server-pw", "proxy-pw", "oidc-refresh", "env-secret"]) {
       assert.ok(raw.stdout.includes(secret), secret);

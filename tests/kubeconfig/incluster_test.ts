@@ -7,6 +7,7 @@ import {
 } from "../../lib/kubeconfig/incluster.ts";
 import { FileReadError } from "../../lib/kubeconfig/errors.ts";
 import { envFrom, withTempDir, writeFiles } from "./support.ts";
+import { testPki } from "../support/pki.ts";
 
 const SERVICE = { KUBERNETES_SERVICE_HOST: "10.96.0.1", KUBERNETES_SERVICE_PORT: "443" };
 
@@ -39,11 +40,12 @@ Deno.test("in-cluster is possible only with both variables and a token file", as
 
 Deno.test("in-cluster config: server, token file, CA and namespace", async () => {
   await withTempDir(async (dir) => {
-    await writeFiles(dir, { token: "sa-token\n", "ca.crt": "CA", namespace: " apps \n" });
+    const caPem = (await testPki()).ca.certPem;
+    await writeFiles(dir, { token: "sa-token\n", "ca.crt": caPem, namespace: " apps \n" });
     const config = await inClusterConfig({ env: envFrom(SERVICE), ...paths(dir) });
     assert.deepEqual(config, {
       server: "https://10.96.0.1:443",
-      tls: { caPem: "CA" },
+      tls: { caPem },
       auth: { token: "sa-token", tokenFile: `${dir}/token` },
       namespace: "apps",
       namespaceExplicit: false,
@@ -65,6 +67,22 @@ Deno.test("in-cluster config: IPv6 host, unreadable CA warned about and left out
     assert.equal(config.namespace, "default");
     assert.equal(warnings.length, 1);
     assert.match(warnings[0], /^Expected to load root CA config from .*ca\.crt/);
+  });
+});
+
+Deno.test("in-cluster config: a ca.crt without a certificate is warned about and left out", async () => {
+  await withTempDir(async (dir) => {
+    await writeFiles(dir, { token: "t", "ca.crt": "not a certificate\n" });
+    const warnings: string[] = [];
+    const config = await inClusterConfig({
+      env: envFrom({ KUBERNETES_SERVICE_HOST: "10.0.0.1", KUBERNETES_SERVICE_PORT: "443" }),
+      ...paths(dir),
+      warn: (message) => warnings.push(message),
+    });
+    assert.deepEqual(config.tls, {});
+    assert.deepEqual(warnings, [
+      `Expected to load root CA config from ${dir}/ca.crt, but got err: data does not contain any valid RSA or ECDSA certificates`,
+    ]);
   });
 });
 

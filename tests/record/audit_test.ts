@@ -80,6 +80,13 @@ Deno.test("private files: created 0600; unwritable and existing-when-new are Rec
       openPrivateFile(`${dir}/missing/audit.jsonl`, "append", "audit log"),
       /cannot write the audit log .*missing\/audit\.jsonl: /,
     );
+    // A path whose parent is a file: the file system's error, still a RecordFileError.
+    await Deno.writeTextFile(`${dir}/plain`, "");
+    await assert.rejects(
+      openPrivateFile(`${dir}/plain/audit.jsonl`, "append", "audit log"),
+      (error: unknown) =>
+        error instanceof RecordFileError && /^cannot write the audit log /.test(error.message),
+    );
     const devNull = await openPrivateFile("/dev/null", "truncate", "recording");
     devNull.close();
   } finally {

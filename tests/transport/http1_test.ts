@@ -97,12 +97,12 @@ Deno.test("malformed and truncated responses throw HttpProtocolError", async () 
     [
       "17 digits",
       ["HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n00000000000000001\r\n"],
-      /chunk size/,
+      /http chunk length too large/,
     ],
     [
       "chunk over 2^53",
       ["HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n"],
-      /chunk length too large/,
+      /http chunk length too large/,
     ],
     [
       "cut chunk",

@@ -331,6 +331,15 @@ Deno.test("with a configured CA, strict mode trusts only it; the default engine 
   }
 });
 
+Deno.test("an empty CA is no CA: the connection is tried, as client-go tries it", async () => {
+  for (const caPem of ["", "\n"]) {
+    await assert.rejects(
+      clientFor("https://127.0.0.1:9", { caPem }, false).request({ path: "/" }),
+      (error: Error) => error instanceof ConnectError && error.failure === "refused",
+    );
+  }
+});
+
 Deno.test("a CA bundle without a certificate is client-go's error, before any connection", async () => {
   for (
     const caPem of ["just text\n", "-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n"]
