@@ -180,3 +180,29 @@ scenarioTest({
     stderr: "Error from server (BadRequest): pod unscheduled does not have a host assigned\n",
   },
 });
+
+scenarioTest({
+  name: "exec: a kind without pods is refused after it is found (node/NAME)",
+  args: ["exec", "node/node-modern", "--", "true"],
+  expect: {
+    code: 1,
+    stdout: "",
+    stderr: "error: cannot attach to *v1.Node: selector for *v1.Node not implemented\n",
+  },
+});
+
+scenarioTest({
+  name: "exec: a kind without pods that is not there is the server's NotFound (configmap/NAME)",
+  args: ["exec", "configmap/nope", "--", "true"],
+  expect: {
+    code: 1,
+    stdout: "",
+    stderr: 'Error from server (NotFound): configmaps "nope" not found\n',
+  },
+});
+
+scenarioTest({
+  name: "exec: the core group spelt out (pod.v1./NAME)",
+  args: ["exec", "pod.v1./shell", "--", "echo", "core"],
+  expect: { code: 0, stdout: "core\n", stderr: "" },
+});

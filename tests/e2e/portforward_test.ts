@@ -200,3 +200,23 @@ scenarioTest({
     stderr: "error: unable to forward port because pod is not running. Current status=Pending\n",
   },
 });
+
+scenarioTest({
+  name: "port-forward: a user RBAC denies is refused at once, listening on nothing",
+  args: ["port-forward", "pf", "0:80"],
+  user: "viewer",
+  expect: {
+    code: 1,
+    stdout: "",
+    stderr:
+      /^error: error upgrading connection: pods "pf" is forbidden: User "viewer" cannot create resource "pods\/portforward" in API group "" in the namespace "e2e"\n$/,
+  },
+  difference: {
+    reason:
+      "kubectl's last attempt is its SPDY POST (verb create); kubexec's is the WebSocket GET, with a hint naming both verbs (docs/differences.md)",
+    expect: {
+      stderr:
+        /^error: error upgrading connection: pods "pf" is forbidden: User "viewer" cannot get resource "pods\/portforward" in API group "" in the namespace "e2e"\nhint: .*"create"/,
+    },
+  },
+});
