@@ -242,7 +242,9 @@ function parseNoProxy(noProxy: string): { ipMatchers: Matcher[]; domainMatchers:
     if (entryHost.startsWith("*.")) entryHost = entryHost.slice(1);
     const matchHost = !entryHost.startsWith(".");
     const suffix = asciiDomain(matchHost ? `.${entryHost}` : entryHost);
-    domainMatchers.push((host, port) =>
+    // A domain entry never matches a server given as an IP address (Go's domainMatch).
+    domainMatchers.push((host, port, ip) =>
+      ip === undefined &&
       (host.endsWith(suffix) || (matchHost && host === suffix.slice(1))) &&
       (entryPort === "" || entryPort === port)
     );

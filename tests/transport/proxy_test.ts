@@ -57,6 +57,9 @@ Deno.test("NO_PROXY matching follows golang.org/x/net/http/httpproxy", () => {
     ["10.1.2.3", "443", "10.0.0.0/33", true],
     ["api.example.com", "443", ":6443", true],
     ["api.example.com", "443", ",,", true],
+    // Domain entries never match an IP server, even when its text ends with theirs.
+    ["192.0.2.2", "443", ".0.2.2", true],
+    ["192.0.2.2", "443", "0.2.2", true],
     // The server's host arrives in punycode (URL parsing); Go converts NO_PROXY entries too.
     ["api.xn--bcher-kva.example", "443", "bücher.example", false],
     ["xn--bcher-kva.example", "443", "*.bücher.example", true],
