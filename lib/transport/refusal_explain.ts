@@ -121,7 +121,12 @@ export async function fetchServerCertificate(
     const timer = setTimeout(() => done(undefined), timeoutMs);
     socket.once("error", () => done(undefined));
     socket.once("secureConnect", () => {
-      const peer: PeerCertificate | undefined = socket.getPeerCertificate();
+      let peer: PeerCertificate | undefined;
+      try {
+        peer = socket.getPeerCertificate();
+      } catch {
+        // Deno's node:tls can throw here; there is then nothing to explain with.
+      }
       done(peer?.raw ? new Uint8Array(peer.raw) : undefined);
     });
   });

@@ -41,7 +41,7 @@ import { connectTcp } from "./tcp.ts";
 import { classifyConnectionError, formatAuthority, goExpiryDetail } from "./tls_errors.ts";
 import { parseIp } from "./ip.ts";
 import { CaBundleError, TlsError } from "./errors.ts";
-import { pemHoldsCertificate } from "../pem.ts";
+import { certificateBlocks } from "../pem.ts";
 import type { ByteConn } from "./types.ts";
 
 /** Which TLS implementation carried a connection (for `-v` logs). */
@@ -129,13 +129,8 @@ export function tlsEngineFor(
  * ```
  */
 export async function connectTls(given: TlsConnectOptions): Promise<TlsConnection> {
-  // An empty CA is no CA (client-go uses the system roots then); one without a certificate is
-  // client-go's error, where Deno would ignore it and report "unknown authority" later.
-  const options = given.tls.caPem?.trim() === ""
-    ? { ...given, tls: { ...given.tls, caPem: undefined } }
-    : given;
+  const options = { ...given, tls: { ...given.tls, caPem: usableCa(given.tls.caPem) } };
   const { tls } = options;
-  if (tls.caPem !== undefined && !pemHoldsCertificate(tls.caPem)) throw new CaBundleError();
   const cert = options.clientCert ??
     (tls.certPem && tls.keyPem ? { certPem: tls.certPem, keyPem: tls.keyPem } : undefined);
   const serverName = tls.serverName || (parseIp(options.host) ? undefined : options.host);
@@ -156,6 +151,19 @@ export async function connectTls(given: TlsConnectOptions): Promise<TlsConnectio
   } catch (error) {
     throw await explained(error, options, serverName);
   }
+}
+
+/**
+ * The CA bundle as Go reads it: empty is none (client-go then uses the system roots); blocks that
+ * hold no certificate are passed over (rustls would fail the whole bundle on one, `node:tls` crash
+ * on it); a bundle with no certificate at all is client-go's error, where Deno would ignore it and
+ * report "unknown authority" later.
+ */
+function usableCa(caPem: string | undefined): string | undefined {
+  if (caPem === undefined || caPem.trim() === "") return undefined;
+  const blocks = certificateBlocks(caPem);
+  if (blocks.length === 0) throw new CaBundleError();
+  return blocks.join("");
 }
 
 /**
@@ -296,9 +304,18 @@ async function nodeTlsConnect(
     socket.once("secureConnect", () => {
       socket.off("error", onError);
       socket.off("close", onClose);
-      resolve({ conn: nodeByteConn(socket, gate), peer: summarize(socket.getPeerCertificate()) });
+      resolve({ conn: nodeByteConn(socket, gate), peer: summarize(peerCertificate(socket)) });
     });
   });
+}
+
+/** The peer's certificate, or `undefined` when Deno's `node:tls` cannot produce it (it throws). */
+function peerCertificate(socket: { getPeerCertificate(): PeerCertificate }) {
+  try {
+    return socket.getPeerCertificate();
+  } catch {
+    return undefined;
+  }
 }
 
 function summarize(peer: PeerCertificate | undefined): PeerCertificateSummary | undefined {

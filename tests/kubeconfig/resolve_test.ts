@@ -4,7 +4,8 @@ import { ConfigurationInvalidError, KubeconfigError } from "../../lib/kubeconfig
 import { InvalidTimeoutError } from "../../lib/kubeconfig/overrides.ts";
 import { envFrom, kubeconfigText, withTempDir, writeFiles } from "./support.ts";
 
-const CA_PEM = "-----BEGIN CERTIFICATE-----\nY2E=\n-----END CERTIFICATE-----\n";
+// A placeholder with the shape a CA bundle check looks for: one CERTIFICATE block of DER.
+const CA_PEM = "-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n";
 const CERT_PEM = "-----BEGIN CERTIFICATE-----\nY2VydA==\n-----END CERTIFICATE-----\n";
 const KEY_PEM = "-----BEGIN PRIVATE KEY-----\nsecret-key-material\n-----END PRIVATE KEY-----\n";
 const b64 = (text: string) => btoa(text);

@@ -340,6 +340,21 @@ Deno.test("an empty CA is no CA: the connection is tried, as client-go tries it"
   }
 });
 
+Deno.test("a broken block in a CA bundle is passed over, as Go passes it over", async () => {
+  const pki = await testPki();
+  const server = await serve({ certPem: pki.server.certPem, keyPem: pki.server.keyPem });
+  try {
+    const broken = "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n";
+    for (const strictCaTrust of [false, true]) {
+      const client = clientFor(server.url.href, { caPem: pki.ca.certPem + broken }, strictCaTrust);
+      const response = await client.request({ path: "/" });
+      assert.equal(response.status, 200, `strict ${strictCaTrust}`);
+    }
+  } finally {
+    await server.close();
+  }
+});
+
 Deno.test("a CA bundle without a certificate is client-go's error, before any connection", async () => {
   for (
     const caPem of ["just text\n", "-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n"]
