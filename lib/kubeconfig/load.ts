@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { parse, YamlError } from "../yaml/parse.ts";
+import { parseAll, YamlError } from "../yaml/parse.ts";
 import { type LoadedConfig } from "./config.ts";
 import { decodeKubeconfig } from "./decode.ts";
 import { FileReadError, KubeconfigLoadError, KubeconfigLoadErrors } from "./errors.ts";
@@ -143,8 +143,9 @@ export async function loadKubeconfigFile(path: string): Promise<LoadedConfig> {
   }
   let document: unknown;
   try {
-    // Go's YAML v2 reader, behind kubectl's loading, lets a repeated key replace the first.
-    document = parse(text, { filename: path, duplicateKeys: "last" });
+    // Go's YAML v2 reader, behind kubectl's loading, lets a repeated key replace the first, and
+    // reads the first document only (a trailing `---` from a template is common).
+    document = parseAll(text, { filename: path, duplicateKeys: "last" })[0] ?? null;
   } catch (error) {
     if (error instanceof YamlError) {
       throw new KubeconfigLoadError(path, error.reason, {
