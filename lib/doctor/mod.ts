@@ -214,6 +214,8 @@ export async function* runDoctor(options: DoctorOptions): AsyncGenerator<StepRes
       env: options.env,
       logger,
       warn: (message) => void warnings.push(message),
+      // kubectl says this only at -v=4; doctor is where it explains a connection to localhost.
+      verbose: (message) => void warnings.push(message),
     });
   } catch (error) {
     yield kubeconfigFailure(error);

@@ -26,8 +26,11 @@ export interface LoadingOptions {
   env?: EnvLookup;
   /** Operating system whose conventions apply; defaults to the running one. */
   os?: typeof Deno.build.os;
-  /** Receives client-go's warning when every `KUBECONFIG` file is missing. */
-  warn?: (message: string) => void;
+  /**
+   * Receives what client-go logs at `-v=4`: that every `KUBECONFIG` file is missing (kubectl says
+   * nothing about it by default).
+   */
+  verbose?: (message: string) => void;
 }
 
 /** The files the loading rules chose, in precedence order. */
@@ -205,7 +208,7 @@ export async function loadKubeconfig(options: LoadingOptions = {}): Promise<Load
   if (failures.length === 1) throw failures[0];
   if (failures.length > 1) throw new KubeconfigLoadErrors(failures);
   if (precedence.fromEnvironment && configs.length === 0 && missing.length > 0) {
-    options.warn?.(`Config not found: ${missing.join(", ")}`);
+    options.verbose?.(`Config not found: ${missing.join(", ")}`);
   }
   return mergeConfigs(configs);
 }

@@ -52,8 +52,13 @@ export interface ResolveOptions {
   env?: EnvLookup;
   /** Service-account paths for the in-cluster fallback (tests point them at temp files). */
   inCluster?: Omit<InClusterOptions, "env">;
-  /** Receives non-fatal warnings (all `KUBECONFIG` files missing, unreadable in-cluster CA). */
+  /** Receives non-fatal warnings (an unreadable in-cluster CA, which client-go logs as an error). */
   warn?: (message: string) => void;
+  /**
+   * Receives what client-go logs only at `-v=4` (every `KUBECONFIG` file missing); the logger's
+   * level 4 when absent. doctor reports it as a warning.
+   */
+  verbose?: (message: string) => void;
   /** `-v` logging. */
   logger?: Logger;
 }
@@ -687,7 +692,7 @@ export async function resolveRestConfig(
   const config = await loadKubeconfig({
     kubeconfig: overrides.kubeconfig,
     env,
-    warn: options.warn,
+    verbose: options.verbose ?? ((message) => options.logger?.(4, () => message)),
   });
   return await resolveLoadedConfig(config, overrides, { ...options, env });
 }

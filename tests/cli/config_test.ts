@@ -68,6 +68,11 @@ const SCENARIOS: { name: string; args: string[]; env?: Record<string, string> }[
     args: ["config", "view", "--kubeconfig=/nonexistent/config"],
   },
   {
+    name: "view with every KUBECONFIG file missing (nothing said below -v=4)",
+    args: ["config", "view", "-o", "json"],
+    env: { KUBECONFIG: "/nonexistent/a:/nonexistent/b" },
+  },
+  {
     name: "view with nothing configured",
     args: ["config", "view", "-o", "json"],
   },

@@ -59,14 +59,14 @@ Deno.test("KUBECONFIG uses ';' on Windows", async () => {
   assert.deepEqual(precedence.paths, ["C:\\a\\config", "C:\\b\\config"]);
 });
 
-Deno.test("every KUBECONFIG file missing: empty config and client-go's warning", async () => {
-  const warnings: string[] = [];
+Deno.test("every KUBECONFIG file missing: empty config and client-go's -v=4 line", async () => {
+  const logged: string[] = [];
   const config = await loadKubeconfig({
     env: envFrom({ KUBECONFIG: "/nonexistent/a:/nonexistent/b" }),
-    warn: (message) => warnings.push(message),
+    verbose: (message) => logged.push(message),
   });
   assert.equal(config.clusters.size, 0);
-  assert.deepEqual(warnings, ["Config not found: /nonexistent/a, /nonexistent/b"]);
+  assert.deepEqual(logged, ["Config not found: /nonexistent/a, /nonexistent/b"]);
 });
 
 Deno.test("without KUBECONFIG the default is $HOME/.kube/config, and a missing one is fine", async () => {

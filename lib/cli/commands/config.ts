@@ -21,7 +21,7 @@ function startingConfig(context: CommandContext) {
   return loadStartingConfig({
     kubeconfig: context.global.overrides.kubeconfig,
     env: context.io.env,
-    warn: (message) => context.global.logger(1, () => message),
+    verbose: (message) => context.global.logger(4, () => message),
   });
 }
 
