@@ -652,14 +652,21 @@ async function downloadWithTar(
   };
   if (verify && extracted.rootFile?.sha256 !== undefined) {
     // A resumed copy took its pieces at different times: the file must not have changed between
-    // them. Its digest from the first attempt is compared with one taken now.
+    // them. Its digest from the first attempt is compared with one taken now — unless that
+    // digest lost its connection in the cut that made the copy resume: then there is only now.
     if (retries > 0) {
-      const before = await remoteDigest;
+      const before = await remoteDigest?.catch((error) => {
+        if (error instanceof RemoteExecError && error.connectionLost) return undefined;
+        throw error;
+      });
       const after = await remoteSha256(exec, source);
       if (before !== undefined && after !== undefined && before !== after) {
         throw new SourceChangedError(source, before, after);
       }
       remoteDigest = Promise.resolve(after);
+    } else if (remoteDigest !== undefined) {
+      // Its own connection can be lost while the copy's was not: taken again, not a failure.
+      remoteDigest = digestAgainIfCut(remoteDigest, exec, source);
     }
     result.verified = await verifySha256(
       exec,
@@ -670,6 +677,20 @@ async function downloadWithTar(
     );
   }
   return { result, rootSymlink: extracted.rootSymlink };
+}
+
+/** `digest`, or a new one when its exec lost its connection. */
+async function digestAgainIfCut(
+  digest: Promise<string | undefined>,
+  exec: RemoteExec,
+  path: string,
+): Promise<string | undefined> {
+  try {
+    return await digest;
+  } catch (error) {
+    if (!(error instanceof RemoteExecError && error.connectionLost)) throw error;
+    return await remoteSha256(exec, path);
+  }
 }
 
 async function localFileTarget(localPath: string, remotePath: string): Promise<string> {

@@ -408,6 +408,28 @@ Deno.test("cp: a file that grows or shrinks between resumed attempts is named as
   }
 });
 
+Deno.test("cp: a digest that lost its connection with the copy is taken again, not a failure", async () => {
+  await using work = await tempDir();
+  await writeRandomFile(`${work.path}/f.bin`, 20_000, 4);
+  for (const resumed of [true, false]) {
+    await using sandbox = await localExec({ cutStdoutAfter: resumed ? [4096] : [] });
+    // The first sha256sum breaks as the cut would break it; the later ones work.
+    let digests = 0;
+    const exec: RemoteExec = (command, io) => {
+      if (command[0] === "sha256sum" && digests++ === 0) {
+        return Promise.reject(new RemoteExecError("cut", { connectionLost: true }));
+      }
+      return sandbox.exec(command, io);
+    };
+    const result = await download(exec, `${work.path}/f.bin`, `${work.path}/out-${resumed}.bin`, {
+      retries: resumed ? 1 : 0,
+    });
+    assert.equal(result.retries, resumed ? 1 : 0);
+    assert.equal(result.verified, "sha256");
+    assert.equal(digests, 2);
+  }
+});
+
 Deno.test("cp: a failing remote tar reports its exit code and stderr, like kubectl", async () => {
   await using work = await tempDir();
   await using sandbox = await localExec();

@@ -195,21 +195,25 @@ async function runCopy(
       : undefined,
     warn,
   };
+  let resumed = 0;
   try {
     if (!downloading) return await upload(exec, plan.localPath, plan.remote.path, common);
     return await download(exec, plan.remote.path, plan.localPath, {
       ...common,
       output,
       retries: options.retries,
-      onRetry: ({ attempt, retries, offset }) =>
-        lines.write(io.stdout, `Resuming copy at ${offset} bytes, retry ${attempt}/${retries}\n`),
+      onRetry: ({ attempt, retries, offset }) => {
+        resumed = attempt;
+        lines.write(io.stdout, `Resuming copy at ${offset} bytes, retry ${attempt}/${retries}\n`);
+      },
     });
   } catch (error) {
+    // kubectl's line, when the retries ran out (not for another command's lost connection).
     if (
-      downloading && options.retries !== 0 && error instanceof RemoteExecError &&
-      error.connectionLost
+      downloading && options.retries > 0 && resumed === options.retries &&
+      error instanceof RemoteExecError && error.connectionLost
     ) {
-      lines.write(io.stdout, `Dropping out copy after ${options.retries} retries\n`);
+      lines.write(io.stdout, `Dropping out copy after ${resumed} retries\n`);
     }
     throw error;
   } finally {
