@@ -304,6 +304,29 @@ export class TransportTimeoutError extends Error {
 }
 
 /**
+ * The TLS handshake did not finish within Go's `TLSHandshakeTimeout` (10 s), which client-go
+ * applies whatever `--request-timeout` says: a server (or something in between) that accepts
+ * the connection and then stays silent.
+ *
+ * @example
+ * ```ts
+ * import { TlsHandshakeTimeoutError } from "./errors.ts";
+ * new TlsHandshakeTimeoutError().message; // "net/http: TLS handshake timeout"
+ * ```
+ */
+export class TlsHandshakeTimeoutError extends TransportTimeoutError {
+  override name = "TlsHandshakeTimeoutError";
+  /** @param timeoutMs the limit (10 s unless a test shortens it) */
+  constructor(timeoutMs = TLS_HANDSHAKE_TIMEOUT_MS) {
+    super("TLS handshake", timeoutMs);
+    this.message = "net/http: TLS handshake timeout";
+  }
+}
+
+/** Go's `http.DefaultTransport.TLSHandshakeTimeout`, which client-go keeps. */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/**
  * The native `WebSocket` transport was asked for something it cannot do (skip TLS verification,
  * a `tls-server-name`, a CA that must be the only trusted root, …).
  *

@@ -40,7 +40,12 @@ import { denoByteConn, nodeByteConn, ReadGate } from "./byte_conn.ts";
 import { connectTcp } from "./tcp.ts";
 import { classifyConnectionError, formatAuthority, goExpiryDetail } from "./tls_errors.ts";
 import { parseIp } from "./ip.ts";
-import { CaBundleError, TlsError } from "./errors.ts";
+import {
+  CaBundleError,
+  TLS_HANDSHAKE_TIMEOUT_MS,
+  TlsError,
+  TlsHandshakeTimeoutError,
+} from "./errors.ts";
 import { certificateBlocks } from "../pem.ts";
 import type { ByteConn } from "./types.ts";
 
@@ -66,6 +71,8 @@ export interface TlsConnectOptions {
    * deadline can close it while the handshake is stalled.
    */
   onOpen?: (conn: ByteConn) => void;
+  /** Limit for the handshake itself (Go's 10 s `TLSHandshakeTimeout` by default; tests shorten it). */
+  handshakeTimeoutMs?: number;
 }
 
 /** An established TLS connection. */
@@ -141,7 +148,14 @@ export async function connectTls(given: TlsConnectOptions): Promise<TlsConnectio
   try {
     if (engine === "Deno.connectTls") {
       return {
-        conn: await denoTls(options.host, options.port, tls.caPem, cert, options.onOpen),
+        conn: await denoTls(
+          options.host,
+          options.port,
+          tls.caPem,
+          cert,
+          options.onOpen,
+          options.handshakeTimeoutMs ?? TLS_HANDSHAKE_TIMEOUT_MS,
+        ),
         engine,
         serverName,
       };
@@ -208,6 +222,7 @@ async function denoTls(
   caPem: string | undefined,
   cert: ClientCertificate | undefined,
   onOpen: ((conn: ByteConn) => void) | undefined,
+  handshakeTimeoutMs: number,
 ): Promise<ByteConn> {
   let conn: ByteConn | undefined;
   try {
@@ -223,12 +238,21 @@ async function denoTls(
       : await startTlsWithoutNagle(host, port, caPem);
     conn = denoByteConn(tlsConn);
     onOpen?.(conn);
-    await tlsConn.handshake();
+    await withinHandshakeLimit(tlsConn.handshake(), handshakeTimeoutMs);
     return conn;
   } catch (error) {
     conn?.close();
     throw classifyConnectionError(error, `${formatAuthority(host, port)}`, host);
   }
+}
+
+/** `handshake`, or a {@linkcode TlsHandshakeTimeoutError} once `timeoutMs` has passed. */
+function withinHandshakeLimit<T>(handshake: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TlsHandshakeTimeoutError(timeoutMs)), timeoutMs);
+  });
+  return Promise.race([handshake, limit]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -290,7 +314,13 @@ async function nodeTlsConnect(
       // With a tls-server-name, verify against it even when dialling an IP address.
       checkServerIdentity: (_host, peer) => nodeTls.checkServerIdentity(verifyName, peer),
     });
+    const handshakeTimeoutMs = options.handshakeTimeoutMs ?? TLS_HANDSHAKE_TIMEOUT_MS;
+    const timer = setTimeout(
+      () => onError(new TlsHandshakeTimeoutError(handshakeTimeoutMs)),
+      handshakeTimeoutMs,
+    );
     const onError = (error: Error) => {
+      clearTimeout(timer);
       socket.destroy();
       transport.close();
       reject(
@@ -302,6 +332,7 @@ async function nodeTlsConnect(
     socket.once("error", onError);
     socket.once("close", onClose);
     socket.once("secureConnect", () => {
+      clearTimeout(timer);
       socket.off("error", onError);
       socket.off("close", onClose);
       resolve({ conn: nodeByteConn(socket, gate), peer: summarize(peerCertificate(socket)) });

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ConnectError, TlsError } from "./errors.ts";
+import { ConnectError, TlsError, TransportTimeoutError } from "./errors.ts";
 
 /**
  * `host:port`, bracketing IPv6 addresses, as Go prints addresses.
@@ -45,7 +45,12 @@ export function classifyConnectionError(
   address: string,
   serverName: string,
 ): Error {
-  if (error instanceof ConnectError || error instanceof TlsError) return error;
+  if (
+    error instanceof ConnectError || error instanceof TlsError ||
+    error instanceof TransportTimeoutError
+  ) {
+    return error;
+  }
   if (!(error instanceof Error)) return new Error(String(error));
   const code = (error as { code?: string }).code ?? "";
   const message = error.message;

@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import * as net from "node:net";
+import { connectTls } from "../../lib/transport/tls.ts";
 import { X509Certificate } from "node:crypto";
 import type { TlsConfig } from "../../lib/kubeconfig/types.ts";
 import { createApiClient } from "../../lib/transport/api_client.ts";
@@ -14,6 +15,7 @@ import {
   CaBundleError,
   ConnectError,
   TlsError,
+  TlsHandshakeTimeoutError,
   TransportTimeoutError,
 } from "../../lib/transport/errors.ts";
 import type { ClientCertificate } from "../../lib/auth/types.ts";
@@ -368,6 +370,43 @@ Deno.test("a CA bundle without a certificate is client-go's error, before any co
           error.message === "unable to load root certificates: unable to parse bytes as PEM block",
       );
     }
+  }
+});
+
+Deno.test("without a request timeout a stalled handshake still ends, as Go's 10 s limit ends it", async () => {
+  const sockets = new Set<net.Socket>();
+  const stalled = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on("data", () => {});
+    socket.on("error", () => {});
+  });
+  await new Promise<void>((resolve) => stalled.listen(0, "127.0.0.1", resolve));
+  const port = (stalled.address() as net.AddressInfo).port;
+  try {
+    for (const strictCaTrust of [false, true]) {
+      // A guard that turns a hang (the defect) into a failure.
+      let guard: ReturnType<typeof setTimeout> | undefined;
+      const hung = new Promise<never>((_, reject) =>
+        guard = setTimeout(() => reject(new Error("the handshake was never given up")), 10_000)
+      );
+      const attempt = connectTls({
+        host: "127.0.0.1",
+        port,
+        tls: { caPem: (await testPki()).ca.certPem },
+        strictCaTrust,
+        handshakeTimeoutMs: 200,
+      });
+      await assert.rejects(
+        Promise.race([attempt, hung]).finally(() => clearTimeout(guard)),
+        (error: unknown) =>
+          error instanceof TlsHandshakeTimeoutError &&
+          error.message === "net/http: TLS handshake timeout",
+        `strict ${strictCaTrust}`,
+      );
+    }
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => stalled.close(() => resolve()));
   }
 });
 
