@@ -218,6 +218,37 @@ function currentSize(io: Io): TerminalSize | undefined {
   return size ? { width: size.columns, height: size.rows } : undefined;
 }
 
+/** Whether a read failed because the terminal went away (EIO: its window or SSH session closed). */
+function isTerminalGone(error: unknown): boolean {
+  return error instanceof Error && /\(os error 5\)|Input\/output error/.test(error.message);
+}
+
+/**
+ * `stdin` from a terminal, with a read that fails because the terminal went away taken for what
+ * it is — the hang-up, as SIGHUP says it (exit 129, the EOF byte for exec's shell) — rather than
+ * a stdin error that ends the session with `error: Input/output error`.
+ */
+function hangUpOnTerminalLoss(
+  stdin: ReadableStream<Uint8Array>,
+  onHangUp: () => void,
+): ReadableStream<Uint8Array> {
+  const reader = stdin.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (error) {
+        if (!isTerminalGone(error)) throw error;
+        onHangUp();
+        controller.close();
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  }, { highWaterMark: 0 });
+}
+
 /**
  * Upgrades, runs the session with the terminal set up, and restores the terminal on every exit
  * path. Resolves to the session result; the caller maps the exit code.
@@ -264,9 +295,13 @@ export async function runTerminalSession(request: TerminalSessionRequest): Promi
   }
   // The process's own sinks when `io` is the process's: its streams are then never built.
   const sinks = outputSinks(io);
+  const stdin = flags.stdin ? request.stdin ?? io.stdin : undefined;
   try {
     const result = await runStreamSession(ws, {
-      stdin: flags.stdin ? request.stdin ?? io.stdin : undefined,
+      // A closed terminal window fails the next read with EIO, often before SIGHUP arrives.
+      stdin: stdin && tty && io.stdinIsTerminal
+        ? hangUpOnTerminalLoss(stdin, () => onSignal("SIGHUP"))
+        : stdin,
       stdout: sinks?.stdout ?? io.stdout,
       stderr: tty ? undefined : sinks?.stderr ?? io.stderr,
       resize,

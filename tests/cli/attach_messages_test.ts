@@ -133,6 +133,37 @@ Deno.test("attach -it: a signal ends kubexec, not the container's shell (no EOF 
   });
 });
 
+Deno.test("exec -it: a terminal that went away (EIO on stdin) is the hang-up, exit 129", async () => {
+  await withShellPod(async (server, kubeconfig) => {
+    let fail!: (error: Error) => void;
+    const stdin = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode("echo up\n"));
+        fail = (error) => controller.error(error);
+      },
+    });
+    const captured = captureIo({
+      stdinIsTerminal: true,
+      terminal: { ...noTerminal, size: () => ({ columns: 80, rows: 24 }) },
+    });
+    captured.io.stdin = stdin;
+    const running = runCli(
+      rootCommand,
+      ["--kubeconfig", kubeconfig, "exec", "-it", "shell", "--", "sh"],
+      captured.io,
+    );
+    while (!captured.stdout().includes("up")) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // What a closed terminal window does to the next read, before any SIGHUP.
+    fail(new Error("Input/output error (os error 5)"));
+    assert.equal(await running, 129, captured.stderr());
+    assert.doesNotMatch(captured.stderr(), /Input\/output error/);
+    const session = server.requests.findLast((request) => request.session)?.session;
+    assert.equal(session?.stdinClosed, true, "the remote stdin was closed");
+  });
+});
+
 Deno.test("attach -i: piped stdin is not scanned for detach keys", async () => {
   const server = await startFakeApiServer({ pods: [] });
   try {
