@@ -7,7 +7,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import * as net from "node:net";
+import { startSilentServer } from "../support/transport_server.ts";
 import { runDoctor, type StepResult } from "../../lib/doctor/mod.ts";
 import type { ConfigOverrides } from "../../lib/kubeconfig/mod.ts";
 import { type FakeApiServer, startFakeApiServer } from "../support/fake_apiserver.ts";
@@ -514,15 +514,9 @@ Deno.test("doctor: through a SOCKS5 proxy and through an https proxy every step 
 
 Deno.test("doctor: a port that accepts TCP but never answers TLS times out at the TLS step", async () => {
   const pki = await testPki();
-  const sockets = new Set<net.Socket>();
-  const stalled = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on("data", () => {});
-    socket.on("error", () => {});
-  });
-  await new Promise<void>((resolve) => stalled.listen(0, "127.0.0.1", resolve));
-  const port = (stalled.address() as net.AddressInfo).port;
-  try {
+  await using stalled = await startSilentServer();
+  const port = stalled.port;
+  {
     const results = await diagnose({
       server: `https://127.0.0.1:${port}`,
       certificateAuthority: pki.ca.certFile,
@@ -533,9 +527,6 @@ Deno.test("doctor: a port that accepts TCP but never answers TLS times out at th
     assert.equal(tls.status, "fail");
     assert.match(tls.summary, /no answer within 200 ms/);
     assert.equal(line(results, "authentication").status, "skip");
-  } finally {
-    for (const socket of sockets) socket.destroy();
-    await new Promise<void>((resolve) => stalled.close(() => resolve()));
   }
 });
 

@@ -6,7 +6,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import * as net from "node:net";
+import { startSilentServer } from "../support/transport_server.ts";
 import { checkDns, checkProxy, firstHop } from "../../lib/doctor/network.ts";
 import { connectTcp } from "../../lib/transport/tcp.ts";
 import { parseProxyUrl } from "../../lib/transport/proxy.ts";
@@ -38,22 +38,13 @@ async function proxyResult(proxyUrl: string, tls = {}) {
 }
 
 Deno.test("checkProxy: a proxy that never answers CONNECT times out", async () => {
-  const sockets = new Set<net.Socket>();
-  const silent = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on("data", () => {});
-    socket.on("error", () => {});
-  });
-  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
-  const port = (silent.address() as net.AddressInfo).port;
-  try {
+  await using silent = await startSilentServer();
+  const port = silent.port;
+  {
     const result = await proxyResult(`http://127.0.0.1:${port}`);
     assert.equal(result.status, "fail");
     assert.match(result.summary, /no answer in time/);
     assert.match(result.fix!, /really is a http proxy/);
-  } finally {
-    for (const socket of sockets) socket.destroy();
-    await new Promise<void>((resolve) => silent.close(() => resolve()));
   }
 });
 

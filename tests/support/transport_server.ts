@@ -394,3 +394,46 @@ export class ServerWebSocket {
     }
   }
 }
+
+/** A TCP server that reads whatever arrives and never answers (see {@linkcode startSilentServer}). */
+export interface SilentServer {
+  port: number;
+  /** Connections the client has closed so far. */
+  readonly hungUp: number;
+  /** Destroys every connection and stops listening. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a server on 127.0.0.1 that accepts connections, reads, and never writes: a stalled TLS
+ * handshake, a proxy that never answers CONNECT.
+ *
+ * @example
+ * ```ts ignore
+ * await using silent = await startSilentServer();
+ * ```
+ */
+export async function startSilentServer(): Promise<SilentServer & AsyncDisposable> {
+  const net = await import("node:net");
+  const sockets = new Set<import("node:net").Socket>();
+  let hungUp = 0;
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on("data", () => {});
+    socket.on("error", () => {});
+    socket.on("close", () => hungUp++);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const close = async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  return {
+    port: (server.address() as import("node:net").AddressInfo).port,
+    get hungUp() {
+      return hungUp;
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { concatBytes } from "../../lib/bytes.ts";
 
 /** A key pair in the PEM forms files hold: PKCS#8 private key, and its SubjectPublicKeyInfo. */
 export interface KeyPairPem {
@@ -51,18 +52,8 @@ const OID = {
   clientAuth: "1.3.6.1.5.5.7.3.2",
 } as const;
 
-function concat(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
 function tlv(tag: number, ...content: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const body = concat(content);
+  const body = concatBytes(content);
   let length: number[];
   if (body.length < 0x80) length = [body.length];
   else {
@@ -70,7 +61,7 @@ function tlv(tag: number, ...content: Uint8Array[]): Uint8Array<ArrayBuffer> {
     for (let n = body.length; n > 0; n = Math.floor(n / 256)) bytes.unshift(n & 0xff);
     length = [0x80 | bytes.length, ...bytes];
   }
-  return concat([new Uint8Array([tag, ...length]), body]);
+  return concatBytes([new Uint8Array([tag, ...length]), body]);
 }
 
 const sequence = (...items: Uint8Array[]): Uint8Array<ArrayBuffer> => tlv(0x30, ...items);
@@ -85,7 +76,7 @@ function integer(bytes: Uint8Array): Uint8Array {
   let start = 0;
   while (start < bytes.length - 1 && bytes[start] === 0) start++;
   const trimmed = bytes.subarray(start);
-  return tlv(0x02, trimmed[0] & 0x80 ? concat([new Uint8Array([0]), trimmed]) : trimmed);
+  return tlv(0x02, trimmed[0] & 0x80 ? concatBytes([new Uint8Array([0]), trimmed]) : trimmed);
 }
 
 function oid(dotted: string): Uint8Array {

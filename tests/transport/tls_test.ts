@@ -6,7 +6,6 @@
  * @module
  */
 import assert from "node:assert/strict";
-import * as net from "node:net";
 import { connectTls } from "../../lib/transport/tls.ts";
 import { X509Certificate } from "node:crypto";
 import type { TlsConfig } from "../../lib/kubeconfig/types.ts";
@@ -22,6 +21,7 @@ import type { ClientCertificate } from "../../lib/auth/types.ts";
 import { testPki } from "../support/pki.ts";
 import { noCredentials } from "../support/transport_credentials.ts";
 import {
+  startSilentServer,
   startTestServer,
   type TestServer,
   type TestServerTls,
@@ -374,15 +374,9 @@ Deno.test("a CA bundle without a certificate is client-go's error, before any co
 });
 
 Deno.test("without a request timeout a stalled handshake still ends, as Go's 10 s limit ends it", async () => {
-  const sockets = new Set<net.Socket>();
-  const stalled = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on("data", () => {});
-    socket.on("error", () => {});
-  });
-  await new Promise<void>((resolve) => stalled.listen(0, "127.0.0.1", resolve));
-  const port = (stalled.address() as net.AddressInfo).port;
-  try {
+  await using stalled = await startSilentServer();
+  const port = stalled.port;
+  {
     for (const strictCaTrust of [false, true]) {
       // A guard that turns a hang (the defect) into a failure.
       let guard: ReturnType<typeof setTimeout> | undefined;
@@ -404,9 +398,6 @@ Deno.test("without a request timeout a stalled handshake still ends, as Go's 10 
         `strict ${strictCaTrust}`,
       );
     }
-  } finally {
-    for (const socket of sockets) socket.destroy();
-    await new Promise<void>((resolve) => stalled.close(() => resolve()));
   }
 });
 
@@ -414,17 +405,9 @@ Deno.test("a server that never completes the TLS handshake hits the timeout", as
   // A TCP server that reads the ClientHello and never answers; it counts client hang-ups. Only
   // the node:tls engine can hang up mid-handshake: Deno.connectTls's handshake cannot be
   // cancelled, so its socket lingers until the peer gives up (documented in tls.ts).
-  let hungUp = 0;
-  const sockets = new Set<net.Socket>();
-  const stalled = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on("data", () => {});
-    socket.on("error", () => {});
-    socket.on("close", () => hungUp++);
-  });
-  await new Promise<void>((resolve) => stalled.listen(0, "127.0.0.1", resolve));
-  const port = (stalled.address() as net.AddressInfo).port;
-  try {
+  await using stalled = await startSilentServer();
+  const port = stalled.port;
+  {
     for (const strictCaTrust of [false, true]) {
       const client = createApiClient(
         {
@@ -441,12 +424,9 @@ Deno.test("a server that never completes the TLS handshake hits the timeout", as
       await assert.rejects(client.request({ path: "/" }), TransportTimeoutError);
       await assert.rejects(client.upgrade("/", ["v5.channel.k8s.io"]), TransportTimeoutError);
     }
-    for (let wait = 0; wait < 100 && hungUp < 2; wait++) {
+    for (let wait = 0; wait < 100 && stalled.hungUp < 2; wait++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    assert.equal(hungUp, 2, "both node:tls connections were closed by the client");
-  } finally {
-    for (const socket of sockets) socket.destroy();
-    await new Promise<void>((resolve) => stalled.close(() => resolve()));
+    assert.equal(stalled.hungUp, 2, "both node:tls connections were closed by the client");
   }
 });
