@@ -198,7 +198,9 @@ export async function runStreamSession(
 
 function closeActionFor(error: unknown): CloseAction {
   if (error instanceof ProtocolError) return { code: 1002, reason: "protocol error" };
-  if (error instanceof ConnectionLostError) return {};
+  // Dropped, not closed: after a WebSocket close the API server may leave the remote command
+  // running, blocked on output nobody reads; a dropped connection ends it (as kubectl's exit does).
+  if (error instanceof ConnectionLostError || error instanceof Deno.errors.BrokenPipe) return {};
   return { code: 1000 };
 }
 
@@ -694,8 +696,10 @@ class StreamSession {
 
   #onSignal(): void {
     if (this.#finished) return;
-    this.#log(2, () => "interrupted: ending stdin and closing the session");
-    this.#succeed({ exitCode: EXIT_ERROR, ended: "signal" }, { code: 1000 });
+    this.#log(2, () => "interrupted: ending stdin and dropping the connection");
+    // stdin's end goes first (below); then the connection is dropped rather than closed, so the
+    // API server ends the remote command (after a close frame it may leave it running).
+    this.#succeed({ exitCode: EXIT_ERROR, ended: "signal" }, {});
     if (!this.streams.stdin || this.#stdinClosed) return;
     this.#stdinClosed = true;
     const farewell: Uint8Array[] = [];

@@ -677,7 +677,7 @@ Deno.test("max session ends even a busy session with SessionLimitError", async (
   await chatter;
 });
 
-Deno.test("signal with a TTY sends EOF (04), half-closes stdin, closes and reports the signal", async () => {
+Deno.test("signal with a TTY sends EOF (04), half-closes stdin, drops the connection, reports the signal", async () => {
   const { client, server } = memoryWebSocketPair();
   const stdin = openStdin();
   const abort = new AbortController();
@@ -691,7 +691,8 @@ Deno.test("signal with a TTY sends EOF (04), half-closes stdin, closes and repor
   assert.equal(result.ended, "signal");
   assert.equal(result.exitCode, 1);
   assert.deepEqual((await drain(server)).map((m) => hex(m.data)), ["00 04", "ff 00"]);
-  assert.equal(server.closeInfo?.code, 1000);
+  // Dropped, not closed: after a close frame the API server may leave the command running.
+  assert.equal(server.closeInfo?.code, 1006);
 });
 
 Deno.test("signal already aborted without a TTY only half-closes stdin", async () => {
