@@ -77,184 +77,71 @@ const NAMES: { plural: string; singular: string; group: string; short?: string }
   { plural: "replicationcontrollers", singular: "replicationcontroller", group: "", short: "rc" },
 ];
 
+/** A kind kubectl knows that has no pods. */
+interface KindWithoutPods {
+  plural: string;
+  singular: string;
+  short?: string;
+  /** API group, `""` for the core group. */
+  group: string;
+  version: string;
+  kind: string;
+  clusterScoped: boolean;
+}
+
 /**
  * Kinds kubectl knows that have no pods: named, a target of one is looked up (so a missing one is
  * the server's NotFound) and then refused in kubectl's words, instead of being called a type the
- * server does not have.
+ * server does not have. Columns: plural, singular, short form, group/version, kind, scope.
  */
-const WITHOUT_PODS: {
-  plural: string;
-  singular: string;
-  group: string;
-  short?: string;
-  version: string;
-  kind: string;
-  clusterScoped?: boolean;
-}[] = [
-  {
-    plural: "configmaps",
-    singular: "configmap",
-    group: "",
-    short: "cm",
-    version: "v1",
-    kind: "ConfigMap",
-  },
-  { plural: "secrets", singular: "secret", group: "", version: "v1", kind: "Secret" },
-  {
-    plural: "serviceaccounts",
-    singular: "serviceaccount",
-    group: "",
-    short: "sa",
-    version: "v1",
-    kind: "ServiceAccount",
-  },
-  {
-    plural: "endpoints",
-    singular: "endpoints",
-    group: "",
-    short: "ep",
-    version: "v1",
-    kind: "Endpoints",
-  },
-  {
-    plural: "persistentvolumeclaims",
-    singular: "persistentvolumeclaim",
-    group: "",
-    short: "pvc",
-    version: "v1",
-    kind: "PersistentVolumeClaim",
-  },
-  { plural: "events", singular: "event", group: "", short: "ev", version: "v1", kind: "Event" },
-  {
-    plural: "limitranges",
-    singular: "limitrange",
-    group: "",
-    short: "limits",
-    version: "v1",
-    kind: "LimitRange",
-  },
-  {
-    plural: "resourcequotas",
-    singular: "resourcequota",
-    group: "",
-    short: "quota",
-    version: "v1",
-    kind: "ResourceQuota",
-  },
-  {
-    plural: "podtemplates",
-    singular: "podtemplate",
-    group: "",
-    version: "v1",
-    kind: "PodTemplate",
-  },
-  {
-    plural: "nodes",
-    singular: "node",
-    group: "",
-    short: "no",
-    version: "v1",
-    kind: "Node",
-    clusterScoped: true,
-  },
-  {
-    plural: "namespaces",
-    singular: "namespace",
-    group: "",
-    short: "ns",
-    version: "v1",
-    kind: "Namespace",
-    clusterScoped: true,
-  },
-  {
-    plural: "persistentvolumes",
-    singular: "persistentvolume",
-    group: "",
-    short: "pv",
-    version: "v1",
-    kind: "PersistentVolume",
-    clusterScoped: true,
-  },
-  {
-    plural: "cronjobs",
-    singular: "cronjob",
-    group: "batch",
-    short: "cj",
-    version: "v1",
-    kind: "CronJob",
-  },
-  {
-    plural: "ingresses",
-    singular: "ingress",
-    group: "networking.k8s.io",
-    short: "ing",
-    version: "v1",
-    kind: "Ingress",
-  },
-  {
-    plural: "networkpolicies",
-    singular: "networkpolicy",
-    group: "networking.k8s.io",
-    short: "netpol",
-    version: "v1",
-    kind: "NetworkPolicy",
-  },
-  {
-    plural: "horizontalpodautoscalers",
-    singular: "horizontalpodautoscaler",
-    group: "autoscaling",
-    short: "hpa",
-    version: "v2",
-    kind: "HorizontalPodAutoscaler",
-  },
-  {
-    plural: "poddisruptionbudgets",
-    singular: "poddisruptionbudget",
-    group: "policy",
-    short: "pdb",
-    version: "v1",
-    kind: "PodDisruptionBudget",
-  },
-  {
-    plural: "roles",
-    singular: "role",
-    group: "rbac.authorization.k8s.io",
-    version: "v1",
-    kind: "Role",
-  },
-  {
-    plural: "rolebindings",
-    singular: "rolebinding",
-    group: "rbac.authorization.k8s.io",
-    version: "v1",
-    kind: "RoleBinding",
-  },
-  {
-    plural: "clusterroles",
-    singular: "clusterrole",
-    group: "rbac.authorization.k8s.io",
-    version: "v1",
-    kind: "ClusterRole",
-    clusterScoped: true,
-  },
-  {
-    plural: "clusterrolebindings",
-    singular: "clusterrolebinding",
-    group: "rbac.authorization.k8s.io",
-    version: "v1",
-    kind: "ClusterRoleBinding",
-    clusterScoped: true,
-  },
-  {
-    plural: "storageclasses",
-    singular: "storageclass",
-    group: "storage.k8s.io",
-    short: "sc",
-    version: "v1",
-    kind: "StorageClass",
-    clusterScoped: true,
-  },
-];
+const WITHOUT_PODS: KindWithoutPods[] = ([
+  ["configmaps", "configmap", "cm", "v1", "ConfigMap"],
+  ["secrets", "secret", "", "v1", "Secret"],
+  ["serviceaccounts", "serviceaccount", "sa", "v1", "ServiceAccount"],
+  ["endpoints", "endpoints", "ep", "v1", "Endpoints"],
+  ["persistentvolumeclaims", "persistentvolumeclaim", "pvc", "v1", "PersistentVolumeClaim"],
+  ["events", "event", "ev", "v1", "Event"],
+  ["limitranges", "limitrange", "limits", "v1", "LimitRange"],
+  ["resourcequotas", "resourcequota", "quota", "v1", "ResourceQuota"],
+  ["podtemplates", "podtemplate", "", "v1", "PodTemplate"],
+  ["nodes", "node", "no", "v1", "Node", "cluster"],
+  ["namespaces", "namespace", "ns", "v1", "Namespace", "cluster"],
+  ["persistentvolumes", "persistentvolume", "pv", "v1", "PersistentVolume", "cluster"],
+  ["cronjobs", "cronjob", "cj", "batch/v1", "CronJob"],
+  ["ingresses", "ingress", "ing", "networking.k8s.io/v1", "Ingress"],
+  ["networkpolicies", "networkpolicy", "netpol", "networking.k8s.io/v1", "NetworkPolicy"],
+  [
+    "horizontalpodautoscalers",
+    "horizontalpodautoscaler",
+    "hpa",
+    "autoscaling/v2",
+    "HorizontalPodAutoscaler",
+  ],
+  ["poddisruptionbudgets", "poddisruptionbudget", "pdb", "policy/v1", "PodDisruptionBudget"],
+  ["roles", "role", "", "rbac.authorization.k8s.io/v1", "Role"],
+  ["rolebindings", "rolebinding", "", "rbac.authorization.k8s.io/v1", "RoleBinding"],
+  ["clusterroles", "clusterrole", "", "rbac.authorization.k8s.io/v1", "ClusterRole", "cluster"],
+  [
+    "clusterrolebindings",
+    "clusterrolebinding",
+    "",
+    "rbac.authorization.k8s.io/v1",
+    "ClusterRoleBinding",
+    "cluster",
+  ],
+  ["storageclasses", "storageclass", "sc", "storage.k8s.io/v1", "StorageClass", "cluster"],
+] as const).map(([plural, singular, short, groupVersion, kind, scope]) => {
+  const slash = groupVersion.lastIndexOf("/");
+  return {
+    plural,
+    singular,
+    ...(short ? { short } : {}),
+    group: slash < 0 ? "" : groupVersion.slice(0, slash),
+    version: groupVersion.slice(slash + 1),
+    kind,
+    clusterScoped: scope === "cluster",
+  };
+});
 
 /**
  * The plural resource a TYPE names, as kubectl's REST mapper finds it: a short form exactly as
