@@ -195,6 +195,40 @@ export interface RunOptions {
 }
 
 /**
+ * Starts `tool` with `args` against the kubeconfig at `kubeconfigPath`, in the clients' shared
+ * environment ({@linkcode clientEnv}), stdout and stderr piped unless told otherwise, killed after
+ * `timeoutMs`.
+ *
+ * @example
+ * ```ts ignore
+ * const child = spawnTool("kubectl", kubeconfig("admin"), ["exec", "shell", "--", "true"]);
+ * ```
+ */
+export function spawnTool(
+  tool: Tool,
+  kubeconfigPath: string,
+  args: string[],
+  options: {
+    cwd?: string;
+    stdin?: "null" | "piped";
+    stderr?: "null" | "piped";
+    timeoutMs?: number;
+  } = {},
+): Deno.ChildProcess {
+  const [program, ...programArgs] = commandLine(tool, kubeconfigPath, args);
+  return new Deno.Command(program, {
+    args: programArgs,
+    cwd: options.cwd ?? (tool === "kubexec" ? kubexecRoot : repoRoot),
+    env: clientEnv(),
+    clearEnv: true,
+    stdin: options.stdin ?? "null",
+    stdout: "piped",
+    stderr: options.stderr ?? "piped",
+    signal: AbortSignal.timeout(options.timeoutMs ?? HANG_GUARD_MS),
+  }).spawn();
+}
+
+/**
  * Runs one client with arguments and input, streaming stdin in and stdout through a hash.
  *
  * @example
@@ -210,18 +244,11 @@ export async function runTool(
   options: RunOptions = {},
 ): Promise<Outcome> {
   const { stdin, cwd } = options;
-  const path = options.kubeconfigPath ?? kubeconfig(user);
-  const [program, ...programArgs] = commandLine(tool, path, args);
-  const child = new Deno.Command(program, {
-    args: programArgs,
-    cwd: cwd ?? (tool === "kubexec" ? kubexecRoot : repoRoot),
-    env: clientEnv(),
-    clearEnv: true,
+  const child = spawnTool(tool, options.kubeconfigPath ?? kubeconfig(user), args, {
+    cwd,
     stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(HANG_GUARD_MS),
-  }).spawn();
+    timeoutMs: HANG_GUARD_MS,
+  });
   const [, stdout, stderr, status] = await Promise.all([
     stdin === undefined ? Promise.resolve() : writeStdin(stdin, child.stdin),
     collectStdout(child.stdout),

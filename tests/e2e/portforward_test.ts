@@ -9,13 +9,10 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { cluster, kubeconfig } from "./cluster.ts";
 import {
-  clientEnv,
-  commandLine,
   kubexecReady,
-  kubexecRoot,
   pseudoRandomChunks,
-  repoRoot,
   scenarioTest,
+  spawnTool,
   type Tool,
   withoutKlogLines,
 } from "./compare.ts";
@@ -99,21 +96,9 @@ async function converseBulk(localPort: number, remotePort: number) {
 
 async function forwardSession(tool: Tool, pod: string, ports: number[]): Promise<SessionOutcome> {
   const specs = ports.map((port) => `0:${port}`);
-  const [program, ...args] = commandLine(tool, kubeconfig("admin"), [
-    "port-forward",
-    pod,
-    ...specs,
-  ]);
-  const child = new Deno.Command(program, {
-    args,
-    cwd: tool === "kubexec" ? kubexecRoot : repoRoot,
-    env: clientEnv(),
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(120_000),
-  }).spawn();
+  const child = spawnTool(tool, kubeconfig("admin"), ["port-forward", pod, ...specs], {
+    timeoutMs: 120_000,
+  });
   const stderr = new Response(child.stderr).text();
   const local = new Map<number, number>();
   let stdout = "";

@@ -6,14 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { cluster, kubeconfig } from "./cluster.ts";
-import {
-  clientEnv,
-  commandLine,
-  kubexecReady,
-  kubexecRoot,
-  repoRoot,
-  type Tool,
-} from "./compare.ts";
+import { kubexecReady, spawnTool, type Tool } from "./compare.ts";
 
 const decoder = new TextDecoder();
 
@@ -28,24 +21,14 @@ function alive(pid: number): boolean {
 
 /** Runs the loop through `tool`, interrupts it, and says whether its remote command survived. */
 async function interruptedLoop(tool: Tool, pod: string) {
-  const [program, ...args] = commandLine(tool, kubeconfig("admin"), [
+  const child = spawnTool(tool, kubeconfig("admin"), [
     "exec",
     pod,
     "--",
     "sh",
     "-c",
     'echo "pid $$"; while :; do echo tick; sleep 0.1; done',
-  ]);
-  const child = new Deno.Command(program, {
-    args,
-    cwd: tool === "kubexec" ? kubexecRoot : repoRoot,
-    env: clientEnv(),
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "null",
-    signal: AbortSignal.timeout(60_000),
-  }).spawn();
+  ], { stderr: "null", timeoutMs: 60_000 });
   let output = "";
   let pid: number | undefined;
   const reader = child.stdout.getReader();
